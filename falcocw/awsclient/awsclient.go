@@ -1,0 +1,92 @@
+// Package awsclient builds the AWS SDK clients one falcocw instance uses:
+// region and credentials from the SDK's default chain (environment, shared
+// config, ECS task role, IRSA web identity, EC2 instance metadata), an
+// optional assumed role, and per-service endpoint overrides for VPC
+// endpoints and tests.
+package awsclient
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/falcocw/falcocw/falcocw/config"
+)
+
+// Clients are the service clients of one instance.
+type Clients struct {
+	CloudWatch *cloudwatchlogs.Client
+	Firehose   *firehose.Client
+	Region     string
+}
+
+// New loads the AWS configuration. It does not call AWS: credentials are
+// resolved at the first request, so a plugin starts even while the task
+// role is still being provisioned.
+func New(ctx context.Context, c *config.Config) (*Clients, error) {
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithRetryer(func() aws.Retryer {
+			// Throttling, 5xx and connection errors are retried with
+			// exponential backoff and jitter; the flush deadline bounds
+			// the total.
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 5
+				o.MaxBackoff = 2 * time.Second
+			})
+		}),
+		awsconfig.WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: transport()}),
+	}
+	if c.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(c.Region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, &config.Error{Property: config.PropRegion, Value: "", Allowed: "no region set: set region (e.g. eu-west-1) or the AWS_REGION environment variable"}
+	}
+	if c.RoleARN != "" {
+		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if c.STSEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.STSEndpoint)
+			}
+		})
+		provider := stscreds.NewAssumeRoleProvider(stsClient, c.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "falcocw"
+			if c.ExternalID != "" {
+				o.ExternalID = aws.String(c.ExternalID)
+			}
+		})
+		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	return &Clients{
+		Region: cfg.Region,
+		CloudWatch: cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
+			if c.CloudWatchEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.CloudWatchEndpoint)
+			}
+		}),
+		Firehose: firehose.NewFromConfig(cfg, func(o *firehose.Options) {
+			if c.FirehoseEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.FirehoseEndpoint)
+			}
+		}),
+	}, nil
+}
+
+func transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	t.ResponseHeaderTimeout = 20 * time.Second
+	return t
+}

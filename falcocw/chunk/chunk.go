@@ -1,0 +1,165 @@
+// Package chunk decodes the buffers Fluent Bit hands to an output plugin's
+// flush: a sequence of MessagePack records, each either [timestamp, body]
+// (Fluent Bit 1.x) or [[timestamp, metadata], body] (2.x and later), where
+// the timestamp is an EventTime, an integer or a float.
+//
+// A record of the wrong shape is reported and skipped without affecting its
+// neighbours; bytes that are not MessagePack at all end the chunk, since a
+// broken stream cannot be resynchronised.
+package chunk
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/msgpack"
+)
+
+// Record is one log record of a chunk.
+type Record struct {
+	Index    int // position in the chunk, from 0, for error messages
+	Time     time.Time
+	Metadata map[string]any // Fluent Bit 2.x metadata; nil for the 1.x format
+	Body     map[string]any
+}
+
+// BadRecord describes a record that could not be decoded.
+type BadRecord struct {
+	Index  int
+	Offset int
+	Err    error
+}
+
+func (b BadRecord) Error() string {
+	return fmt.Sprintf("record %d (byte %d): %v", b.Index, b.Offset, b.Err)
+}
+
+// Decoded is the result of decoding one chunk.
+type Decoded struct {
+	Records []Record
+	Bad     []BadRecord
+	// Truncated is set when the chunk ends in bytes that are not
+	// MessagePack; Bad holds the error and the records after it are lost.
+	Truncated bool
+}
+
+// Decode decodes every record of data.
+func Decode(data []byte) Decoded {
+	var out Decoded
+	d := msgpack.NewDecoder(data)
+	for i := 0; d.More(); i++ {
+		off := d.Offset()
+		v, err := d.Decode()
+		if err != nil {
+			out.Bad = append(out.Bad, BadRecord{Index: i, Offset: off, Err: err})
+			out.Truncated = true
+			break
+		}
+		r, err := record(v)
+		if err != nil {
+			out.Bad = append(out.Bad, BadRecord{Index: i, Offset: off, Err: err})
+			continue
+		}
+		r.Index = i
+		out.Records = append(out.Records, r)
+	}
+	return out
+}
+
+func record(v any) (Record, error) {
+	arr, ok := v.([]any)
+	if !ok || len(arr) != 2 {
+		return Record{}, fmt.Errorf("want a 2-element array [timestamp, map], got %s", describe(v))
+	}
+	var r Record
+	head := arr[0]
+	if h, ok := head.([]any); ok { // 2.x: [[timestamp, metadata], body]
+		if len(h) != 2 {
+			return Record{}, fmt.Errorf("want header [timestamp, metadata], got %d elements", len(h))
+		}
+		head = h[0]
+		switch m := h[1].(type) {
+		case map[string]any:
+			r.Metadata = m
+		case nil:
+		default:
+			return Record{}, fmt.Errorf("want metadata map, got %s", describe(h[1]))
+		}
+	}
+	t, err := Timestamp(head)
+	if err != nil {
+		return Record{}, err
+	}
+	r.Time = t
+	body, ok := arr[1].(map[string]any)
+	if !ok {
+		return Record{}, fmt.Errorf("want body map, got %s", describe(arr[1]))
+	}
+	r.Body = body
+	return r, nil
+}
+
+// Timestamp converts a record timestamp in any of Fluent Bit's encodings.
+func Timestamp(v any) (time.Time, error) {
+	switch t := v.(type) {
+	case msgpack.EventTime:
+		return t.Time(), nil
+	case int64:
+		return time.Unix(t, 0).UTC(), nil
+	case uint64:
+		if t > math.MaxInt64 {
+			break
+		}
+		return time.Unix(int64(t), 0).UTC(), nil
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) || t > 1e15 || t < -1e15 {
+			break
+		}
+		sec, frac := math.Modf(t)
+		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("want timestamp (EventTime, integer or float), got %s", describe(v))
+}
+
+func describe(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "nil"
+	case []any:
+		return fmt.Sprintf("array of %d", len(v))
+	case map[string]any:
+		return "map"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
+
+// Format is one of Fluent Bit's record layouts.
+type Format int
+
+const (
+	// FormatV1 is [timestamp, body], Fluent Bit 1.x.
+	FormatV1 Format = 1
+	// FormatV2 is [[timestamp, metadata], body], Fluent Bit 2.x and later.
+	FormatV2 Format = 2
+)
+
+// Append appends one record in the given format to a chunk, with its
+// timestamp as EventTime. Tests, the demo and the benchmarks build chunks
+// with it exactly as Fluent Bit lays them out.
+func Append(b []byte, f Format, t time.Time, body map[string]any) ([]byte, error) {
+	b = msgpack.AppendArrayHeader(b, 2)
+	ts := msgpack.EventTime{Sec: uint32(t.Unix()), Nsec: uint32(t.Nanosecond())}
+	var err error
+	if f == FormatV2 {
+		b = msgpack.AppendArrayHeader(b, 2)
+		if b, err = msgpack.Append(b, ts); err != nil {
+			return nil, err
+		}
+		b = msgpack.AppendMapHeader(b, 0)
+	} else if b, err = msgpack.Append(b, ts); err != nil {
+		return nil, err
+	}
+	return msgpack.Append(b, body)
+}

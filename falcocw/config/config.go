@@ -1,0 +1,351 @@
+// Package config turns the properties of one falcocw [OUTPUT] section into
+// a typed, validated Config. It runs once, at init; a flush never reads a
+// property. Every error names the property, the bad value and what is
+// allowed, because that error is the one line a user sees when Fluent Bit
+// refuses to start.
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/route"
+)
+
+// MaxRoutes is how many numbered route.N properties are read (route.1 to
+// route.MaxRoutes). Fluent Bit lets a plugin look properties up by name but
+// not list them, so the numbers are probed.
+const MaxRoutes = 100
+
+// Property names, following AWS's own Fluent Bit plugins where the meaning
+// is the same.
+const (
+	PropRegion           = "region"
+	PropLogGroupName     = "log_group_name"
+	PropLogStreamName    = "log_stream_name"
+	PropLogStreamPrefix  = "log_stream_prefix"
+	PropAutoCreateGroup  = "auto_create_group"
+	PropAutoCreateStream = "auto_create_stream"
+	PropLogRetentionDays = "log_retention_days"
+	PropDeliveryStream   = "delivery_stream"
+	PropRoleARN          = "role_arn"
+	PropExternalID       = "external_id"
+	PropEndpoint         = "endpoint"
+	PropCloudWatchEP     = "cloudwatch_endpoint"
+	PropFirehoseEP       = "firehose_endpoint"
+	PropSTSEndpoint      = "sts_endpoint"
+	PropLogKey           = "log_key"
+	PropNonFalco         = "non_falco"
+	PropFlushTimeout     = "flush_timeout"
+	PropMaxConcurrency   = "max_concurrency"
+	PropLogLevel         = "log_level"
+	PropRoutePrefix      = "route."
+)
+
+// Properties lists every property falcocw reads, besides route.N.
+var Properties = []string{PropRegion, PropLogGroupName, PropLogStreamName, PropLogStreamPrefix,
+	PropAutoCreateGroup, PropAutoCreateStream, PropLogRetentionDays, PropDeliveryStream, PropRoleARN,
+	PropExternalID, PropEndpoint, PropCloudWatchEP, PropFirehoseEP, PropSTSEndpoint, PropLogKey,
+	PropNonFalco, PropFlushTimeout, PropMaxConcurrency, PropLogLevel}
+
+// Config is one instance's validated configuration.
+type Config struct {
+	Region           string
+	AutoCreateGroup  bool
+	AutoCreateStream bool
+	LogRetentionDays int32 // 0: leave the group's retention alone
+	RoleARN          string
+	ExternalID       string
+	// Endpoints override the AWS endpoint per service ("" for AWS's own).
+	CloudWatchEndpoint string
+	FirehoseEndpoint   string
+	STSEndpoint        string
+	LogKey             string
+	// NonFalco says where records that are not Falco alerts go; nil drops
+	// them (counted).
+	NonFalco *NonFalco
+	Routes   route.Table
+	// FlushTimeout bounds one flush, retries included.
+	FlushTimeout time.Duration
+	// MaxConcurrency bounds the AWS requests one flush has in flight.
+	MaxConcurrency int
+	LogLevel       Level
+}
+
+// NonFalco is the destination of records that are not Falco alerts.
+type NonFalco struct {
+	UseDefault bool
+	Dest       route.Destination
+}
+
+// Level is a log level.
+type Level int
+
+// Log levels, as Fluent Bit names them.
+const (
+	LevelError Level = iota
+	LevelWarn
+	LevelInfo
+	LevelDebug
+)
+
+var levelNames = []string{"error", "warn", "info", "debug"}
+
+func (l Level) String() string { return levelNames[l] }
+
+// Error is a configuration error naming its property.
+type Error struct {
+	Property string
+	Value    string
+	Allowed  string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("property %s: bad value %q: %s", e.Property, e.Value, e.Allowed)
+}
+
+// Parse reads the properties through get (which returns "" for an unset
+// property) and validates them.
+func Parse(get func(key string) string) (*Config, error) {
+	p := parser{get: get}
+	c := &Config{
+		Region:             p.str(PropRegion),
+		AutoCreateGroup:    p.boolean(PropAutoCreateGroup, false),
+		AutoCreateStream:   p.boolean(PropAutoCreateStream, true),
+		LogRetentionDays:   p.retention(),
+		RoleARN:            p.str(PropRoleARN),
+		ExternalID:         p.str(PropExternalID),
+		CloudWatchEndpoint: p.endpoint(PropCloudWatchEP),
+		FirehoseEndpoint:   p.endpoint(PropFirehoseEP),
+		STSEndpoint:        p.endpoint(PropSTSEndpoint),
+		LogKey:             p.strDefault(PropLogKey, "log"),
+		FlushTimeout:       p.duration(PropFlushTimeout, 20*time.Second, time.Second, 5*time.Minute),
+		MaxConcurrency:     p.integer(PropMaxConcurrency, 8, 1, 64),
+		LogLevel:           p.level(),
+	}
+	if ep := p.endpoint(PropEndpoint); ep != "" {
+		for _, s := range []*string{&c.CloudWatchEndpoint, &c.FirehoseEndpoint, &c.STSEndpoint} {
+			if *s == "" {
+				*s = ep
+			}
+		}
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	if c.ExternalID != "" && c.RoleARN == "" {
+		return nil, &Error{PropExternalID, c.ExternalID, "external_id needs role_arn: set role_arn to the role to assume"}
+	}
+	if c.RoleARN != "" && !strings.HasPrefix(c.RoleARN, "arn:") {
+		return nil, &Error{PropRoleARN, c.RoleARN, "want an IAM role ARN such as arn:aws:iam::123456789012:role/falcocw"}
+	}
+
+	// The default stream: log_stream_name, else log_stream_prefix + tag
+	// (as AWS's cloudwatch plugins do), for cloudwatch:GROUP routes too.
+	var stream *route.Template
+	name, prefix := p.str(PropLogStreamName), p.str(PropLogStreamPrefix)
+	switch {
+	case name != "" && prefix != "":
+		return nil, &Error{PropLogStreamPrefix, prefix, "set log_stream_name or log_stream_prefix, not both"}
+	case name != "":
+		st, err := route.ParseDestination("cloudwatch:_:"+name, nil)
+		if err != nil {
+			return nil, &Error{PropLogStreamName, name, err.Error()}
+		}
+		stream = st.Stream
+	case prefix != "":
+		st, err := route.ParseDestination("cloudwatch:_:"+prefix+"{tag}", nil)
+		if err != nil {
+			return nil, &Error{PropLogStreamPrefix, prefix, err.Error()}
+		}
+		stream = st.Stream
+	}
+	if g := p.str(PropLogGroupName); g != "" {
+		if stream == nil {
+			return nil, &Error{PropLogStreamName, "", "log_group_name is set: set log_stream_name (e.g. {hostname}) or log_stream_prefix too"}
+		}
+		d, err := route.ParseDestination("cloudwatch:"+g, stream)
+		if err != nil {
+			return nil, &Error{PropLogGroupName, g, err.Error()}
+		}
+		c.Routes.Defaults = append(c.Routes.Defaults, d)
+	}
+	if ds := p.str(PropDeliveryStream); ds != "" {
+		d, err := route.ParseDestination("firehose:"+ds, nil)
+		if err != nil {
+			return nil, &Error{PropDeliveryStream, ds, err.Error()}
+		}
+		c.Routes.Defaults = append(c.Routes.Defaults, d)
+	}
+
+	catchAll := false
+	for i := 1; i <= MaxRoutes; i++ {
+		key := PropRoutePrefix + strconv.Itoa(i)
+		text := strings.TrimSpace(get(key))
+		if text == "" {
+			continue
+		}
+		r, err := route.ParseRule(key, text, stream)
+		if err != nil {
+			return nil, err
+		}
+		if r.UseDefault && len(c.Routes.Defaults) == 0 {
+			return nil, &Error{key, text, "routes to default, but no default destination is set: set log_group_name or delivery_stream"}
+		}
+		c.Routes.Rules = append(c.Routes.Rules, r)
+		if isCatchAll(r) {
+			catchAll = true
+		}
+	}
+	if len(c.Routes.Defaults) == 0 && !catchAll {
+		return nil, &Error{PropLogGroupName, "", "no default destination: set log_group_name (with log_stream_name) and/or delivery_stream, or end the routes with a catch-all rule such as route.99 * -> cloudwatch:/falco/alerts:{hostname}"}
+	}
+
+	nf := strings.TrimSpace(get(PropNonFalco))
+	switch strings.ToLower(nf) {
+	case "", "drop":
+	case "default":
+		if len(c.Routes.Defaults) == 0 {
+			return nil, &Error{PropNonFalco, nf, "no default destination is set: set log_group_name or delivery_stream, or name a destination"}
+		}
+		c.NonFalco = &NonFalco{UseDefault: true}
+	default:
+		d, err := route.ParseDestination(nf, stream)
+		if err != nil {
+			return nil, &Error{PropNonFalco, nf, "want drop, default, cloudwatch:GROUP[:STREAM] or firehose:NAME: " + err.Error()}
+		}
+		c.NonFalco = &NonFalco{Dest: d}
+	}
+	return c, nil
+}
+
+// isCatchAll reports whether a rule matches every alert and stops there.
+func isCatchAll(r route.Rule) bool {
+	return !r.Continue && !r.Drop && len(r.Tags) == 0 && len(r.Rules) == 0 && len(r.Sources) == 0 &&
+		len(r.Priorities) == 0 && r.MinPriority == 0
+}
+
+type parser struct {
+	get func(string) string
+	err error
+}
+
+func (p *parser) fail(prop, value, allowed string) {
+	if p.err == nil {
+		p.err = &Error{prop, value, allowed}
+	}
+}
+
+func (p *parser) str(k string) string { return strings.TrimSpace(p.get(k)) }
+
+func (p *parser) strDefault(k, def string) string {
+	if v := p.str(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) boolean(k string, def bool) bool {
+	v := strings.ToLower(p.str(k))
+	switch v {
+	case "":
+		return def
+	case "true", "on", "yes", "1":
+		return true
+	case "false", "off", "no", "0":
+		return false
+	}
+	p.fail(k, v, "want true or false (on/off, yes/no)")
+	return def
+}
+
+func (p *parser) integer(k string, def, min, max int) int {
+	v := p.str(k)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		p.fail(k, v, fmt.Sprintf("want a whole number from %d to %d", min, max))
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(k string, def, min, max time.Duration) time.Duration {
+	v := p.str(k)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil { // Fluent Bit style: a plain number of seconds
+		n, nerr := strconv.ParseFloat(v, 64)
+		if nerr != nil {
+			p.fail(k, v, "want a duration such as 20s or 1m30s")
+			return def
+		}
+		d = time.Duration(n * float64(time.Second))
+	}
+	if d < min || d > max {
+		p.fail(k, v, fmt.Sprintf("want a duration from %s to %s", min, max))
+		return def
+	}
+	return d
+}
+
+// retentionDays are the values PutRetentionPolicy accepts.
+var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+func (p *parser) retention() int32 {
+	v := p.str(PropLogRetentionDays)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err == nil {
+		for _, d := range retentionDays {
+			if n == d {
+				return int32(n)
+			}
+		}
+	}
+	allowed := make([]string, len(retentionDays))
+	for i, d := range retentionDays {
+		allowed[i] = strconv.Itoa(d)
+	}
+	p.fail(PropLogRetentionDays, v, "want one of the values CloudWatch accepts: "+strings.Join(allowed, ", "))
+	return 0
+}
+
+func (p *parser) endpoint(k string) string {
+	v := p.str(k)
+	if v == "" {
+		return ""
+	}
+	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+		p.fail(k, v, "want a URL such as https://logs.eu-west-1.amazonaws.com")
+		return ""
+	}
+	return strings.TrimRight(v, "/")
+}
+
+func (p *parser) level() Level {
+	v := strings.ToLower(p.str(PropLogLevel))
+	switch v {
+	case "":
+		return LevelInfo
+	case "trace":
+		return LevelDebug
+	case "off":
+		return LevelError
+	}
+	for i, n := range levelNames {
+		if v == n {
+			return Level(i)
+		}
+	}
+	p.fail(PropLogLevel, v, "want error, warn, info or debug")
+	return LevelInfo
+}

@@ -1,0 +1,195 @@
+// Package cwlogs delivers events to Amazon CloudWatch Logs with
+// PutLogEvents, in batches that respect every limit of that API, and
+// creates log groups and streams when allowed.
+package cwlogs
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/falcocw/falcocw/falcocw/awserr"
+)
+
+// PutLogEvents limits, from the CloudWatch Logs API reference.
+const (
+	MaxBatchEvents = 10000
+	MaxBatchBytes  = 1048576 // sum of messages plus EventOverhead per event
+	EventOverhead  = 26
+	MaxEventBytes  = 256 * 1024 // one event, message plus EventOverhead
+	// MaxMessageBytes is the longest message one event may carry.
+	MaxMessageBytes = MaxEventBytes - EventOverhead
+	MaxBatchSpan    = 24 * time.Hour
+	// MaxAge and MaxAhead bound the timestamps CloudWatch accepts.
+	MaxAge   = 14 * 24 * time.Hour
+	MaxAhead = 2 * time.Hour
+)
+
+// Event is one log event.
+type Event struct {
+	Time    time.Time
+	Message []byte
+}
+
+// ClampTime returns the timestamp to send for an event of time t: t itself
+// when CloudWatch accepts it, else now (the event's own time stays in its
+// message). clamped reports the change. A small margin keeps an event that
+// is just inside the window from falling out of it in transit.
+func ClampTime(t, now time.Time) (ts time.Time, clamped bool) {
+	const margin = 5 * time.Minute
+	if t.Before(now.Add(-MaxAge+margin)) || t.After(now.Add(MaxAhead-margin)) {
+		return now, true
+	}
+	return t, false
+}
+
+// Batches sorts events by time (stable, as PutLogEvents requires) and cuts
+// them into batches of at most MaxBatchEvents events and MaxBatchBytes
+// bytes spanning at most MaxBatchSpan. Every message must already be at
+// most MaxMessageBytes long.
+func Batches(events []Event) [][]Event {
+	sort.SliceStable(events, func(i, j int) bool { return events[i].Time.Before(events[j].Time) })
+	var out [][]Event
+	start, size := 0, 0
+	for i, e := range events {
+		n := len(e.Message) + EventOverhead
+		if i > start && (i-start >= MaxBatchEvents || size+n > MaxBatchBytes ||
+			e.Time.Sub(events[start].Time) >= MaxBatchSpan) {
+			out = append(out, events[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(events) {
+		out = append(out, events[start:])
+	}
+	return out
+}
+
+// Logger receives the sink's warnings.
+type Logger func(format string, args ...any)
+
+// Sink puts events into CloudWatch Logs. It is safe for concurrent use.
+type Sink struct {
+	client           *cloudwatchlogs.Client
+	autoCreateGroup  bool
+	autoCreateStream bool
+	retentionDays    int32
+	warn             Logger
+	mu               sync.Mutex
+	created          map[string]bool // groups whose retention was set
+}
+
+// New returns a sink using client.
+func New(client *cloudwatchlogs.Client, autoCreateGroup, autoCreateStream bool, retentionDays int32, warn Logger) *Sink {
+	return &Sink{client: client, autoCreateGroup: autoCreateGroup, autoCreateStream: autoCreateStream,
+		retentionDays: retentionDays, warn: warn, created: map[string]bool{}}
+}
+
+// Result counts what happened to one Put.
+type Result struct {
+	Accepted int
+	// Rejected lists the events CloudWatch refused (too old, too new,
+	// expired), which no retry can deliver.
+	Rejected []Event
+}
+
+// Put sends events to group/stream. It returns the first error that
+// stopped it; the Result counts what was accepted before it.
+func (s *Sink) Put(ctx context.Context, group, stream string, events []Event) (Result, error) {
+	var res Result
+	for _, batch := range Batches(events) {
+		r, err := s.putBatch(ctx, group, stream, batch)
+		res.Accepted += r.Accepted
+		res.Rejected = append(res.Rejected, r.Rejected...)
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func (s *Sink) putBatch(ctx context.Context, group, stream string, batch []Event) (Result, error) {
+	in := &cloudwatchlogs.PutLogEventsInput{
+		LogGroupName:  aws.String(group),
+		LogStreamName: aws.String(stream),
+		LogEvents:     make([]types.InputLogEvent, len(batch)),
+	}
+	for i, e := range batch {
+		in.LogEvents[i] = types.InputLogEvent{Timestamp: aws.Int64(e.Time.UnixMilli()), Message: aws.String(string(e.Message))}
+	}
+	out, err := s.client.PutLogEvents(ctx, in)
+	if err != nil && awserr.Is(err, "ResourceNotFoundException") {
+		if cerr := s.create(ctx, group, stream); cerr != nil {
+			return Result{}, fmt.Errorf("%w (and creating it failed: %v)", err, cerr)
+		}
+		out, err = s.client.PutLogEvents(ctx, in)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Accepted: len(batch)}
+	if info := out.RejectedLogEventsInfo; info != nil {
+		rejected := map[int]bool{}
+		mark := func(from, to int) { // [from, to)
+			for i := max(from, 0); i < to && i < len(batch); i++ {
+				rejected[i] = true
+			}
+		}
+		if info.TooOldLogEventEndIndex != nil {
+			mark(0, int(*info.TooOldLogEventEndIndex))
+		}
+		if info.ExpiredLogEventEndIndex != nil {
+			mark(0, int(*info.ExpiredLogEventEndIndex))
+		}
+		if info.TooNewLogEventStartIndex != nil {
+			mark(int(*info.TooNewLogEventStartIndex), len(batch))
+		}
+		for i := range batch {
+			if rejected[i] {
+				res.Rejected = append(res.Rejected, batch[i])
+			}
+		}
+		res.Accepted -= len(res.Rejected)
+	}
+	return res, nil
+}
+
+// create makes the stream, and the group first when it is missing too,
+// as far as auto_create_group and auto_create_stream allow.
+func (s *Sink) create(ctx context.Context, group, stream string) error {
+	if !s.autoCreateStream {
+		return fmt.Errorf("log stream %s in group %s does not exist and auto_create_stream is off: create it or set auto_create_stream true", stream, group)
+	}
+	_, err := s.client.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
+	if err == nil || awserr.Is(err, "ResourceAlreadyExistsException") {
+		return nil
+	}
+	if !awserr.Is(err, "ResourceNotFoundException") {
+		return err
+	}
+	if !s.autoCreateGroup {
+		return fmt.Errorf("log group %s does not exist and auto_create_group is off: create it or set auto_create_group true", group)
+	}
+	_, err = s.client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)})
+	if err != nil && !awserr.Is(err, "ResourceAlreadyExistsException") {
+		return err
+	}
+	if err == nil && s.retentionDays > 0 {
+		if _, rerr := s.client.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{
+			LogGroupName: aws.String(group), RetentionInDays: aws.Int32(s.retentionDays)}); rerr != nil {
+			s.warn("could not set retention of log group %s to %d days: %v", group, s.retentionDays, rerr)
+		}
+	}
+	_, err = s.client.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
+	if err != nil && !awserr.Is(err, "ResourceAlreadyExistsException") {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,439 @@
+// Package fakeaws is an AWS-protocol endpoint for tests and the demo: an
+// HTTP server speaking the JSON 1.1 protocol of CloudWatch Logs and Kinesis
+// Data Firehose, as the real services do, so that the SDK's real
+// serialisation, signing and retry code runs against it.
+//
+// It enforces the documented limits of PutLogEvents and PutRecordBatch and
+// refuses a request that breaks one (recording it as a violation, which a
+// test can assert never happens), keeps what it accepts in memory, and
+// answers with an x-amzn-RequestId header. It is not a mock of falcocw's
+// code: it knows nothing about Falco.
+package fakeaws
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits enforced, from the API references.
+const (
+	LogsMaxBatchEvents   = 10000
+	LogsMaxBatchBytes    = 1048576
+	LogsEventOverhead    = 26
+	LogsMaxEventBytes    = 256 * 1024
+	LogsMaxSpan          = 24 * time.Hour
+	FirehoseMaxRecords   = 500
+	FirehoseMaxBatch     = 4 * 1024 * 1024
+	FirehoseMaxRecordLen = 1000 * 1024
+)
+
+// LogEvent is one event CloudWatch Logs accepted.
+type LogEvent struct {
+	Timestamp int64
+	Message   string
+}
+
+// Fault lets a test make an operation fail: return a non-zero HTTP status
+// and an error code to answer with, or 0 to serve the call normally.
+type Fault func(op string, body []byte) (status int, code string)
+
+// Server is a running fake endpoint.
+type Server struct {
+	*httptest.Server
+	mu         sync.Mutex
+	groups     map[string]map[string][]LogEvent // group → stream → events
+	retention  map[string]int32
+	streams    map[string][][]byte // delivery stream → records
+	violations []string
+	calls      map[string]int
+	fault      Fault
+	// AutoCreate makes PutLogEvents and PutRecordBatch accept unknown
+	// groups, streams and delivery streams, creating them.
+	AutoCreate bool
+}
+
+// New starts a server on 127.0.0.1.
+func New() *Server {
+	s := &Server{groups: map[string]map[string][]LogEvent{}, retention: map[string]int32{},
+		streams: map[string][][]byte{}, calls: map[string]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// SetFault installs f (nil removes it).
+func (s *Server) SetFault(f Fault) {
+	s.mu.Lock()
+	s.fault = f
+	s.mu.Unlock()
+}
+
+// CreateLogGroup creates a log group, as an operator would beforehand.
+func (s *Server) CreateLogGroup(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.groups[name] == nil {
+		s.groups[name] = map[string][]LogEvent{}
+	}
+}
+
+// DeleteLogGroup deletes a log group and its streams.
+func (s *Server) DeleteLogGroup(name string) {
+	s.mu.Lock()
+	delete(s.groups, name)
+	s.mu.Unlock()
+}
+
+// CreateDeliveryStream creates a Firehose delivery stream.
+func (s *Server) CreateDeliveryStream(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.streams[name]; !ok {
+		s.streams[name] = [][]byte{}
+	}
+}
+
+// Events returns the events of a log stream.
+func (s *Server) Events(group, stream string) []LogEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]LogEvent(nil), s.groups[group][stream]...)
+}
+
+// LogStreams returns "group/stream" → event count for every stream.
+func (s *Server) LogStreams() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for g, streams := range s.groups {
+		for st, ev := range streams {
+			out[g+":"+st] = len(ev)
+		}
+	}
+	return out
+}
+
+// Records returns the records of a delivery stream.
+func (s *Server) Records(stream string) [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.streams[stream]...)
+}
+
+// DeliveryStreams returns every delivery stream and its record count.
+func (s *Server) DeliveryStreams() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for n, r := range s.streams {
+		out[n] = len(r)
+	}
+	return out
+}
+
+// Retention returns the retention set on a group (0 if none).
+func (s *Server) Retention(group string) int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.retention[group]
+}
+
+// Violations lists every request that broke an API limit.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.violations...)
+}
+
+// Calls returns how many times each operation was called.
+func (s *Server) Calls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	reqID := newID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	target := r.Header.Get("X-Amz-Target")
+	_, op, _ := strings.Cut(target, ".")
+	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+	if err != nil {
+		writeError(w, apiError{400, "SerializationException", err.Error()})
+		return
+	}
+	if r.Method != http.MethodPost || op == "" {
+		writeError(w, apiError{400, "UnknownOperationException", "want POST with X-Amz-Target"})
+		return
+	}
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
+		writeError(w, apiError{403, "MissingAuthenticationTokenException", "request is not signed with SigV4"})
+		return
+	}
+	s.mu.Lock()
+	s.calls[op]++
+	fault := s.fault
+	s.mu.Unlock()
+	if fault != nil {
+		if status, code := fault(op, body); status != 0 {
+			writeError(w, apiError{status, code, "injected fault"})
+			return
+		}
+	}
+	var out any
+	var aerr *apiError
+	switch target {
+	case "Logs_20140328.PutLogEvents":
+		out, aerr = s.putLogEvents(body)
+	case "Logs_20140328.CreateLogGroup":
+		out, aerr = s.createLogGroup(body)
+	case "Logs_20140328.CreateLogStream":
+		out, aerr = s.createLogStream(body)
+	case "Logs_20140328.PutRetentionPolicy":
+		out, aerr = s.putRetentionPolicy(body)
+	case "Firehose_20150804.PutRecordBatch":
+		out, aerr = s.putRecordBatch(body)
+	default:
+		aerr = &apiError{400, "UnknownOperationException", "operation not supported by fakeaws: " + target}
+	}
+	if aerr != nil {
+		writeError(w, *aerr)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func writeError(w http.ResponseWriter, e apiError) {
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.code, "message": e.msg})
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func (s *Server) violation(op, msg string) *apiError {
+	s.mu.Lock()
+	s.violations = append(s.violations, op+": "+msg)
+	s.mu.Unlock()
+	return &apiError{400, "InvalidParameterException", msg}
+}
+
+func (s *Server) putLogEvents(body []byte) (any, *apiError) {
+	var in struct {
+		LogGroupName  string `json:"logGroupName"`
+		LogStreamName string `json:"logStreamName"`
+		LogEvents     []struct {
+			Timestamp *int64  `json:"timestamp"`
+			Message   *string `json:"message"`
+		} `json:"logEvents"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, &apiError{400, "SerializationException", err.Error()}
+	}
+	const op = "PutLogEvents"
+	if !utf8.Valid(body) { // CloudWatch refuses the whole batch
+		return nil, s.violation(op, "request holds invalid UTF-8")
+	}
+	n := len(in.LogEvents)
+	if n == 0 || n > LogsMaxBatchEvents {
+		return nil, s.violation(op, fmt.Sprintf("%d events; want 1 to %d", n, LogsMaxBatchEvents))
+	}
+	size := 0
+	for i, e := range in.LogEvents {
+		if e.Timestamp == nil || e.Message == nil {
+			return nil, s.violation(op, fmt.Sprintf("event %d lacks timestamp or message", i))
+		}
+		l := len(*e.Message) + LogsEventOverhead
+		if l > LogsMaxEventBytes {
+			return nil, s.violation(op, fmt.Sprintf("event %d is %d bytes; the limit is %d", i, l, LogsMaxEventBytes))
+		}
+		size += l
+		if i > 0 && *e.Timestamp < *in.LogEvents[i-1].Timestamp {
+			return nil, s.violation(op, fmt.Sprintf("event %d is older than event %d: events must be in chronological order", i, i-1))
+		}
+	}
+	if size > LogsMaxBatchBytes {
+		return nil, s.violation(op, fmt.Sprintf("batch is %d bytes; the limit is %d", size, LogsMaxBatchBytes))
+	}
+	if span := time.Duration(*in.LogEvents[n-1].Timestamp-*in.LogEvents[0].Timestamp) * time.Millisecond; span > LogsMaxSpan {
+		return nil, s.violation(op, fmt.Sprintf("batch spans %s; the limit is 24h", span))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.groups[in.LogGroupName]
+	if !ok && s.AutoCreate {
+		g = map[string][]LogEvent{}
+		s.groups[in.LogGroupName] = g
+	}
+	if !ok && !s.AutoCreate {
+		return nil, &apiError{400, "ResourceNotFoundException", "The specified log group does not exist."}
+	}
+	if _, ok := g[in.LogStreamName]; !ok && !s.AutoCreate {
+		return nil, &apiError{400, "ResourceNotFoundException", "The specified log stream does not exist."}
+	}
+	now := time.Now()
+	var tooOld, tooNew *int
+	for i, e := range in.LogEvents {
+		t := time.UnixMilli(*e.Timestamp)
+		switch {
+		case t.Before(now.Add(-14 * 24 * time.Hour)):
+			j := i + 1
+			tooOld = &j
+			continue
+		case t.After(now.Add(2 * time.Hour)):
+			if tooNew == nil {
+				j := i
+				tooNew = &j
+			}
+			continue
+		}
+		g[in.LogStreamName] = append(g[in.LogStreamName], LogEvent{Timestamp: *e.Timestamp, Message: *e.Message})
+	}
+	out := map[string]any{"nextSequenceToken": newID()}
+	if tooOld != nil || tooNew != nil {
+		info := map[string]int{}
+		if tooOld != nil {
+			info["tooOldLogEventEndIndex"] = *tooOld
+		}
+		if tooNew != nil {
+			info["tooNewLogEventStartIndex"] = *tooNew
+		}
+		out["rejectedLogEventsInfo"] = info
+	}
+	return out, nil
+}
+
+func (s *Server) createLogGroup(body []byte) (any, *apiError) {
+	var in struct {
+		LogGroupName string `json:"logGroupName"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil || in.LogGroupName == "" {
+		return nil, &apiError{400, "InvalidParameterException", "logGroupName is required"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.groups[in.LogGroupName]; ok {
+		return nil, &apiError{400, "ResourceAlreadyExistsException", "The specified log group already exists"}
+	}
+	s.groups[in.LogGroupName] = map[string][]LogEvent{}
+	return struct{}{}, nil
+}
+
+func (s *Server) createLogStream(body []byte) (any, *apiError) {
+	var in struct {
+		LogGroupName  string `json:"logGroupName"`
+		LogStreamName string `json:"logStreamName"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil || in.LogGroupName == "" || in.LogStreamName == "" {
+		return nil, &apiError{400, "InvalidParameterException", "logGroupName and logStreamName are required"}
+	}
+	if strings.ContainsAny(in.LogStreamName, ":*") {
+		return nil, s.violation("CreateLogStream", "log stream names may not contain : or *")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.groups[in.LogGroupName]
+	if !ok {
+		return nil, &apiError{400, "ResourceNotFoundException", "The specified log group does not exist."}
+	}
+	if _, ok := g[in.LogStreamName]; ok {
+		return nil, &apiError{400, "ResourceAlreadyExistsException", "The specified log stream already exists"}
+	}
+	g[in.LogStreamName] = nil
+	return struct{}{}, nil
+}
+
+func (s *Server) putRetentionPolicy(body []byte) (any, *apiError) {
+	var in struct {
+		LogGroupName    string `json:"logGroupName"`
+		RetentionInDays int32  `json:"retentionInDays"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, &apiError{400, "SerializationException", err.Error()}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.groups[in.LogGroupName]; !ok {
+		return nil, &apiError{400, "ResourceNotFoundException", "The specified log group does not exist."}
+	}
+	s.retention[in.LogGroupName] = in.RetentionInDays
+	return struct{}{}, nil
+}
+
+func (s *Server) putRecordBatch(body []byte) (any, *apiError) {
+	var in struct {
+		DeliveryStreamName string `json:"DeliveryStreamName"`
+		Records            []struct {
+			Data string `json:"Data"`
+		} `json:"Records"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, &apiError{400, "SerializationException", err.Error()}
+	}
+	const op = "PutRecordBatch"
+	if n := len(in.Records); n == 0 || n > FirehoseMaxRecords {
+		return nil, s.violation(op, fmt.Sprintf("%d records; want 1 to %d", n, FirehoseMaxRecords))
+	}
+	data := make([][]byte, len(in.Records))
+	size := 0
+	for i, r := range in.Records {
+		b, err := base64.StdEncoding.DecodeString(r.Data)
+		if err != nil {
+			return nil, &apiError{400, "SerializationException", "record data is not base64"}
+		}
+		if len(b) > FirehoseMaxRecordLen {
+			return nil, s.violation(op, fmt.Sprintf("record %d is %d bytes; the limit is %d", i, len(b), FirehoseMaxRecordLen))
+		}
+		size += len(b)
+		data[i] = b
+	}
+	if size > FirehoseMaxBatch {
+		return nil, s.violation(op, fmt.Sprintf("batch is %d bytes; the limit is %d", size, FirehoseMaxBatch))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.streams[in.DeliveryStreamName]; !ok && !s.AutoCreate {
+		return nil, &apiError{400, "ResourceNotFoundException", "Firehose " + in.DeliveryStreamName + " not found."}
+	}
+	s.streams[in.DeliveryStreamName] = append(s.streams[in.DeliveryStreamName], data...)
+	resp := make([]map[string]string, len(data))
+	for i := range resp {
+		resp[i] = map[string]string{"RecordId": newID()}
+	}
+	return map[string]any{"FailedPutCount": 0, "Encrypted": false, "RequestResponses": resp}, nil
+}
+
+// SortedKeys returns m's keys in order, for printing.
+func SortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,234 @@
+// Package falco recognises Falco alerts in Fluent Bit records and turns them
+// into Alert values, and writes an Alert as the JSON event falcocw delivers.
+//
+// An alert arrives in one of three shapes: the record is the alert (a parser
+// already decoded Falco's JSON), the alert is a JSON string in a field
+// ("log" for FireLens and the Kubernetes tail input), or that field already
+// holds the decoded map. Container metadata that FireLens or the Kubernetes
+// filter put beside it stays with the alert.
+package falco
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	jsoniter "github.com/json-iterator/go"
+)
+
+// ECSKeys are the metadata keys an ECS FireLens log router adds to records
+// (with enable-ecs-log-metadata), kept with the alert in this order.
+var ECSKeys = []string{"ecs_cluster", "ecs_task_arn", "ecs_task_definition", "ec2_instance_id", "container_name", "container_id"}
+
+// Alert is one parsed Falco alert and the metadata that came with it.
+type Alert struct {
+	Time time.Time
+	// TimeFromRecord is set when the alert had no usable "time" field and
+	// Time is the Fluent Bit record's timestamp instead.
+	TimeFromRecord bool
+	Rule           string
+	Priority       Priority
+	Output         string
+	OutputFields   map[string]any
+	Tags           []string
+	Source         string
+	Hostname       string
+	UUID           string
+	// Extra holds the alert's other keys (e.g. "message"), delivered as is.
+	Extra map[string]any
+	// ECS holds the FireLens metadata present on the record (keys as in
+	// ECSKeys); Kubernetes holds the Kubernetes filter's map.
+	ECS        map[string]string
+	Kubernetes map[string]any
+}
+
+// known are the keys Alert holds in typed fields.
+var known = map[string]bool{"time": true, "rule": true, "priority": true, "output": true,
+	"output_fields": true, "tags": true, "source": true, "hostname": true, "uuid": true}
+
+// jsonAPI decodes numbers as json.Number so that 64-bit values such as
+// evt.time keep every digit.
+var jsonAPI = jsoniter.Config{UseNumber: true}.Froze()
+
+// Recognise returns the Falco alert held by a record body, looking at the
+// body itself and then at its logKey field. recordTime is used when the
+// alert's own time is missing or unparseable. ok is false for a record that
+// is not a Falco alert.
+func Recognise(body map[string]any, logKey string, recordTime time.Time) (a *Alert, ok bool) {
+	src, nested := body, false
+	if !looksLikeAlert(src) {
+		src, nested = nil, true
+		switch v := body[logKey].(type) {
+		case string:
+			src = decodeJSONObject(v)
+		case map[string]any:
+			src = v
+		}
+		if src == nil || !looksLikeAlert(src) {
+			return nil, false
+		}
+	}
+	a = fromMap(src, recordTime)
+	if nested { // metadata lives beside the alert on the outer record
+		a.attachMetadata(body)
+	}
+	a.attachMetadata(src)
+	return a, true
+}
+
+// decodeJSONObject decodes s when it holds a JSON object (as the container
+// runtime writes it: possibly with a trailing newline), else returns nil.
+func decodeJSONObject(s string) map[string]any {
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
+		return nil
+	}
+	var m map[string]any
+	if err := jsonAPI.UnmarshalFromString(t, &m); err != nil {
+		return nil
+	}
+	return m
+}
+
+// looksLikeAlert: a rule name, a valid priority, and at least one of the
+// fields Falco always prints with them. Falco's own startup lines, other
+// containers' JSON logs and look-alikes without a priority fail it.
+func looksLikeAlert(m map[string]any) bool {
+	rule, _ := m["rule"].(string)
+	prio, _ := m["priority"].(string)
+	if strings.TrimSpace(rule) == "" || prio == "" {
+		return false
+	}
+	if _, ok := ParsePriority(prio); !ok {
+		return false
+	}
+	_, hasOutput := m["output"]
+	_, hasFields := m["output_fields"]
+	_, hasTime := m["time"]
+	return hasOutput || hasFields || hasTime
+}
+
+func fromMap(m map[string]any, recordTime time.Time) *Alert {
+	a := &Alert{}
+	a.Rule, _ = m["rule"].(string)
+	p, _ := m["priority"].(string)
+	a.Priority, _ = ParsePriority(p)
+	a.Output = stringOf(m["output"])
+	a.Source = stringOf(m["source"])
+	a.Hostname = stringOf(m["hostname"])
+	a.UUID = stringOf(m["uuid"])
+	if of, ok := m["output_fields"].(map[string]any); ok {
+		a.OutputFields = of
+	}
+	if tags, ok := m["tags"].([]any); ok {
+		a.Tags = make([]string, 0, len(tags))
+		for _, t := range tags {
+			a.Tags = append(a.Tags, stringOf(t))
+		}
+	}
+	ts, _ := m["time"].(string)
+	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ts)); err == nil {
+		a.Time = t.UTC()
+	} else {
+		a.Time, a.TimeFromRecord = recordTime, true
+	}
+	for k, v := range m {
+		if known[k] || k == "kubernetes" || isECSKey(k) || k == "stream" || k == "log" {
+			continue
+		}
+		if a.Extra == nil {
+			a.Extra = make(map[string]any)
+		}
+		a.Extra[k] = v
+	}
+	return a
+}
+
+func isECSKey(k string) bool {
+	for _, e := range ECSKeys {
+		if k == e {
+			return true
+		}
+	}
+	return false
+}
+
+// attachMetadata copies FireLens and Kubernetes metadata from m.
+func (a *Alert) attachMetadata(m map[string]any) {
+	for _, k := range ECSKeys {
+		if v, ok := m[k]; ok && v != nil {
+			if a.ECS == nil {
+				a.ECS = make(map[string]string, len(ECSKeys))
+			}
+			a.ECS[k] = stringOf(v)
+		}
+	}
+	if k, ok := m["kubernetes"].(map[string]any); ok {
+		a.Kubernetes = k
+	}
+}
+
+func stringOf(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	default:
+		var b bytes.Buffer
+		writeValue(&b, v, 0)
+		return strings.Trim(b.String(), `"`)
+	}
+}
+
+// Field returns a value for templates and matching: rule, priority, source,
+// hostname, uuid, an ECS key, ecs_task_id (the last part of the task ARN),
+// kubernetes.KEY (e.g. kubernetes.namespace_name) or
+// output_fields.KEY. ok is false when the alert has no such value.
+func (a *Alert) Field(name string) (string, bool) {
+	switch name {
+	case "rule":
+		return a.Rule, a.Rule != ""
+	case "priority":
+		return a.Priority.String(), true
+	case "source":
+		return a.Source, a.Source != ""
+	case "hostname":
+		return a.Hostname, a.Hostname != ""
+	case "uuid":
+		return a.UUID, a.UUID != ""
+	case "ecs_task_id":
+		arn := a.ECS["ecs_task_arn"]
+		if arn == "" {
+			return "", false
+		}
+		return arn[strings.LastIndexByte(arn, '/')+1:], true
+	}
+	if isECSKey(name) {
+		v, ok := a.ECS[name]
+		return v, ok && v != ""
+	}
+	if k, ok := strings.CutPrefix(name, "kubernetes."); ok {
+		v, found := a.Kubernetes[k]
+		if !found || v == nil {
+			return "", false
+		}
+		return stringOf(v), true
+	}
+	if k, ok := strings.CutPrefix(name, "output_fields."); ok {
+		v, found := a.OutputFields[k]
+		if !found || v == nil {
+			return "", false
+		}
+		return stringOf(v), true
+	}
+	return "", false
+}
+
+// String names the alert in log lines: its rule, priority and time.
+func (a *Alert) String() string {
+	return fmt.Sprintf("rule=%q priority=%s time=%s", a.Rule, a.Priority, a.Time.Format(time.RFC3339Nano))
+}

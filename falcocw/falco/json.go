@@ -1,0 +1,280 @@
+package falco
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/falcocw/falcocw/falcocw/msgpack"
+)
+
+// maxJSONDepth bounds how deep writeValue descends; deeper values are
+// written as the string "[too deep]".
+const maxJSONDepth = 64
+
+// TruncatedKey marks an event whose JSON was cut to fit a size limit.
+const TruncatedKey = "falcocw_truncated"
+
+// AppendJSON appends the event falcocw delivers for the alert: Falco's own
+// keys first (time, rule, priority, source, hostname, tags, output,
+// output_fields, uuid), then the alert's other keys, then the ECS metadata
+// keys and the kubernetes map. Invalid UTF-8 becomes U+FFFD and NaN or
+// infinite numbers become strings, so the result is always valid JSON.
+func (a *Alert) AppendJSON(b []byte) []byte {
+	buf := bytes.NewBuffer(b)
+	a.write(buf, a.OutputFields, a.Output)
+	return buf.Bytes()
+}
+
+// JSON returns the event, cut to at most limit bytes when limit > 0: the
+// output_fields are dropped first, then the output text and other fields
+// shortened, always keeping time, rule, priority, source and hostname, and
+// adding "falcocw_truncated": true. truncated reports whether it was cut.
+func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
+	out = a.AppendJSON(nil)
+	if limit <= 0 || len(out) <= limit {
+		return out, false
+	}
+	slim := *a
+	slim.Extra = map[string]any{TruncatedKey: true, "falcocw_original_bytes": len(out)}
+	slim.Kubernetes = nil
+	var buf bytes.Buffer
+	slim.write(&buf, nil, "")
+	room := limit - buf.Len() - len(`,"output":""`) - 16
+	text := a.Output
+	if room < 0 {
+		room = 0
+	}
+	if len(text) > room {
+		text = text[:room]
+		for len(text) > 0 && !utf8.ValidString(text) { // do not split a rune
+			text = text[:len(text)-1]
+		}
+	}
+	buf.Reset()
+	slim.write(&buf, nil, text)
+	out = buf.Bytes()
+	if len(out) > limit { // metadata alone is over the limit: keep the essentials
+		slim.ECS, slim.Tags = nil, nil
+		buf.Reset()
+		slim.write(&buf, nil, "")
+		out = buf.Bytes()
+	}
+	return out, true
+}
+
+func (a *Alert) write(b *bytes.Buffer, fields map[string]any, output string) {
+	b.WriteString(`{"time":`)
+	writeString(b, a.Time.Format(time.RFC3339Nano))
+	b.WriteString(`,"rule":`)
+	writeString(b, a.Rule)
+	b.WriteString(`,"priority":`)
+	writeString(b, a.Priority.String())
+	if a.Source != "" {
+		b.WriteString(`,"source":`)
+		writeString(b, a.Source)
+	}
+	if a.Hostname != "" {
+		b.WriteString(`,"hostname":`)
+		writeString(b, a.Hostname)
+	}
+	if a.Tags != nil {
+		b.WriteString(`,"tags":[`)
+		for i, t := range a.Tags {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeString(b, t)
+		}
+		b.WriteByte(']')
+	}
+	if output != "" {
+		b.WriteString(`,"output":`)
+		writeString(b, output)
+	}
+	if fields != nil {
+		b.WriteString(`,"output_fields":`)
+		writeValue(b, fields, 1)
+	}
+	if a.UUID != "" {
+		b.WriteString(`,"uuid":`)
+		writeString(b, a.UUID)
+	}
+	for _, k := range sortedKeys(a.Extra) {
+		b.WriteByte(',')
+		writeString(b, k)
+		b.WriteByte(':')
+		writeValue(b, a.Extra[k], 1)
+	}
+	for _, k := range ECSKeys {
+		if v, ok := a.ECS[k]; ok {
+			b.WriteByte(',')
+			writeString(b, k)
+			b.WriteByte(':')
+			writeString(b, v)
+		}
+	}
+	if a.Kubernetes != nil {
+		b.WriteString(`,"kubernetes":`)
+		writeValue(b, a.Kubernetes, 1)
+	}
+	b.WriteByte('}')
+}
+
+// AppendRecordJSON appends any record body as JSON, with the same repairs
+// as AppendJSON; non-Falco records delivered by the non_falco policy use it.
+func AppendRecordJSON(b []byte, body map[string]any) []byte {
+	buf := bytes.NewBuffer(b)
+	writeValue(buf, body, 0)
+	return buf.Bytes()
+}
+
+func sortedKeys(m map[string]any) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func writeValue(b *bytes.Buffer, v any, depth int) {
+	if depth > maxJSONDepth {
+		b.WriteString(`"[too deep]"`)
+		return
+	}
+	switch v := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(v))
+	case string:
+		writeString(b, v)
+	case []byte:
+		writeString(b, string(v))
+	case int64:
+		b.WriteString(strconv.FormatInt(v, 10))
+	case int:
+		b.WriteString(strconv.Itoa(v))
+	case uint64:
+		b.WriteString(strconv.FormatUint(v, 10))
+	case float64:
+		writeFloat(b, v)
+	case json.Number:
+		b.WriteString(string(v))
+	case msgpack.EventTime:
+		writeString(b, v.Time().Format(time.RFC3339Nano))
+	case msgpack.Ext:
+		writeString(b, base64.StdEncoding.EncodeToString(v.Data))
+	case []any:
+		b.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeValue(b, e, depth+1)
+		}
+		b.WriteByte(']')
+	case []string:
+		b.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeString(b, e)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		b.WriteByte('{')
+		for i, k := range sortedKeys(v) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeString(b, k)
+			b.WriteByte(':')
+			writeValue(b, v[k], depth+1)
+		}
+		b.WriteByte('}')
+	default:
+		writeString(b, "[unsupported value]")
+	}
+}
+
+func writeFloat(b *bytes.Buffer, f float64) {
+	switch {
+	case math.IsNaN(f):
+		b.WriteString(`"NaN"`)
+	case math.IsInf(f, 1):
+		b.WriteString(`"+Inf"`)
+	case math.IsInf(f, -1):
+		b.WriteString(`"-Inf"`)
+	case f == math.Trunc(f) && math.Abs(f) < 1e21:
+		b.WriteString(strconv.FormatFloat(f, 'f', -1, 64))
+	default:
+		b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+	}
+}
+
+const hex = "0123456789abcdef"
+
+// writeString writes s as a JSON string, replacing invalid UTF-8 with
+// U+FFFD (CloudWatch rejects a whole batch for one invalid byte).
+func writeString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			default:
+				b.WriteString(`\u00`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString(s[start:i])
+			b.WriteString("\ufffd")
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b.WriteString(s[start:i])
+			b.WriteString(`\u202`)
+			b.WriteByte(hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
+}

@@ -1,0 +1,319 @@
+// Package msgpack reads and writes the part of MessagePack that Fluent Bit
+// uses for the chunks it hands to output plugins: nil, booleans, integers,
+// floats, strings, binaries, arrays, maps and the EventTime extension.
+//
+// The decoder is written for untrusted input: every length prefix is checked
+// against the bytes that remain before anything is allocated, nesting depth
+// is bounded, and an error names the offset where the data went wrong.
+package msgpack
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// MaxDepth bounds the nesting of arrays and maps the decoder accepts.
+const MaxDepth = 100
+
+// EventTime is Fluent Bit's timestamp extension (type 0): seconds and
+// nanoseconds since the Unix epoch, big-endian, in 8 bytes.
+type EventTime struct {
+	Sec  uint32
+	Nsec uint32
+}
+
+// Time returns the instant the EventTime stands for.
+func (t EventTime) Time() time.Time { return time.Unix(int64(t.Sec), int64(t.Nsec)).UTC() }
+
+// Ext is an extension value other than EventTime.
+type Ext struct {
+	Type int8
+	Data []byte
+}
+
+// Error reports malformed MessagePack and where it starts.
+type Error struct {
+	Offset int
+	Msg    string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("msgpack: offset %d: %s", e.Offset, e.Msg) }
+
+// Decoder reads consecutive values from a byte slice.
+type Decoder struct {
+	buf []byte
+	pos int
+}
+
+// NewDecoder returns a decoder reading buf. The decoder does not copy buf;
+// strings it returns are copies, so buf may be reused after decoding.
+func NewDecoder(buf []byte) *Decoder { return &Decoder{buf: buf} }
+
+// Offset is the position of the next unread byte.
+func (d *Decoder) Offset() int { return d.pos }
+
+// More reports whether bytes remain to be decoded.
+func (d *Decoder) More() bool { return d.pos < len(d.buf) }
+
+// Decode reads one value. Maps decode to map[string]any (non-string keys are
+// formatted as strings; a repeated key keeps its last value), arrays to
+// []any, integers to int64 or uint64, floats to float64, strings and
+// binaries to string, EventTime to EventTime and other extensions to Ext.
+func (d *Decoder) Decode() (any, error) {
+	start := d.pos
+	v, err := d.value(0)
+	if err != nil {
+		d.pos = len(d.buf) // a broken stream cannot be resynchronised
+		if e, ok := err.(*Error); ok {
+			return nil, e
+		}
+		return nil, &Error{Offset: start, Msg: err.Error()}
+	}
+	return v, nil
+}
+
+func (d *Decoder) fail(msg string, args ...any) error {
+	return &Error{Offset: d.pos, Msg: fmt.Sprintf(msg, args...)}
+}
+
+func (d *Decoder) take(n int) ([]byte, error) {
+	if n < 0 || n > len(d.buf)-d.pos {
+		return nil, d.fail("need %d bytes, %d remain", n, len(d.buf)-d.pos)
+	}
+	b := d.buf[d.pos : d.pos+n]
+	d.pos += n
+	return b, nil
+}
+
+func (d *Decoder) uint(n int) (uint64, error) {
+	b, err := d.take(n)
+	if err != nil {
+		return 0, err
+	}
+	switch n {
+	case 1:
+		return uint64(b[0]), nil
+	case 2:
+		return uint64(binary.BigEndian.Uint16(b)), nil
+	case 4:
+		return uint64(binary.BigEndian.Uint32(b)), nil
+	default:
+		return binary.BigEndian.Uint64(b), nil
+	}
+}
+
+// count reads a length prefix of n bytes for a container whose elements
+// take at least min bytes each, and refuses counts the remaining input
+// cannot hold, so a forged prefix never causes a large allocation.
+func (d *Decoder) count(n, min int) (int, error) {
+	c, err := d.uint(n)
+	if err != nil {
+		return 0, err
+	}
+	if c > uint64(len(d.buf)-d.pos)/uint64(min) {
+		return 0, d.fail("length %d exceeds the %d bytes that remain", c, len(d.buf)-d.pos)
+	}
+	return int(c), nil
+}
+
+func (d *Decoder) value(depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, d.fail("nesting deeper than %d", MaxDepth)
+	}
+	if d.pos >= len(d.buf) {
+		return nil, d.fail("unexpected end of data")
+	}
+	c := d.buf[d.pos]
+	d.pos++
+	switch {
+	case c <= 0x7f:
+		return int64(c), nil
+	case c >= 0xe0:
+		return int64(int8(c)), nil
+	case c&0xf0 == 0x80:
+		return d.mapN(int(c&0x0f), depth)
+	case c&0xf0 == 0x90:
+		return d.arrayN(int(c&0x0f), depth)
+	case c&0xe0 == 0xa0:
+		return d.str(int(c & 0x1f))
+	}
+	switch c {
+	case 0xc0:
+		return nil, nil
+	case 0xc2:
+		return false, nil
+	case 0xc3:
+		return true, nil
+	case 0xc4, 0xd9:
+		return d.strPrefixed(1)
+	case 0xc5, 0xda:
+		return d.strPrefixed(2)
+	case 0xc6, 0xdb:
+		return d.strPrefixed(4)
+	case 0xc7:
+		return d.extPrefixed(1)
+	case 0xc8:
+		return d.extPrefixed(2)
+	case 0xc9:
+		return d.extPrefixed(4)
+	case 0xca:
+		u, err := d.uint(4)
+		return float64(math.Float32frombits(uint32(u))), err
+	case 0xcb:
+		u, err := d.uint(8)
+		return math.Float64frombits(u), err
+	case 0xcc:
+		u, err := d.uint(1)
+		return int64(u), err
+	case 0xcd:
+		u, err := d.uint(2)
+		return int64(u), err
+	case 0xce:
+		u, err := d.uint(4)
+		return int64(u), err
+	case 0xcf:
+		u, err := d.uint(8)
+		if u > math.MaxInt64 {
+			return u, err
+		}
+		return int64(u), err
+	case 0xd0:
+		u, err := d.uint(1)
+		return int64(int8(u)), err
+	case 0xd1:
+		u, err := d.uint(2)
+		return int64(int16(u)), err
+	case 0xd2:
+		u, err := d.uint(4)
+		return int64(int32(u)), err
+	case 0xd3:
+		u, err := d.uint(8)
+		return int64(u), err
+	case 0xd4:
+		return d.ext(1)
+	case 0xd5:
+		return d.ext(2)
+	case 0xd6:
+		return d.ext(4)
+	case 0xd7:
+		return d.ext(8)
+	case 0xd8:
+		return d.ext(16)
+	case 0xdc:
+		n, err := d.count(2, 1)
+		if err != nil {
+			return nil, err
+		}
+		return d.arrayN(n, depth)
+	case 0xdd:
+		n, err := d.count(4, 1)
+		if err != nil {
+			return nil, err
+		}
+		return d.arrayN(n, depth)
+	case 0xde:
+		n, err := d.count(2, 2)
+		if err != nil {
+			return nil, err
+		}
+		return d.mapN(n, depth)
+	case 0xdf:
+		n, err := d.count(4, 2)
+		if err != nil {
+			return nil, err
+		}
+		return d.mapN(n, depth)
+	}
+	d.pos--
+	return nil, d.fail("invalid type byte 0x%02x", c)
+}
+
+func (d *Decoder) str(n int) (string, error) {
+	b, err := d.take(n)
+	return string(b), err
+}
+
+func (d *Decoder) strPrefixed(n int) (any, error) {
+	l, err := d.count(n, 1)
+	if err != nil {
+		return nil, err
+	}
+	return d.str(l)
+}
+
+func (d *Decoder) extPrefixed(n int) (any, error) {
+	l, err := d.count(n, 1)
+	if err != nil {
+		return nil, err
+	}
+	return d.ext(l)
+}
+
+func (d *Decoder) ext(n int) (any, error) {
+	t, err := d.take(1)
+	if err != nil {
+		return nil, err
+	}
+	data, err := d.take(n)
+	if err != nil {
+		return nil, err
+	}
+	if int8(t[0]) == 0 && n == 8 {
+		return EventTime{Sec: binary.BigEndian.Uint32(data), Nsec: binary.BigEndian.Uint32(data[4:])}, nil
+	}
+	return Ext{Type: int8(t[0]), Data: append([]byte(nil), data...)}, nil
+}
+
+func (d *Decoder) arrayN(n int, depth int) (any, error) {
+	if n > len(d.buf)-d.pos {
+		return nil, d.fail("array of %d exceeds the %d bytes that remain", n, len(d.buf)-d.pos)
+	}
+	a := make([]any, n)
+	for i := range a {
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		a[i] = v
+	}
+	return a, nil
+}
+
+func (d *Decoder) mapN(n int, depth int) (any, error) {
+	if n > (len(d.buf)-d.pos)/2 {
+		return nil, d.fail("map of %d exceeds the %d bytes that remain", n, len(d.buf)-d.pos)
+	}
+	m := make(map[string]any, n)
+	for i := 0; i < n; i++ {
+		k, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		m[keyString(k)] = v
+	}
+	return m, nil
+}
+
+// keyString formats a map key; Fluent Bit's keys are strings, but a record
+// from another producer may use any type.
+func keyString(k any) string {
+	switch k := k.(type) {
+	case string:
+		return k
+	case int64:
+		return strconv.FormatInt(k, 10)
+	case uint64:
+		return strconv.FormatUint(k, 10)
+	case nil:
+		return "null"
+	default:
+		return fmt.Sprint(k)
+	}
+}

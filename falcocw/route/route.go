@@ -1,0 +1,424 @@
+// Package route decides where each Falco alert goes.
+//
+// A routing table is an ordered list of rules, each written on one line so
+// that it fits a flat Fluent Bit property (FireLens passes only flat string
+// options):
+//
+//	MATCH [MATCH...] -> DESTINATION [continue]
+//
+// MATCH terms, all of which must hold:
+//
+//	*                         every alert
+//	tag=GLOB[,GLOB...]        one of the rule's tags matches one of the globs
+//	rule=GLOB[,GLOB...]       the rule name matches (quote names with spaces:
+//	                          rule="Terminal shell in container")
+//	priority>=NAME            at least this priority (Falco's order)
+//	priority=NAME[,NAME...]   exactly one of these priorities
+//	source=NAME[,NAME...]     the event source (syscall, k8s_audit, ...)
+//
+// Globs use * and ? and ignore case. DESTINATION is one of:
+//
+//	cloudwatch:GROUP[:STREAM]  a CloudWatch Logs group and stream (the stream
+//	                           defaults to the instance's default stream)
+//	firehose:NAME              a Kinesis Data Firehose delivery stream
+//	default                    the instance's default destination(s)
+//	drop                       discard the alert (counted, logged at debug)
+//
+// Group, stream and delivery stream names are templates: {rule},
+// {priority}, {source}, {hostname}, {tag} (the Fluent Bit tag), the ECS keys
+// ({ecs_cluster}, {ecs_task_id}, ...), {kubernetes.KEY} and
+// {output_fields.KEY}. The first rule that matches decides, unless it ends
+// with "continue", in which case the search goes on and the alert is
+// delivered to every matching rule's destination. An alert no rule matches
+// goes to the default destination.
+package route
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/falcocw/falcocw/falcocw/falco"
+)
+
+// Kind is the AWS service a destination belongs to.
+type Kind int
+
+const (
+	// CloudWatch is Amazon CloudWatch Logs.
+	CloudWatch Kind = iota + 1
+	// Firehose is Amazon Kinesis Data Firehose.
+	Firehose
+)
+
+func (k Kind) String() string {
+	switch k {
+	case CloudWatch:
+		return "cloudwatch"
+	case Firehose:
+		return "firehose"
+	}
+	return "unknown"
+}
+
+// Destination is where a rule sends alerts, with its names still templates.
+type Destination struct {
+	Kind   Kind
+	Name   *Template // log group, or delivery stream
+	Stream *Template // log stream; CloudWatch only
+}
+
+// String writes the destination in the syntax ParseDestination reads.
+func (d Destination) String() string {
+	if d.Kind == CloudWatch {
+		return "cloudwatch:" + d.Name.String() + ":" + d.Stream.String()
+	}
+	return d.Kind.String() + ":" + d.Name.String()
+}
+
+// Target is a destination with its templates filled for one event; it is
+// comparable, so events can be grouped by it.
+type Target struct {
+	Kind   Kind
+	Name   string
+	Stream string
+}
+
+func (t Target) String() string {
+	if t.Kind == CloudWatch {
+		return "cloudwatch:" + t.Name + ":" + t.Stream
+	}
+	return t.Kind.String() + ":" + t.Name
+}
+
+// Resolve fills the destination's templates from an event.
+func (d Destination) Resolve(v Values) Target {
+	t := Target{Kind: d.Kind, Name: d.Name.Fill(v, d.nameSanitizer())}
+	if d.Kind == CloudWatch {
+		t.Stream = d.Stream.Fill(v, sanitizeStream)
+	}
+	return t
+}
+
+func (d Destination) nameSanitizer() func(string) string {
+	if d.Kind == CloudWatch {
+		return sanitizeGroup
+	}
+	return sanitizeFirehose
+}
+
+// Rule is one parsed routing rule.
+type Rule struct {
+	Text        string // as written, for log lines
+	Name        string // the property it came from, e.g. route.1
+	Tags        []string
+	Rules       []string
+	Sources     []string
+	MinPriority falco.Priority
+	Priorities  []falco.Priority
+	Continue    bool
+	Drop        bool
+	UseDefault  bool
+	Dest        Destination
+}
+
+// Matches reports whether the rule selects the alert.
+func (r *Rule) Matches(a *falco.Alert) bool {
+	if a.Priority < r.MinPriority {
+		return false
+	}
+	if len(r.Priorities) > 0 && !containsPriority(r.Priorities, a.Priority) {
+		return false
+	}
+	if len(r.Rules) > 0 && !anyGlob(r.Rules, a.Rule) {
+		return false
+	}
+	if len(r.Sources) > 0 && !anyGlob(r.Sources, a.Source) {
+		return false
+	}
+	if len(r.Tags) > 0 {
+		found := false
+		for _, t := range a.Tags {
+			if anyGlob(r.Tags, t) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func containsPriority(ps []falco.Priority, p falco.Priority) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func anyGlob(globs []string, s string) bool {
+	for _, g := range globs {
+		if Glob(g, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Glob reports whether s matches pattern, where * matches any run of
+// characters (including / and none) and ? any one character, ignoring case.
+func Glob(pattern, s string) bool {
+	p, str := []rune(strings.ToLower(pattern)), []rune(strings.ToLower(s))
+	pi, si, star, mark := 0, 0, -1, 0
+	for si < len(str) {
+		switch {
+		case pi < len(p) && (p[pi] == '?' || p[pi] == str[si]):
+			pi++
+			si++
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// Table is an ordered list of rules and the default destinations.
+type Table struct {
+	Rules    []Rule
+	Defaults []Destination
+}
+
+// Match is one destination chosen for an alert and the rule that chose it
+// ("default" when none did).
+type Match struct {
+	Target Target
+	Rule   string
+}
+
+// Route appends to dst the targets the alert goes to. An alert that a
+// matching "drop" rule discards yields no targets and dropped true.
+func (t *Table) Route(a *falco.Alert, v Values, dst []Match) (out []Match, dropped bool) {
+	out = dst
+	matched := false
+	for i := range t.Rules {
+		r := &t.Rules[i]
+		if !r.Matches(a) {
+			continue
+		}
+		matched = true
+		switch {
+		case r.Drop:
+			if len(out) == len(dst) {
+				dropped = true
+			}
+		case r.UseDefault:
+			out = t.appendDefaults(out, v, r.Name)
+		default:
+			out = appendUnique(out, Match{Target: r.Dest.Resolve(v), Rule: r.Name})
+		}
+		if !r.Continue {
+			return out, dropped && len(out) == len(dst)
+		}
+	}
+	if !matched {
+		out = t.appendDefaults(out, v, "default")
+	}
+	return out, dropped && len(out) == len(dst)
+}
+
+func (t *Table) appendDefaults(out []Match, v Values, rule string) []Match {
+	for _, d := range t.Defaults {
+		out = appendUnique(out, Match{Target: d.Resolve(v), Rule: rule})
+	}
+	return out
+}
+
+func appendUnique(out []Match, m Match) []Match {
+	for _, o := range out {
+		if o.Target == m.Target {
+			return out
+		}
+	}
+	return append(out, m)
+}
+
+// ParseError says which property holds a bad rule and what is wrong.
+type ParseError struct {
+	Property string
+	Value    string
+	Msg      string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("property %s = %q: %s", e.Property, e.Value, e.Msg)
+}
+
+// ParseRule parses one rule written as MATCH... -> DESTINATION [continue].
+// defaultStream is the stream template used by cloudwatch:GROUP without a
+// stream.
+func ParseRule(property, text string, defaultStream *Template) (Rule, error) {
+	r := Rule{Text: text, Name: property}
+	bad := func(format string, args ...any) (Rule, error) {
+		return Rule{}, &ParseError{Property: property, Value: text, Msg: fmt.Sprintf(format, args...)}
+	}
+	lhs, rhs, ok := strings.Cut(text, "->")
+	if !ok {
+		return bad(`want "MATCH -> DESTINATION", e.g. "tag=mitre_* -> cloudwatch:/falco/mitre"`)
+	}
+	terms, err := splitTerms(lhs)
+	if err != nil {
+		return bad("%v", err)
+	}
+	if len(terms) == 0 {
+		return bad(`no match terms before "->"; use * to match every alert`)
+	}
+	for _, term := range terms {
+		if err := r.addTerm(term); err != nil {
+			return bad("%v", err)
+		}
+	}
+	words := strings.Fields(rhs)
+	if n := len(words); n > 0 && strings.EqualFold(words[n-1], "continue") {
+		r.Continue = true
+		words = words[:n-1]
+	}
+	if len(words) != 1 {
+		return bad(`want one destination after "->" (cloudwatch:GROUP[:STREAM], firehose:NAME, default or drop), optionally followed by "continue"`)
+	}
+	switch strings.ToLower(words[0]) {
+	case "drop":
+		r.Drop = true
+		return r, nil
+	case "default":
+		r.UseDefault = true
+		return r, nil
+	}
+	d, err := ParseDestination(words[0], defaultStream)
+	if err != nil {
+		return bad("%v", err)
+	}
+	r.Dest = d
+	return r, nil
+}
+
+func (r *Rule) addTerm(term string) error {
+	if term == "*" {
+		return nil
+	}
+	if v, ok := strings.CutPrefix(term, "priority>="); ok {
+		p, ok := falco.ParsePriority(v)
+		if !ok {
+			return fmt.Errorf("unknown priority %q; allowed: %s", v, falco.PriorityNames())
+		}
+		r.MinPriority = p
+		return nil
+	}
+	key, value, ok := strings.Cut(term, "=")
+	if !ok || value == "" {
+		return fmt.Errorf("bad match term %q; want *, tag=GLOB, rule=GLOB, priority>=NAME, priority=NAME or source=NAME", term)
+	}
+	values := strings.Split(value, ",")
+	for i, v := range values {
+		values[i] = strings.TrimSpace(v)
+		if values[i] == "" {
+			return fmt.Errorf("empty value in %q", term)
+		}
+	}
+	switch strings.ToLower(key) {
+	case "tag", "tags":
+		r.Tags = append(r.Tags, values...)
+	case "rule":
+		r.Rules = append(r.Rules, values...)
+	case "source":
+		r.Sources = append(r.Sources, values...)
+	case "priority":
+		for _, v := range values {
+			p, ok := falco.ParsePriority(v)
+			if !ok {
+				return fmt.Errorf("unknown priority %q; allowed: %s", v, falco.PriorityNames())
+			}
+			r.Priorities = append(r.Priorities, p)
+		}
+	default:
+		return fmt.Errorf("unknown match key %q; allowed: tag, rule, priority, source", key)
+	}
+	return nil
+}
+
+// splitTerms splits on spaces outside double quotes and removes the quotes.
+func splitTerms(s string) ([]string, error) {
+	var terms []string
+	var cur strings.Builder
+	inQuote, have := false, false
+	for _, c := range s {
+		switch {
+		case c == '"':
+			inQuote = !inQuote
+			have = true
+		case (c == ' ' || c == '\t') && !inQuote:
+			if have {
+				terms = append(terms, cur.String())
+				cur.Reset()
+				have = false
+			}
+		default:
+			cur.WriteRune(c)
+			have = true
+		}
+	}
+	if inQuote {
+		return nil, fmt.Errorf("unterminated quote")
+	}
+	if have {
+		terms = append(terms, cur.String())
+	}
+	return terms, nil
+}
+
+// ParseDestination parses cloudwatch:GROUP[:STREAM] or firehose:NAME.
+func ParseDestination(s string, defaultStream *Template) (Destination, error) {
+	kind, rest, ok := strings.Cut(s, ":")
+	if !ok || rest == "" {
+		return Destination{}, fmt.Errorf("bad destination %q; want cloudwatch:GROUP[:STREAM] or firehose:NAME", s)
+	}
+	switch strings.ToLower(kind) {
+	case "cloudwatch", "cloudwatch_logs", "logs":
+		group, stream, hasStream := strings.Cut(rest, ":")
+		g, err := ParseTemplate(group, validGroupChar, 512)
+		if err != nil {
+			return Destination{}, fmt.Errorf("log group %q: %v", group, err)
+		}
+		d := Destination{Kind: CloudWatch, Name: g, Stream: defaultStream}
+		if hasStream {
+			st, err := ParseTemplate(stream, validStreamChar, 512)
+			if err != nil {
+				return Destination{}, fmt.Errorf("log stream %q: %v", stream, err)
+			}
+			d.Stream = st
+		}
+		if d.Stream == nil {
+			return Destination{}, fmt.Errorf("%q names no log stream and the instance has no default (set log_stream_name or log_stream_prefix, or write cloudwatch:GROUP:STREAM)", s)
+		}
+		return d, nil
+	case "firehose", "kinesis_firehose":
+		n, err := ParseTemplate(rest, validFirehoseChar, 64)
+		if err != nil {
+			return Destination{}, fmt.Errorf("delivery stream %q: %v", rest, err)
+		}
+		return Destination{Kind: Firehose, Name: n}, nil
+	}
+	return Destination{}, fmt.Errorf("unknown destination kind %q in %q; want cloudwatch or firehose", kind, s)
+}

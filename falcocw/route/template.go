@@ -1,0 +1,183 @@
+package route
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/falcocw/falcocw/falcocw/falco"
+)
+
+// Values is what a template is filled from: the alert and the Fluent Bit
+// tag of its chunk. Alert is nil for a non-Falco record.
+type Values struct {
+	Alert *falco.Alert
+	Tag   string
+}
+
+func (v Values) get(name string) (string, bool) {
+	if name == "tag" {
+		return v.Tag, v.Tag != ""
+	}
+	if v.Alert == nil {
+		return "", false
+	}
+	return v.Alert.Field(name)
+}
+
+// Missing is what a template variable becomes when the event lacks it.
+const Missing = "unknown"
+
+// Template is a name with {variable} parts filled per event.
+type Template struct {
+	text  string
+	parts []part
+}
+
+type part struct {
+	lit   string
+	field string // empty for a literal
+}
+
+// Static reports whether the template has no variables.
+func (t *Template) Static() bool {
+	for _, p := range t.parts {
+		if p.field != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *Template) String() string { return t.text }
+
+// Variables accepted in templates, besides kubernetes.KEY and
+// output_fields.KEY.
+var templateVars = []string{"rule", "priority", "source", "hostname", "uuid", "tag", "ecs_task_id"}
+
+func validVar(name string) bool {
+	for _, v := range templateVars {
+		if name == v {
+			return true
+		}
+	}
+	for _, k := range falco.ECSKeys {
+		if name == k {
+			return true
+		}
+	}
+	for _, p := range []string{"kubernetes.", "output_fields."} {
+		if rest, ok := strings.CutPrefix(name, p); ok && rest != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTemplate parses s, checking that its literal characters satisfy
+// valid and that it names only known variables. maxLen bounds the literal
+// part.
+func ParseTemplate(s string, valid func(rune) bool, maxLen int) (*Template, error) {
+	t := &Template{text: s}
+	if s == "" {
+		return nil, fmt.Errorf("empty name")
+	}
+	litLen := 0
+	for rest := s; rest != ""; {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			t.parts = append(t.parts, part{lit: rest})
+			litLen += len(rest)
+			break
+		}
+		if open > 0 {
+			t.parts = append(t.parts, part{lit: rest[:open]})
+			litLen += open
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			return nil, fmt.Errorf("unclosed {")
+		}
+		name := strings.TrimSpace(rest[open+1 : open+end])
+		if !validVar(name) {
+			return nil, fmt.Errorf("unknown variable {%s}; allowed: {%s}, {%s}, {kubernetes.KEY}, {output_fields.KEY}",
+				name, strings.Join(templateVars, "}, {"), strings.Join(falco.ECSKeys, "}, {"))
+		}
+		t.parts = append(t.parts, part{field: name})
+		rest = rest[open+end+1:]
+	}
+	for _, p := range t.parts {
+		for _, c := range p.lit {
+			if !valid(c) {
+				return nil, fmt.Errorf("character %q is not allowed here", c)
+			}
+		}
+	}
+	if litLen > maxLen {
+		return nil, fmt.Errorf("longer than %d characters", maxLen)
+	}
+	return t, nil
+}
+
+// MustTemplate is ParseTemplate for names known to be valid.
+func MustTemplate(s string) *Template {
+	t, err := ParseTemplate(s, func(rune) bool { return true }, 1<<20)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Fill returns the name for one event; each variable's value is passed
+// through clean so that the result is a valid name for the service.
+func (t *Template) Fill(v Values, clean func(string) string) string {
+	if len(t.parts) == 1 && t.parts[0].field == "" {
+		return t.parts[0].lit
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.field == "" {
+			b.WriteString(p.lit)
+			continue
+		}
+		s, ok := v.get(p.field)
+		if !ok || s == "" {
+			s = Missing
+		}
+		b.WriteString(clean(s))
+	}
+	out := b.String()
+	if len(out) > 512 {
+		out = out[:512]
+	}
+	return out
+}
+
+// validGroupChar: CloudWatch log group names are [.-_/#A-Za-z0-9]+.
+func validGroupChar(c rune) bool {
+	return c == '.' || c == '-' || c == '_' || c == '/' || c == '#' || isAlnum(c)
+}
+
+// validStreamChar: log stream names may not contain : or *.
+func validStreamChar(c rune) bool { return c != ':' && c != '*' && c >= 0x20 }
+
+// validFirehoseChar: delivery stream names are [a-zA-Z0-9_.-]+.
+func validFirehoseChar(c rune) bool { return c == '.' || c == '-' || c == '_' || isAlnum(c) }
+
+func isAlnum(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func sanitizeWith(s string, valid func(rune) bool) string {
+	return strings.Map(func(c rune) rune {
+		if valid(c) {
+			return c
+		}
+		return '_'
+	}, s)
+}
+
+// A rule name such as "Read sensitive file untrusted" becomes
+// "Read_sensitive_file_untrusted" in a group name.
+func sanitizeGroup(s string) string    { return sanitizeWith(s, validGroupChar) }
+func sanitizeStream(s string) string   { return sanitizeWith(s, validStreamChar) }
+func sanitizeFirehose(s string) string { return sanitizeWith(s, validFirehoseChar) }

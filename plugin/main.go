@@ -1,0 +1,163 @@
+// Command plugin is the falcocw Fluent Bit output plugin, built with
+// go build -buildmode=c-shared into falcocw.so. It holds only the cgo
+// entry points Fluent Bit's Go proxy calls and the translation of Fluent
+// Bit properties into the core's config; everything else lives in the
+// falcocw package. No panic leaves these functions: each is recovered,
+// logged and answered with a return code Fluent Bit understands.
+package main
+
+import (
+	"C"
+	"context"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/fluent/fluent-bit-go/output"
+
+	"github.com/falcocw/falcocw/falcocw"
+	"github.com/falcocw/falcocw/falcocw/config"
+)
+
+// PluginName is the name an [OUTPUT] section uses to load falcocw.
+const PluginName = "falcocw"
+
+var (
+	nextID    atomic.Int64
+	mu        sync.Mutex
+	instances = map[int64]*plugin{}
+)
+
+// plugin is one [OUTPUT] section: its core instance and its log prefix.
+type plugin struct {
+	id       int64
+	instance *falcocw.Instance
+	closed   atomic.Bool
+}
+
+var levelTags = [...]string{"error", " warn", " info", "debug"}
+
+// logLine writes a line in Fluent Bit's own format on stderr, where Fluent
+// Bit writes its log.
+func logLine(id int64, level config.Level, msg string) {
+	fmt.Fprintf(os.Stderr, "[%s] [%s] [output:%s:%s.%d] %s\n",
+		time.Now().Format("2006/01/02 15:04:05"), levelTags[level], PluginName, PluginName, id, msg)
+}
+
+//export FLBPluginRegister
+func FLBPluginRegister(def unsafe.Pointer) (ret int) {
+	defer recoverTo(0, &ret, output.FLB_ERROR)
+	return output.FLBPluginRegister(def, PluginName, "Falco alerts to CloudWatch Logs and Kinesis Data Firehose")
+}
+
+//export FLBPluginInit
+func FLBPluginInit(p unsafe.Pointer) (ret int) {
+	id := nextID.Add(1) - 1
+	defer recoverTo(id, &ret, output.FLB_ERROR)
+	cfg, err := config.Parse(func(key string) string { return output.FLBPluginConfigKey(p, key) })
+	if err != nil {
+		logLine(id, config.LevelError, "invalid configuration: "+err.Error())
+		return output.FLB_ERROR
+	}
+	in, err := falcocw.New(context.Background(), cfg, func(level config.Level, msg string) { logLine(id, level, msg) })
+	if err != nil {
+		logLine(id, config.LevelError, "cannot start: "+err.Error())
+		return output.FLB_ERROR
+	}
+	pl := &plugin{id: id, instance: in}
+	mu.Lock()
+	instances[id] = pl
+	mu.Unlock()
+	output.FLBPluginSetContext(p, pl)
+	logLine(id, config.LevelInfo, fmt.Sprintf("started: %d routes, %d default destinations, non_falco %s",
+		len(cfg.Routes.Rules), len(cfg.Routes.Defaults), nonFalcoString(cfg)))
+	return output.FLB_OK
+}
+
+func nonFalcoString(cfg *config.Config) string {
+	switch {
+	case cfg.NonFalco == nil:
+		return "drop"
+	case cfg.NonFalco.UseDefault:
+		return "default"
+	}
+	return cfg.NonFalco.Dest.String()
+}
+
+//export FLBPluginFlushCtx
+func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (ret int) {
+	pl, _ := output.FLBPluginGetContext(ctx).(*plugin)
+	if pl == nil {
+		logLine(-1, config.LevelError, "flush for an unknown instance: was FLBPluginInit successful?")
+		return output.FLB_ERROR
+	}
+	// A panic is a bug in falcocw, not in the data: retry, so nothing is
+	// lost, and let Fluent Bit's retry limit end it.
+	defer recoverTo(pl.id, &ret, output.FLB_RETRY)
+	var buf []byte
+	if length > 0 && data != nil {
+		buf = unsafe.Slice((*byte)(data), int(length)) // valid until we return
+	}
+	res := pl.instance.Flush(context.Background(), C.GoString(tag), buf)
+	switch res.Status {
+	case falcocw.OK:
+		if pl.instance.Config().LogLevel >= config.LevelDebug {
+			logLine(pl.id, config.LevelDebug, res.Summary())
+		}
+		return output.FLB_OK
+	case falcocw.Retry:
+		logLine(pl.id, config.LevelWarn, res.Summary()+"; Fluent Bit will retry the chunk")
+		return output.FLB_RETRY
+	default:
+		logLine(pl.id, config.LevelError, res.Summary())
+		return output.FLB_ERROR
+	}
+}
+
+//export FLBPluginExitCtx
+func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
+	defer recoverTo(0, &ret, output.FLB_OK)
+	if pl, _ := output.FLBPluginGetContext(ctx).(*plugin); pl != nil {
+		closePlugin(pl)
+	}
+	return output.FLB_OK
+}
+
+//export FLBPluginExit
+func FLBPluginExit() (ret int) {
+	defer recoverTo(0, &ret, output.FLB_OK)
+	mu.Lock()
+	all := make([]*plugin, 0, len(instances))
+	for _, pl := range instances {
+		all = append(all, pl)
+	}
+	mu.Unlock()
+	for _, pl := range all {
+		closePlugin(pl)
+	}
+	return output.FLB_OK
+}
+
+func closePlugin(pl *plugin) {
+	if pl.closed.Swap(true) {
+		return
+	}
+	pl.instance.Close()
+	mu.Lock()
+	delete(instances, pl.id)
+	mu.Unlock()
+}
+
+// recoverTo turns a panic into a log line and the return code code.
+func recoverTo(id int64, ret *int, code int) {
+	if r := recover(); r != nil {
+		logLine(id, config.LevelError, fmt.Sprintf("internal error (please report it): %v\n%s", r, debug.Stack()))
+		*ret = code
+	}
+}
+
+func main() {}
