@@ -28,9 +28,9 @@
 // {priority}, {source}, {hostname}, {tag} (the Fluent Bit tag), the ECS keys
 // ({ecs_cluster}, {ecs_task_id}, ...), {kubernetes.KEY} and
 // {output_fields.KEY}. The first rule that matches decides, unless it ends
-// with "continue", in which case the search goes on and the alert is
-// delivered to every matching rule's destination. An alert no rule matches
-// goes to the default destination.
+// with "continue": then the alert is delivered there and the search goes
+// on. An alert that no rule without "continue" matches goes to the default
+// destination(s) as well.
 package route
 
 import (
@@ -208,22 +208,20 @@ type Match struct {
 	Rule   string
 }
 
-// Route appends to dst the targets the alert goes to. An alert that a
-// matching "drop" rule discards yields no targets and dropped true.
+// Route appends to dst the targets the alert goes to. A rule without
+// "continue" ends the search; when no such rule matches, the alert also
+// goes to the defaults. dropped reports an alert a "drop" rule discarded
+// and that no earlier "continue" rule sent anywhere.
 func (t *Table) Route(a *falco.Alert, v Values, dst []Match) (out []Match, dropped bool) {
 	out = dst
-	matched := false
 	for i := range t.Rules {
 		r := &t.Rules[i]
 		if !r.Matches(a) {
 			continue
 		}
-		matched = true
 		switch {
 		case r.Drop:
-			if len(out) == len(dst) {
-				dropped = true
-			}
+			dropped = true
 		case r.UseDefault:
 			out = t.appendDefaults(out, v, r.Name)
 		default:
@@ -233,10 +231,7 @@ func (t *Table) Route(a *falco.Alert, v Values, dst []Match) (out []Match, dropp
 			return out, dropped && len(out) == len(dst)
 		}
 	}
-	if !matched {
-		out = t.appendDefaults(out, v, "default")
-	}
-	return out, dropped && len(out) == len(dst)
+	return t.appendDefaults(out, v, "default"), false
 }
 
 func (t *Table) appendDefaults(out []Match, v Values, rule string) []Match {

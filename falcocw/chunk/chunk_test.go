@@ -1,0 +1,114 @@
+package chunk_test
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/chunk"
+	"github.com/falcocw/falcocw/falcocw/msgpack"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
+
+func TestDecodeBothFormats(t *testing.T) {
+	body := map[string]any{"log": "x", "n": int64(-5), "f": 1.5, "nested": map[string]any{"a": []any{true, nil}}}
+	for _, f := range []chunk.Format{chunk.FormatV1, chunk.FormatV2} {
+		b, err := chunk.Append(nil, f, t0, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = chunk.Append(b, f, t0.Add(time.Second), map[string]any{"log": "y"})
+		d := chunk.Decode(b)
+		if len(d.Records) != 2 || len(d.Bad) != 0 {
+			t.Fatalf("format %d: %+v", f, d)
+		}
+		r := d.Records[0]
+		if !r.Time.Equal(t0) || r.Body["log"] != "x" || r.Body["n"] != int64(-5) || r.Body["f"] != 1.5 {
+			t.Errorf("format %d: %+v", f, r)
+		}
+		if (f == chunk.FormatV2) != (r.Metadata != nil) {
+			t.Errorf("format %d: metadata %v", f, r.Metadata)
+		}
+	}
+}
+
+func TestTimestampEncodings(t *testing.T) {
+	for _, ts := range []any{msgpack.EventTime{Sec: uint32(t0.Unix()), Nsec: 123456789}, int64(t0.Unix()), float64(t0.Unix()) + 0.5} {
+		b := msgpack.AppendArrayHeader(nil, 2)
+		b, _ = msgpack.Append(b, ts)
+		b, _ = msgpack.Append(b, map[string]any{"k": "v"})
+		d := chunk.Decode(b)
+		if len(d.Records) != 1 || d.Records[0].Time.Unix() != t0.Unix() {
+			t.Errorf("timestamp %T: %+v", ts, d)
+		}
+	}
+}
+
+// TestBadRecordsDoNotSpoilGoodOnes: records of the wrong shape are
+// reported and skipped; the good records around them survive.
+func TestBadRecordsDoNotSpoilGoodOnes(t *testing.T) {
+	good, _ := chunk.Append(nil, chunk.FormatV2, t0, map[string]any{"log": "good"})
+	var b []byte
+	for _, bad := range []any{
+		"a string",
+		[]any{int64(1)},
+		[]any{"not a time", map[string]any{}},
+		[]any{int64(1), "not a map"},
+		[]any{[]any{int64(1)}, map[string]any{}},
+		[]any{[]any{int64(1), "meta"}, map[string]any{}},
+		[]any{math.NaN(), map[string]any{}},
+	} {
+		b = append(b, good...)
+		b, _ = msgpack.Append(b, bad)
+	}
+	b = append(b, good...)
+	d := chunk.Decode(b)
+	if len(d.Records) != 8 || len(d.Bad) != 7 || d.Truncated {
+		t.Fatalf("got %d good, %d bad, truncated %v", len(d.Records), len(d.Bad), d.Truncated)
+	}
+}
+
+func TestTruncatedChunk(t *testing.T) {
+	good, _ := chunk.Append(nil, chunk.FormatV1, t0, map[string]any{"log": "good"})
+	b := append(append([]byte{}, good...), good[:len(good)-3]...)
+	d := chunk.Decode(b)
+	if len(d.Records) != 1 || !d.Truncated || len(d.Bad) != 1 {
+		t.Fatalf("%+v", d)
+	}
+	if d := chunk.Decode(nil); len(d.Records) != 0 || len(d.Bad) != 0 {
+		t.Errorf("empty chunk: %+v", d)
+	}
+}
+
+// TestForgedLengths: a length prefix of 100 MiB in a tiny chunk is refused
+// before anything is allocated.
+func TestForgedLengths(t *testing.T) {
+	for _, prefix := range [][]byte{
+		{0xdd}, // array 32
+		{0xdf}, // map 32
+		{0xdb}, // str 32
+		{0xc6}, // bin 32
+		{0xc9}, // ext 32
+	} {
+		b := binary.BigEndian.AppendUint32(append([]byte{}, prefix...), 100<<20)
+		b = append(b, make([]byte, 1024)...)
+		allocs := testing.AllocsPerRun(10, func() { chunk.Decode(b) })
+		d := chunk.Decode(b)
+		if !d.Truncated || allocs > 20 {
+			t.Errorf("prefix %x: truncated=%v allocs=%v", prefix, d.Truncated, allocs)
+		}
+	}
+}
+
+func TestDeepNestingRefused(t *testing.T) {
+	b := []byte{0x92, 0x01}
+	for i := 0; i < 1000; i++ {
+		b = append(b, 0x91)
+	}
+	b = append(b, 0xc0)
+	if d := chunk.Decode(b); !d.Truncated {
+		t.Errorf("nesting of 1000 accepted")
+	}
+}

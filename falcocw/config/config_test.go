@@ -1,0 +1,111 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/config"
+)
+
+func props(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestParseFull(t *testing.T) {
+	c, err := config.Parse(props(
+		"region", "eu-west-1",
+		"log_group_name", "/falco/alerts",
+		"log_stream_name", "{hostname}",
+		"auto_create_group", "On",
+		"log_retention_days", "90",
+		"delivery_stream", "falco-archive",
+		"role_arn", "arn:aws:iam::123456789012:role/falcocw",
+		"external_id", "ext",
+		"endpoint", "http://127.0.0.1:4566/",
+		"firehose_endpoint", "https://firehose.example",
+		"log_key", "message",
+		"non_falco", "cloudwatch:/falco/other:{tag}",
+		"flush_timeout", "15s",
+		"max_concurrency", "4",
+		"route.1", "priority>=Critical -> cloudwatch:/falco/critical continue",
+		"route.3", "tag=mitre_* -> firehose:falco-mitre",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Region != "eu-west-1" || !c.AutoCreateGroup || !c.AutoCreateStream || c.LogRetentionDays != 90 ||
+		c.LogKey != "message" || c.FlushTimeout != 15*time.Second || c.MaxConcurrency != 4 || c.ExternalID != "ext" {
+		t.Errorf("parsed %+v", c)
+	}
+	if c.CloudWatchEndpoint != "http://127.0.0.1:4566" || c.STSEndpoint != "http://127.0.0.1:4566" || c.FirehoseEndpoint != "https://firehose.example" {
+		t.Errorf("endpoints %q %q %q", c.CloudWatchEndpoint, c.STSEndpoint, c.FirehoseEndpoint)
+	}
+	if len(c.Routes.Rules) != 2 || c.Routes.Rules[1].Name != "route.3" || len(c.Routes.Defaults) != 2 {
+		t.Errorf("routes %+v", c.Routes)
+	}
+	if got := c.Routes.Rules[0].Dest.String(); got != "cloudwatch:/falco/critical:{hostname}" {
+		t.Errorf("cloudwatch:GROUP without a stream uses the default stream: got %s", got)
+	}
+	if c.NonFalco == nil || c.NonFalco.Dest.String() != "cloudwatch:/falco/other:{tag}" {
+		t.Errorf("non_falco %+v", c.NonFalco)
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	c, err := config.Parse(props("log_group_name", "falco", "log_stream_prefix", "alerts-"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AutoCreateGroup || !c.AutoCreateStream || c.LogKey != "log" || c.NonFalco != nil ||
+		c.FlushTimeout != 20*time.Second || c.MaxConcurrency != 8 || c.LogLevel != config.LevelInfo {
+		t.Errorf("defaults %+v", c)
+	}
+	if got := c.Routes.Defaults[0].String(); got != "cloudwatch:falco:alerts-{tag}" {
+		t.Errorf("log_stream_prefix: %s", got)
+	}
+}
+
+// TestParseErrors: each bad configuration names the property, the value
+// and what is allowed.
+func TestParseErrors(t *testing.T) {
+	base := []string{"log_group_name", "falco", "log_stream_name", "alerts"}
+	tests := []struct {
+		kv   []string
+		want string
+	}{
+		{nil, "no default destination"},
+		{[]string{"log_group_name", "falco"}, "log_stream_name"},
+		{append(base, "auto_create_group", "maybe"), `property auto_create_group: bad value "maybe"`},
+		{append(base, "log_retention_days", "10"), `property log_retention_days: bad value "10"`},
+		{append(base, "flush_timeout", "forever"), "property flush_timeout"},
+		{append(base, "flush_timeout", "1h"), "property flush_timeout"},
+		{append(base, "max_concurrency", "0"), "property max_concurrency"},
+		{append(base, "endpoint", "localhost:4566"), "property endpoint"},
+		{append(base, "role_arn", "falcocw"), "property role_arn"},
+		{append(base, "external_id", "x"), "property external_id"},
+		{append(base, "non_falco", "s3:bucket"), "property non_falco"},
+		{append(base, "route.4", "tag=x -> nowhere"), "property route.4"},
+		{append(base, "log_level", "loud"), "property log_level"},
+		{append(base, "log_stream_prefix", "p"), "property log_stream_prefix"},
+		{[]string{"log_group_name", "bad group!", "log_stream_name", "s"}, "property log_group_name"},
+		{[]string{"delivery_stream", "bad/name"}, "property delivery_stream"},
+		{[]string{"route.1", "tag=x -> default"}, "property route.1"},
+	}
+	for _, tt := range tests {
+		_, err := config.Parse(props(tt.kv...))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%v) = %v; want an error containing %q", tt.kv, err, tt.want)
+		}
+	}
+}
+
+func TestCatchAllRouteIsEnough(t *testing.T) {
+	if _, err := config.Parse(props("route.99", "* -> cloudwatch:/falco/alerts:all")); err != nil {
+		t.Errorf("a catch-all route should stand in for a default: %v", err)
+	}
+}

@@ -1,0 +1,240 @@
+package falco_test
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/internal/samples"
+)
+
+var recordTime = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+func TestParsePriority(t *testing.T) {
+	tests := []struct {
+		in   string
+		want falco.Priority
+		ok   bool
+	}{
+		{"Emergency", falco.PriorityEmergency, true},
+		{"alert", falco.PriorityAlert, true},
+		{"CRITICAL", falco.PriorityCritical, true},
+		{"Error", falco.PriorityError, true},
+		{" warning ", falco.PriorityWarning, true},
+		{"warn", falco.PriorityWarning, true},
+		{"Notice", falco.PriorityNotice, true},
+		{"informational", falco.PriorityInformational, true},
+		{"info", falco.PriorityInformational, true},
+		{"Debug", falco.PriorityDebug, true},
+		{"", 0, false},
+		{"severe", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := falco.ParsePriority(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ParsePriority(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	if !(falco.PriorityEmergency > falco.PriorityAlert && falco.PriorityAlert > falco.PriorityCritical &&
+		falco.PriorityCritical > falco.PriorityError && falco.PriorityError > falco.PriorityWarning &&
+		falco.PriorityWarning > falco.PriorityNotice && falco.PriorityNotice > falco.PriorityInformational &&
+		falco.PriorityInformational > falco.PriorityDebug) {
+		t.Error("priorities are not in Falco's order")
+	}
+}
+
+// TestRecogniseAlerts checks every alert line, delivered as FireLens does
+// ({"log": line}) and as a parser does (the record is the alert).
+func TestRecogniseAlerts(t *testing.T) {
+	for i, line := range samples.Lines("alerts.jsonl") {
+		want := samples.DecodeJSON(line)
+		for _, body := range []map[string]any{{"log": line, "source": "stdout"}, samples.DecodeJSON(line)} {
+			a, ok := falco.Recognise(body, "log", recordTime)
+			if !ok {
+				t.Fatalf("alerts.jsonl:%d not recognised", i+1)
+			}
+			if a.Rule != want["rule"] {
+				t.Errorf("alerts.jsonl:%d rule = %q, want %q", i+1, a.Rule, want["rule"])
+			}
+			if a.Priority.String() != want["priority"] {
+				t.Errorf("alerts.jsonl:%d priority = %v, want %v", i+1, a.Priority, want["priority"])
+			}
+			wt, _ := time.Parse(time.RFC3339Nano, want["time"].(string))
+			if !a.Time.Equal(wt) || a.TimeFromRecord {
+				t.Errorf("alerts.jsonl:%d time = %v, want %v", i+1, a.Time, wt)
+			}
+			if src, _ := want["source"].(string); a.Source != src {
+				t.Errorf("alerts.jsonl:%d source = %q, want %q (FireLens's own source key must not leak in)", i+1, a.Source, src)
+			}
+			if h, _ := want["hostname"].(string); a.Hostname != h {
+				t.Errorf("alerts.jsonl:%d hostname = %q, want %q", i+1, a.Hostname, h)
+			}
+			if o, _ := want["output"].(string); a.Output != o {
+				t.Errorf("alerts.jsonl:%d output differs", i+1)
+			}
+			if tags, ok := want["tags"].([]any); ok && len(tags) != len(a.Tags) {
+				t.Errorf("alerts.jsonl:%d %d tags, want %d", i+1, len(a.Tags), len(tags))
+			}
+			if of, ok := want["output_fields"].(map[string]any); ok && len(of) != len(a.OutputFields) {
+				t.Errorf("alerts.jsonl:%d %d output_fields, want %d", i+1, len(a.OutputFields), len(of))
+			}
+		}
+	}
+}
+
+func TestNoiseIsNotFalco(t *testing.T) {
+	for i, line := range samples.Lines("noise.txt") {
+		if a, ok := falco.Recognise(map[string]any{"log": line}, "log", recordTime); ok {
+			t.Errorf("noise.txt:%d %q recognised as %v", i+1, line, a)
+		}
+	}
+	for _, body := range []map[string]any{
+		{},
+		{"log": 42},
+		{"log": "{not json}"},
+		{"rule": "x", "priority": "Warning"},                // nothing Falco always prints with them
+		{"rule": "x", "priority": "Severe", "output": "o"},  // unknown priority
+		{"rule": "", "priority": "Warning", "output": "o"},  // no rule name
+		{"message": `{"rule":"x","priority":"Warning","output":"o"}`}, // other key than log_key
+	} {
+		if a, ok := falco.Recognise(body, "log", recordTime); ok {
+			t.Errorf("%v recognised as %v", body, a)
+		}
+	}
+}
+
+func TestRecogniseWrapped(t *testing.T) {
+	for i, line := range samples.Lines("wrapped-firelens.jsonl") {
+		body := samples.DecodeJSON(line)
+		a, ok := falco.Recognise(body, "log", recordTime)
+		if !ok {
+			t.Fatalf("wrapped-firelens.jsonl:%d not recognised", i+1)
+		}
+		for _, k := range falco.ECSKeys {
+			if v, ok := body[k]; ok && a.ECS[k] != v {
+				t.Errorf("wrapped-firelens.jsonl:%d %s = %q, want %q", i+1, k, a.ECS[k], v)
+			}
+		}
+		if a.Source == "stdout" {
+			t.Errorf("wrapped-firelens.jsonl:%d took FireLens's source for Falco's", i+1)
+		}
+		id, _ := a.Field("ecs_task_id")
+		if !strings.HasSuffix(body["ecs_task_arn"].(string), "/"+id) || id == "" {
+			t.Errorf("ecs_task_id = %q from %q", id, body["ecs_task_arn"])
+		}
+	}
+	for _, f := range []string{"wrapped-k8s.jsonl", "decoded-k8s.jsonl"} {
+		for i, line := range samples.Lines(f) {
+			a, ok := falco.Recognise(samples.DecodeJSON(line), "log", recordTime)
+			if !ok {
+				t.Fatalf("%s:%d not recognised", f, i+1)
+			}
+			if ns, _ := a.Field("kubernetes.namespace_name"); ns != "falco" {
+				t.Errorf("%s:%d kubernetes.namespace_name = %q", f, i+1, ns)
+			}
+			if _, ok := a.Extra["stream"]; ok {
+				t.Errorf("%s:%d kept the container runtime's stream key as a Falco field", f, i+1)
+			}
+		}
+	}
+}
+
+func TestLogKey(t *testing.T) {
+	line := samples.Lines("alerts.jsonl")[0]
+	if _, ok := falco.Recognise(map[string]any{"message": line}, "message", recordTime); !ok {
+		t.Error("alert in a custom log_key not recognised")
+	}
+	// A Decode_Field_As parser may leave the decoded map in the field.
+	if _, ok := falco.Recognise(map[string]any{"log": samples.DecodeJSON(line)}, "log", recordTime); !ok {
+		t.Error("alert as a map in log not recognised")
+	}
+}
+
+func TestTimeFallback(t *testing.T) {
+	for _, tm := range []any{nil, "yesterday", 12345} {
+		body := map[string]any{"rule": "r", "priority": "Warning", "output": "o"}
+		if tm != nil {
+			body["time"] = tm
+		}
+		a, ok := falco.Recognise(body, "log", recordTime)
+		if !ok || !a.Time.Equal(recordTime) || !a.TimeFromRecord {
+			t.Errorf("time %v: got %v (from record %v), want the record's time", tm, a.Time, a.TimeFromRecord)
+		}
+	}
+}
+
+// TestJSONRoundTrip: the delivered event carries every field of the alert,
+// numbers with all their digits.
+func TestJSONRoundTrip(t *testing.T) {
+	for i, line := range samples.Lines("alerts.jsonl") {
+		a, _ := falco.Recognise(map[string]any{"log": line}, "log", recordTime)
+		out := a.AppendJSON(nil)
+		var got, want map[string]any
+		d := json.NewDecoder(strings.NewReader(string(out)))
+		d.UseNumber()
+		if err := d.Decode(&got); err != nil {
+			t.Fatalf("alerts.jsonl:%d: invalid JSON %v: %s", i+1, err, out)
+		}
+		d = json.NewDecoder(strings.NewReader(line))
+		d.UseNumber()
+		_ = d.Decode(&want)
+		gt, _ := time.Parse(time.RFC3339Nano, got["time"].(string))
+		wt, _ := time.Parse(time.RFC3339Nano, want["time"].(string))
+		if !gt.Equal(wt) {
+			t.Errorf("alerts.jsonl:%d time %v, want %v", i+1, gt, wt)
+		}
+		delete(got, "time")
+		delete(want, "time")
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("alerts.jsonl:%d round trip differs:\n got %s\nwant %s", i+1, out, line)
+		}
+	}
+}
+
+func TestJSONRepairs(t *testing.T) {
+	a := &falco.Alert{Rule: "bad\xffbyte", Priority: falco.PriorityError, Output: "nul\x00 and \u2028",
+		OutputFields: map[string]any{"nan": math.NaN(), "inf": math.Inf(1), "deep": nest(200)}}
+	out := a.AppendJSON(nil)
+	if !utf8.Valid(out) || !json.Valid(out) {
+		t.Fatalf("not valid UTF-8 JSON: %q", out)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(out, &m)
+	if m["rule"] != "bad\ufffdbyte" {
+		t.Errorf("rule = %q, want the bad byte as U+FFFD", m["rule"])
+	}
+	if m["output_fields"].(map[string]any)["nan"] != "NaN" {
+		t.Errorf("NaN not written as a string: %s", out)
+	}
+}
+
+func nest(n int) any {
+	if n == 0 {
+		return "leaf"
+	}
+	return map[string]any{"x": nest(n - 1)}
+}
+
+func TestJSONTruncation(t *testing.T) {
+	a := &falco.Alert{Time: recordTime, Rule: "Big", Priority: falco.PriorityCritical, Source: "syscall",
+		Output: strings.Repeat("é", 200000), OutputFields: map[string]any{"proc.cmdline": strings.Repeat("x", 200000)}}
+	for _, limit := range []int{262118, 10000, 300} {
+		out, cut := a.JSON(limit)
+		if !cut || len(out) > limit || !json.Valid(out) || !utf8.Valid(out) {
+			t.Fatalf("limit %d: cut=%v len=%d valid=%v", limit, cut, len(out), json.Valid(out))
+		}
+		var m map[string]any
+		_ = json.Unmarshal(out, &m)
+		if m["rule"] != "Big" || m["priority"] != "Critical" || m[falco.TruncatedKey] != true {
+			t.Errorf("limit %d: truncated event lost rule, priority or marker: %.200s", limit, out)
+		}
+	}
+	if _, cut := a.JSON(0); cut {
+		t.Error("limit 0 must not cut")
+	}
+}
