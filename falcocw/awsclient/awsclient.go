@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -43,7 +44,12 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 				o.MaxBackoff = 2 * time.Second
 			})
 		}),
-		awsconfig.WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: transport()}),
+		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().
+			WithTimeout(30 * time.Second).
+			WithTransportOptions(func(t *http.Transport) {
+				t.MaxIdleConnsPerHost = 16
+				t.ResponseHeaderTimeout = 20 * time.Second
+			})),
 	}
 	if c.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(c.Region))
@@ -82,11 +88,4 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 			}
 		}),
 	}, nil
-}
-
-func transport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 16
-	t.ResponseHeaderTimeout = 20 * time.Second
-	return t
 }

@@ -97,9 +97,9 @@ func TestNoiseIsNotFalco(t *testing.T) {
 		{},
 		{"log": 42},
 		{"log": "{not json}"},
-		{"rule": "x", "priority": "Warning"},                // nothing Falco always prints with them
-		{"rule": "x", "priority": "Severe", "output": "o"},  // unknown priority
-		{"rule": "", "priority": "Warning", "output": "o"},  // no rule name
+		{"rule": "x", "priority": "Warning"}, // nothing Falco always prints with them
+		{"rule": "x", "priority": "Severe", "output": "o"},            // unknown priority
+		{"rule": "", "priority": "Warning", "output": "o"},            // no rule name
 		{"message": `{"rule":"x","priority":"Warning","output":"o"}`}, // other key than log_key
 	} {
 		if a, ok := falco.Recognise(body, "log", recordTime); ok {

@@ -17,6 +17,10 @@ import (
 // written as the string "[too deep]".
 const maxJSONDepth = 64
 
+// TimeFormat is how Falco prints "time": RFC 3339 in UTC with all nine
+// digits of nanoseconds; the delivered event keeps that form.
+const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
 // TruncatedKey marks an event whose JSON was cut to fit a size limit.
 const TruncatedKey = "falcocw_truncated"
 
@@ -70,7 +74,7 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 
 func (a *Alert) write(b *bytes.Buffer, fields map[string]any, output string) {
 	b.WriteString(`{"time":`)
-	writeString(b, a.Time.Format(time.RFC3339Nano))
+	writeString(b, a.Time.UTC().Format(TimeFormat))
 	b.WriteString(`,"rule":`)
 	writeString(b, a.Rule)
 	b.WriteString(`,"priority":`)

@@ -8,13 +8,13 @@
 //
 // MATCH terms, all of which must hold:
 //
-//	*                         every alert
-//	tag=GLOB[,GLOB...]        one of the rule's tags matches one of the globs
-//	rule=GLOB[,GLOB...]       the rule name matches (quote names with spaces:
-//	                          rule="Terminal shell in container")
-//	priority>=NAME            at least this priority (Falco's order)
-//	priority=NAME[,NAME...]   exactly one of these priorities
-//	source=NAME[,NAME...]     the event source (syscall, k8s_audit, ...)
+//   - every alert
+//     tag=GLOB[,GLOB...]        one of the rule's tags matches one of the globs
+//     rule=GLOB[,GLOB...]       the rule name matches (quote names with spaces:
+//     rule="Terminal shell in container")
+//     priority>=NAME            at least this priority (Falco's order)
+//     priority=NAME[,NAME...]   exactly one of these priorities
+//     source=NAME[,NAME...]     the event source (syscall, k8s_audit, ...)
 //
 // Globs use * and ? and ignore case. DESTINATION is one of:
 //

@@ -85,12 +85,12 @@ func TestParseRuleErrors(t *testing.T) {
 		"priority>=severe -> firehose:x", // unknown priority
 		"priority=severe -> firehose:x",
 		"tag= -> firehose:x",
-		`rule="open -> firehose:x`,                  // unterminated quote
-		"* -> firehose:x y",                         // two destinations
-		"* -> cloudwatch:/falco/{nope}",             // unknown variable
-		"* -> cloudwatch:/falco/a b",                // space in a group
-		"* -> cloudwatch:/falco:bad*stream",         // * in a stream
-		"* -> firehose:bad/name",                    // / in a delivery stream
+		`rule="open -> firehose:x`,                    // unterminated quote
+		"* -> firehose:x y",                           // two destinations
+		"* -> cloudwatch:/falco/{nope}",               // unknown variable
+		"* -> cloudwatch:/falco/a b",                  // space in a group
+		"* -> cloudwatch:/falco:bad*stream",           // * in a stream
+		"* -> firehose:bad/name",                      // / in a delivery stream
 		"* -> cloudwatch:" + strings.Repeat("g", 600), // too long
 	} {
 		_, err := route.ParseRule("route.7", text, route.MustTemplate("{hostname}"))

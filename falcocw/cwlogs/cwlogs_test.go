@@ -1,0 +1,66 @@
+package cwlogs_test
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/cwlogs"
+)
+
+func TestBatchesRespectLimits(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(1, 2))
+	cases := map[string][]cwlogs.Event{}
+	var many, big, span []cwlogs.Event
+	for i := 0; i < 25000; i++ { // count limit
+		many = append(many, cwlogs.Event{Time: t0.Add(time.Duration(r.IntN(3600)) * time.Second), Message: []byte("x")})
+	}
+	for i := 0; i < 30; i++ { // byte limit: 30 events near the per-event maximum
+		big = append(big, cwlogs.Event{Time: t0, Message: bytes.Repeat([]byte("y"), cwlogs.MaxMessageBytes)})
+	}
+	for i := 0; i < 100; i++ { // span limit: 100 events over 3 days
+		span = append(span, cwlogs.Event{Time: t0.Add(time.Duration(i) * 43 * time.Minute), Message: []byte("z")})
+	}
+	cases["count"], cases["bytes"], cases["span"] = many, big, span
+	for name, events := range cases {
+		n := len(events)
+		total := 0
+		for _, b := range cwlogs.Batches(events) {
+			size := 0
+			for i, e := range b {
+				size += len(e.Message) + cwlogs.EventOverhead
+				if i > 0 && e.Time.Before(b[i-1].Time) {
+					t.Fatalf("%s: batch not chronological", name)
+				}
+			}
+			if len(b) > cwlogs.MaxBatchEvents || size > cwlogs.MaxBatchBytes || b[len(b)-1].Time.Sub(b[0].Time) >= cwlogs.MaxBatchSpan {
+				t.Errorf("%s: batch of %d events, %d bytes, span %s breaks a limit", name, len(b), size, b[len(b)-1].Time.Sub(b[0].Time))
+			}
+			total += len(b)
+		}
+		if total != n {
+			t.Errorf("%s: %d events batched, want %d", name, total, n)
+		}
+	}
+}
+
+func TestClampTime(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		t       time.Time
+		clamped bool
+	}{
+		{now, false},
+		{now.Add(-13 * 24 * time.Hour), false},
+		{now.Add(-15 * 24 * time.Hour), true},
+		{now.Add(time.Hour), false},
+		{now.Add(3 * time.Hour), true},
+	} {
+		got, c := cwlogs.ClampTime(tt.t, now)
+		if c != tt.clamped || (c && !got.Equal(now)) || (!c && !got.Equal(tt.t)) {
+			t.Errorf("ClampTime(%v) = %v, %v", tt.t, got, c)
+		}
+	}
+}

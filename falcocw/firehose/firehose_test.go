@@ -1,0 +1,32 @@
+package firehose_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/falcocw/falcocw/falcocw/firehose"
+)
+
+func TestBatchesRespectLimits(t *testing.T) {
+	var records [][]byte
+	for i := 0; i < 1203; i++ {
+		records = append(records, []byte("small\n"))
+	}
+	for i := 0; i < 9; i++ {
+		records = append(records, bytes.Repeat([]byte("b"), firehose.MaxRecordBytes))
+	}
+	total := 0
+	for _, b := range firehose.Batches(records) {
+		size := 0
+		for _, r := range b {
+			size += len(r)
+		}
+		if len(b) > firehose.MaxBatchRecords || size > firehose.MaxBatchBytes {
+			t.Errorf("batch of %d records, %d bytes breaks a limit", len(b), size)
+		}
+		total += len(b)
+	}
+	if total != len(records) {
+		t.Errorf("%d records batched, want %d", total, len(records))
+	}
+}

@@ -1,0 +1,405 @@
+package falcocw_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw"
+	"github.com/falcocw/falcocw/falcocw/chunk"
+	"github.com/falcocw/falcocw/falcocw/config"
+	"github.com/falcocw/falcocw/falcocw/fakeaws"
+	"github.com/falcocw/falcocw/internal/samples"
+)
+
+// testEnv gives the SDK credentials and a region, and keeps it away from
+// the shared config files and instance metadata of the machine.
+func testEnv(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAFALCOCWTEST00001")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "falcocw-test-secret-key-do-not-log-0001")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+type logCapture struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logCapture) log(level config.Level, msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, level.String()+" "+msg)
+}
+
+func (l *logCapture) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+func newInstance(t *testing.T, srv *fakeaws.Server, kv ...string) (*falcocw.Instance, *logCapture) {
+	t.Helper()
+	testEnv(t)
+	m := map[string]string{"endpoint": srv.URL, "log_level": "debug"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	cfg, err := config.Parse(func(k string) string { return m[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logCapture{}
+	in, err := falcocw.New(context.Background(), cfg, logs.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in, logs
+}
+
+// routingConfig is the configuration the sample tests route by, and
+// expectedRoute is its independent statement: critical and worse to one
+// group, MITRE-tagged to Firehose, everything else to the default group.
+var routingConfig = []string{
+	"log_group_name", "/falco/alerts",
+	"log_stream_name", "{source}",
+	"auto_create_group", "true",
+	"route.1", "priority>=Critical -> cloudwatch:/falco/critical:{hostname}",
+	"route.2", "tag=mitre_* -> firehose:falco-mitre",
+}
+
+func expectedRoute(alert map[string]any) string {
+	switch alert["priority"] {
+	case "Critical", "Alert", "Emergency":
+		h, _ := alert["hostname"].(string)
+		if h == "" {
+			h = "unknown"
+		}
+		return "cloudwatch:/falco/critical:" + h
+	}
+	tags, _ := alert["tags"].([]any)
+	for _, tag := range tags {
+		if strings.HasPrefix(tag.(string), "mitre_") {
+			return "firehose:falco-mitre"
+		}
+	}
+	s, _ := alert["source"].(string)
+	if s == "" {
+		s = "unknown"
+	}
+	return "cloudwatch:/falco/alerts:" + s
+}
+
+// alertOf returns the Falco alert a sample record holds, or nil for noise.
+func alertOf(r samples.Record) map[string]any {
+	if r.File == "noise.txt" {
+		return nil
+	}
+	if l, ok := r.Body["log"].(string); ok {
+		return samples.DecodeJSON(l)
+	}
+	return r.Body
+}
+
+// delivered reads back every event the fake endpoint holds, keyed by
+// destination, as decoded JSON.
+func delivered(t *testing.T, srv *fakeaws.Server) map[string][]map[string]any {
+	out := map[string][]map[string]any{}
+	for key := range srv.LogStreams() {
+		g, s, _ := strings.Cut(key, ":")
+		for _, e := range srv.Events(g, s) {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(e.Message), &m); err != nil {
+				t.Fatalf("%s: event is not JSON: %v: %.200s", key, err, e.Message)
+			}
+			out["cloudwatch:"+key] = append(out["cloudwatch:"+key], m)
+		}
+	}
+	for name := range srv.DeliveryStreams() {
+		for _, r := range srv.Records(name) {
+			if !strings.HasSuffix(string(r), "\n") {
+				t.Errorf("firehose record not newline-terminated: %.100s", r)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(r, &m); err != nil {
+				t.Fatalf("firehose:%s: record is not JSON: %v", name, err)
+			}
+			out["firehose:"+name] = append(out["firehose:"+name], m)
+		}
+	}
+	return out
+}
+
+// TestSamplesRoutedOnce sends every sample in both record formats and
+// checks that each alert arrived exactly once, where the configuration
+// says, with its content, and that no request broke an API limit.
+func TestSamplesRoutedOnce(t *testing.T) {
+	for _, f := range []chunk.Format{chunk.FormatV1, chunk.FormatV2} {
+		t.Run(fmt.Sprintf("format%d", f), func(t *testing.T) {
+			srv := fakeaws.New()
+			defer srv.Close()
+			srv.CreateDeliveryStream("falco-mitre")
+			in, logs := newInstance(t, srv, routingConfig...)
+			recs := samples.Records()
+			res := in.Flush(context.Background(), "falco.var.log", samples.Chunk(f, time.Now(), samples.Bodies(recs)...))
+			if res.Status != falcocw.OK {
+				t.Fatalf("status %v: %s\n%s", res.Status, res.Summary(), logs)
+			}
+			want := map[string]map[string]int{} // destination → rule|time → count
+			noise := 0
+			for _, r := range recs {
+				a := alertOf(r)
+				if a == nil {
+					noise++
+					continue
+				}
+				d := expectedRoute(a)
+				if want[d] == nil {
+					want[d] = map[string]int{}
+				}
+				want[d][a["rule"].(string)+"|"+a["time"].(string)]++
+			}
+			if res.NonFalco != noise || res.Alerts != len(recs)-noise || res.Malformed != 0 {
+				t.Errorf("alerts %d non-Falco %d malformed %d; want %d, %d, 0", res.Alerts, res.NonFalco, res.Malformed, len(recs)-noise, noise)
+			}
+			got := delivered(t, srv)
+			for d, events := range got {
+				for _, e := range events {
+					k := e["rule"].(string) + "|" + e["time"].(string)
+					if want[d][k] == 0 {
+						t.Errorf("%s: unexpected or duplicate event %s", d, k)
+					}
+					want[d][k]--
+				}
+			}
+			for d, m := range want {
+				for k, n := range m {
+					if n != 0 {
+						t.Errorf("%s: event %s arrived %d times too few", d, k, n)
+					}
+				}
+			}
+			if v := srv.Violations(); len(v) > 0 {
+				t.Errorf("API limits broken: %v", v)
+			}
+		})
+	}
+}
+
+// TestMetadataKept: FireLens and Kubernetes metadata reach CloudWatch with
+// the alert.
+func TestMetadataKept(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	in, logs := newInstance(t, srv, "log_group_name", "/falco/{ecs_cluster}", "log_stream_name", "{ecs_task_id}", "auto_create_group", "true")
+	var bodies []map[string]any
+	for _, l := range samples.Lines("wrapped-firelens.jsonl") {
+		bodies = append(bodies, samples.DecodeJSON(l))
+	}
+	if res := in.Flush(context.Background(), "firelens", samples.Chunk(chunk.FormatV2, time.Now(), bodies...)); res.Status != falcocw.OK {
+		t.Fatalf("%s\n%s", res.Summary(), logs)
+	}
+	n := 0
+	for key, events := range delivered(t, srv) {
+		if !strings.HasPrefix(key, "cloudwatch:/falco/prod-cluster:") {
+			t.Errorf("unexpected destination %s", key)
+		}
+		for _, e := range events {
+			n++
+			if e["ecs_cluster"] != "prod-cluster" || e["ecs_task_arn"] == nil || e["container_name"] != "falco" {
+				t.Errorf("ECS metadata missing: %v", e)
+			}
+			if !strings.HasSuffix(e["ecs_task_arn"].(string), strings.TrimPrefix(key, "cloudwatch:/falco/prod-cluster:")) {
+				t.Errorf("stream %s is not the task id of %s", key, e["ecs_task_arn"])
+			}
+		}
+	}
+	if n != len(bodies) {
+		t.Errorf("%d events, want %d", n, len(bodies))
+	}
+}
+
+func TestNonFalcoPolicy(t *testing.T) {
+	noise := samples.Lines("noise.txt")
+	var bodies []map[string]any
+	for _, l := range noise {
+		bodies = append(bodies, map[string]any{"log": l})
+	}
+	t.Run("drop", func(t *testing.T) {
+		srv := fakeaws.New()
+		defer srv.Close()
+		in, _ := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true")
+		res := in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, time.Now(), bodies...))
+		if res.Status != falcocw.OK || res.NonFalco != len(noise) || len(srv.LogStreams()) != 0 || in.Stats().NonFalco.Load() != int64(len(noise)) {
+			t.Errorf("%s; streams %v", res.Summary(), srv.LogStreams())
+		}
+	})
+	t.Run("destination", func(t *testing.T) {
+		srv := fakeaws.New()
+		defer srv.Close()
+		in, _ := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true",
+			"non_falco", "cloudwatch:/falco/other:{tag}")
+		res := in.Flush(context.Background(), "falco.stdout", samples.Chunk(chunk.FormatV2, time.Now(), bodies...))
+		if ev := srv.Events("/falco/other", "falco.stdout"); res.Status != falcocw.OK || len(ev) != len(noise) {
+			t.Fatalf("%s; %d events", res.Summary(), len(ev))
+		}
+	})
+}
+
+func TestAutoCreate(t *testing.T) {
+	alert := map[string]any{"log": samples.Lines("alerts.jsonl")[0]}
+	t.Run("group and stream, with retention", func(t *testing.T) {
+		srv := fakeaws.New()
+		defer srv.Close()
+		in, logs := newInstance(t, srv, "log_group_name", "/falco/new", "log_stream_name", "s", "auto_create_group", "true", "log_retention_days", "30")
+		if res := in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, time.Now(), alert)); res.Status != falcocw.OK {
+			t.Fatalf("%s\n%s", res.Summary(), logs)
+		}
+		if len(srv.Events("/falco/new", "s")) != 1 || srv.Retention("/falco/new") != 30 {
+			t.Errorf("events %d retention %d", len(srv.Events("/falco/new", "s")), srv.Retention("/falco/new"))
+		}
+	})
+	t.Run("group missing, auto_create_group off", func(t *testing.T) {
+		srv := fakeaws.New()
+		defer srv.Close()
+		in, logs := newInstance(t, srv, "log_group_name", "/falco/missing", "log_stream_name", "s")
+		res := in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, time.Now(), alert))
+		if res.Status != falcocw.Retry || !strings.Contains(res.Summary(), "auto_create_group is off") {
+			t.Errorf("%s\n%s", res.Summary(), logs)
+		}
+	})
+}
+
+// TestFailures: retryable failures give Retry within the deadline;
+// rejected data gives Error with each event named.
+func TestFailures(t *testing.T) {
+	alert := map[string]any{"log": samples.Lines("alerts.jsonl")[2]}
+	tests := []struct {
+		status int
+		code   string
+		want   falcocw.Status
+	}{
+		{500, "InternalFailure", falcocw.Retry},
+		{400, "ThrottlingException", falcocw.Retry},
+		{503, "ServiceUnavailableException", falcocw.Retry},
+		{400, "AccessDeniedException", falcocw.Retry},
+		{400, "InvalidParameterException", falcocw.Error},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			srv := fakeaws.New()
+			defer srv.Close()
+			srv.CreateLogGroup("g")
+			srv.SetFault(func(op string, _ []byte) (int, string) {
+				if op == "PutLogEvents" {
+					return tt.status, tt.code
+				}
+				return 0, ""
+			})
+			in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "flush_timeout", "3s")
+			start := time.Now()
+			res := in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, time.Now(), alert))
+			if res.Status != tt.want {
+				t.Errorf("status %v, want %v: %s", res.Status, tt.want, res.Summary())
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("flush took %s, past its 3s deadline", d)
+			}
+			if tt.want == falcocw.Error && !strings.Contains(logs.String(), "not delivered to cloudwatch:g:s: alert rule=") {
+				t.Errorf("the undeliverable alert is not named in the log:\n%s", logs)
+			}
+		})
+	}
+}
+
+// TestBadDataDelivered: oversized alerts are truncated with a marker,
+// invalid UTF-8 is repaired, old timestamps are clamped, and none of them
+// breaks a batch.
+func TestBadDataDelivered(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	srv.CreateDeliveryStream("big")
+	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true", "delivery_stream", "big")
+	now := time.Now().UTC()
+	bodies := []map[string]any{
+		{"rule": "Huge", "priority": "Critical", "time": now.Format(time.RFC3339Nano), "output": strings.Repeat("A", 2<<20)},
+		{"rule": "Bad\xffUTF8", "priority": "Warning", "time": now.Format(time.RFC3339Nano), "output": "x\xfe\x00y"},
+		{"rule": "Old", "priority": "Notice", "time": now.Add(-30 * 24 * time.Hour).Format(time.RFC3339Nano), "output": "old"},
+		{"rule": "Future", "priority": "Notice", "time": now.Add(5 * time.Hour).Format(time.RFC3339Nano), "output": "future"},
+	}
+	res := in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, now, bodies...))
+	if res.Status != falcocw.OK || res.Truncated != 2 || res.Clamped != 2 {
+		t.Fatalf("%s truncated=%d clamped=%d\n%s", res.Summary(), res.Truncated, res.Clamped, logs)
+	}
+	if v := srv.Violations(); len(v) > 0 {
+		t.Fatalf("limits broken: %v", v)
+	}
+	got := delivered(t, srv)
+	rules := map[string]map[string]any{}
+	for _, e := range got["cloudwatch:g:s"] {
+		rules[e["rule"].(string)] = e
+	}
+	if h := rules["Huge"]; h == nil || h["falcocw_truncated"] != true || h["priority"] != "Critical" {
+		t.Errorf("huge alert: %.300v", h)
+	}
+	if rules["Bad\ufffdUTF8"] == nil {
+		t.Errorf("invalid UTF-8 alert missing: %v", rules)
+	}
+	if o := rules["Old"]; o == nil || !strings.HasPrefix(o["time"].(string), now.Add(-30*24*time.Hour).Format("2006-01-02")) {
+		t.Errorf("old alert lost its own time: %v", o)
+	}
+	if len(got["firehose:big"]) != 4 {
+		t.Errorf("firehose got %d records", len(got["firehose:big"]))
+	}
+}
+
+// TestConcurrentFlushes: one instance flushed from many goroutines at
+// once, as with "workers N", delivers every alert exactly once.
+func TestConcurrentFlushes(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "{hostname}", "auto_create_group", "true")
+	line := samples.DecodeJSON(samples.Lines("alerts.jsonl")[0])
+	const flushes, per = 16, 200
+	var wg sync.WaitGroup
+	for f := 0; f < flushes; f++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies := make([]map[string]any, per)
+			for i := range bodies {
+				b := map[string]any{}
+				for k, v := range line {
+					b[k] = v
+				}
+				b["uuid"] = fmt.Sprintf("%d-%d", f, i)
+				bodies[i] = b
+			}
+			if res := in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, time.Now(), bodies...)); res.Status != falcocw.OK {
+				t.Errorf("%s\n%s", res.Summary(), logs)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for _, events := range delivered(t, srv) {
+		for _, e := range events {
+			seen[e["uuid"].(string)]++
+		}
+	}
+	if len(seen) != flushes*per {
+		t.Errorf("%d distinct alerts, want %d", len(seen), flushes*per)
+	}
+	for u, n := range seen {
+		if n != 1 {
+			t.Errorf("alert %s delivered %d times", u, n)
+		}
+	}
+}
