@@ -2,8 +2,7 @@ package falcocw_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+		"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/fakeaws"
 	"github.com/falcocw/falcocw/internal/samples"
+	"github.com/falcocw/falcocw/internal/sampletest"
 )
 
 // testEnv gives the SDK credentials and a region, and keeps it away from
@@ -64,77 +64,13 @@ func newInstance(t *testing.T, srv *fakeaws.Server, kv ...string) (*falcocw.Inst
 	return in, logs
 }
 
-// routingConfig is the configuration the sample tests route by, and
-// expectedRoute is its independent statement: critical and worse to one
-// group, MITRE-tagged to Firehose, everything else to the default group.
-var routingConfig = []string{
-	"log_group_name", "/falco/alerts",
-	"log_stream_name", "{source}",
-	"auto_create_group", "true",
-	"route.1", "priority>=Critical -> cloudwatch:/falco/critical:{hostname}",
-	"route.2", "tag=mitre_* -> firehose:falco-mitre",
-}
-
-func expectedRoute(alert map[string]any) string {
-	switch alert["priority"] {
-	case "Critical", "Alert", "Emergency":
-		h, _ := alert["hostname"].(string)
-		if h == "" {
-			h = "unknown"
-		}
-		return "cloudwatch:/falco/critical:" + h
-	}
-	tags, _ := alert["tags"].([]any)
-	for _, tag := range tags {
-		if strings.HasPrefix(tag.(string), "mitre_") {
-			return "firehose:falco-mitre"
-		}
-	}
-	s, _ := alert["source"].(string)
-	if s == "" {
-		s = "unknown"
-	}
-	return "cloudwatch:/falco/alerts:" + s
-}
-
-// alertOf returns the Falco alert a sample record holds, or nil for noise.
-func alertOf(r samples.Record) map[string]any {
-	if r.File == "noise.txt" {
-		return nil
-	}
-	if l, ok := r.Body["log"].(string); ok {
-		return samples.DecodeJSON(l)
-	}
-	return r.Body
-}
-
-// delivered reads back every event the fake endpoint holds, keyed by
-// destination, as decoded JSON.
 func delivered(t *testing.T, srv *fakeaws.Server) map[string][]map[string]any {
-	out := map[string][]map[string]any{}
-	for key := range srv.LogStreams() {
-		g, s, _ := strings.Cut(key, ":")
-		for _, e := range srv.Events(g, s) {
-			var m map[string]any
-			if err := json.Unmarshal([]byte(e.Message), &m); err != nil {
-				t.Fatalf("%s: event is not JSON: %v: %.200s", key, err, e.Message)
-			}
-			out["cloudwatch:"+key] = append(out["cloudwatch:"+key], m)
-		}
+	t.Helper()
+	got, err := sampletest.Delivered(srv)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for name := range srv.DeliveryStreams() {
-		for _, r := range srv.Records(name) {
-			if !strings.HasSuffix(string(r), "\n") {
-				t.Errorf("firehose record not newline-terminated: %.100s", r)
-			}
-			var m map[string]any
-			if err := json.Unmarshal(r, &m); err != nil {
-				t.Fatalf("firehose:%s: record is not JSON: %v", name, err)
-			}
-			out["firehose:"+name] = append(out["firehose:"+name], m)
-		}
-	}
-	return out
+	return got
 }
 
 // TestSamplesRoutedOnce sends every sample in both record formats and
@@ -146,48 +82,18 @@ func TestSamplesRoutedOnce(t *testing.T) {
 			srv := fakeaws.New()
 			defer srv.Close()
 			srv.CreateDeliveryStream("falco-mitre")
-			in, logs := newInstance(t, srv, routingConfig...)
+			in, logs := newInstance(t, srv, sampletest.RoutingConfig...)
 			recs := samples.Records()
 			res := in.Flush(context.Background(), "falco.var.log", samples.Chunk(f, time.Now(), samples.Bodies(recs)...))
 			if res.Status != falcocw.OK {
 				t.Fatalf("status %v: %s\n%s", res.Status, res.Summary(), logs)
 			}
-			want := map[string]map[string]int{} // destination → rule|time → count
-			noise := 0
-			for _, r := range recs {
-				a := alertOf(r)
-				if a == nil {
-					noise++
-					continue
-				}
-				d := expectedRoute(a)
-				if want[d] == nil {
-					want[d] = map[string]int{}
-				}
-				want[d][a["rule"].(string)+"|"+a["time"].(string)]++
-			}
+			noise := len(samples.Lines("noise.txt"))
 			if res.NonFalco != noise || res.Alerts != len(recs)-noise || res.Malformed != 0 {
 				t.Errorf("alerts %d non-Falco %d malformed %d; want %d, %d, 0", res.Alerts, res.NonFalco, res.Malformed, len(recs)-noise, noise)
 			}
-			got := delivered(t, srv)
-			for d, events := range got {
-				for _, e := range events {
-					k := e["rule"].(string) + "|" + e["time"].(string)
-					if want[d][k] == 0 {
-						t.Errorf("%s: unexpected or duplicate event %s", d, k)
-					}
-					want[d][k]--
-				}
-			}
-			for d, m := range want {
-				for k, n := range m {
-					if n != 0 {
-						t.Errorf("%s: event %s arrived %d times too few", d, k, n)
-					}
-				}
-			}
-			if v := srv.Violations(); len(v) > 0 {
-				t.Errorf("API limits broken: %v", v)
+			for _, p := range sampletest.CheckRoutedOnce(srv, recs, 1) {
+				t.Error(p)
 			}
 		})
 	}
