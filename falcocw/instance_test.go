@@ -2,7 +2,7 @@ package falcocw_test
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"

@@ -81,41 +81,25 @@ type Host struct {
 	in     io.WriteCloser
 	out    *bufio.Reader
 	mu     sync.Mutex
-	stderr *lockedBuffer
+	stderr *os.File
 	// Name is the plugin name FLBPluginRegister gave.
 	Name string
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	tee io.Writer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.tee != nil {
-		_, _ = b.tee.Write(p)
-	}
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Start runs the host binary on the plugin. env is added to the process
-// environment (AWS credentials, for example). The plugin's log (stderr)
-// is captured, and copied to logTo when it is not nil.
-func Start(hostBin, plugin string, env []string, logTo io.Writer) (*Host, error) {
+// environment (AWS credentials, for example). The plugin's log (stderr) goes
+// to a file that Log reads: the host writes it directly, so a line logged
+// during a call is there when the call returns.
+func Start(hostBin, plugin string, env []string) (*Host, error) {
 	cmd := exec.Command(hostBin, plugin)
 	cmd.Env = append(os.Environ(), env...)
-	h := &Host{cmd: cmd, stderr: &lockedBuffer{tee: logTo}}
-	cmd.Stderr = h.stderr
-	var err error
+	logFile, err := os.CreateTemp("", "flbhost-log")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(logFile.Name()) // lives as long as the open file
+	h := &Host{cmd: cmd, stderr: logFile}
+	cmd.Stderr = logFile
 	if h.in, err = cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
@@ -136,7 +120,13 @@ func Start(hostBin, plugin string, env []string, logTo io.Writer) (*Host, error)
 }
 
 // Log returns everything the plugin has logged so far.
-func (h *Host) Log() string { return h.stderr.String() }
+func (h *Host) Log() string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fd/%d", h.stderr.Fd()))
+	if err != nil {
+		return fmt.Sprintf("(log unreadable: %v)", err)
+	}
+	return string(b)
+}
 
 func (h *Host) readLine() (string, error) {
 	line, err := h.out.ReadString('\n')

@@ -50,7 +50,7 @@ var testCredentials = []string{
 
 func startHost(t *testing.T) *flbhost.Host {
 	t.Helper()
-	h, err := flbhost.Start(hostPath, soPath, testCredentials, nil)
+	h, err := flbhost.Start(hostPath, soPath, testCredentials)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,50 @@
+# falcocw: a Fluent Bit output plugin for Falco alerts to CloudWatch Logs
+# and Kinesis Data Firehose. `make help` lists the targets.
+
+SO        := build/falcocw.so
+MOTO_URL  ?= http://127.0.0.1:5055
+IMAGE     ?= falcocw/aws-for-fluent-bit:latest
+GO        ?= go
+
+.PHONY: help build test demo bench lint docker clean moto
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+build: $(SO) ## build the plugin, build/falcocw.so
+
+$(SO): $(shell find plugin falcocw -name '*.go' -not -name '*_test.go') go.mod go.sum
+	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -trimpath -o $@ ./plugin
+	@rm -f build/falcocw.h
+
+demo: build ## run the bundled Falco samples through the .so to a local AWS endpoint
+	$(GO) run ./cmd/falcocw-demo -plugin $(SO)
+
+test: ## vet and run every test (the moto tests when moto answers at MOTO_URL)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	@if curl -fs -o /dev/null $(MOTO_URL)/moto-api/; then \
+	  echo "moto answers at $(MOTO_URL): the moto integration tests will run"; \
+	else \
+	  echo "NOTE: moto does not answer at $(MOTO_URL): the moto integration tests are SKIPPED (run scripts/moto.sh start, or make moto)"; \
+	fi
+	FALCOCW_MOTO_URL=$(MOTO_URL) $(GO) test -count=1 ./...
+	$(GO) test -count=1 -race ./falcocw/...
+
+moto: ## install and start moto on 127.0.0.1:5055 for the integration tests
+	bash scripts/moto.sh start 5055
+
+bench: ## run the benchmarks of the hot path
+	$(GO) test -run '^$$' -bench . -benchmem ./falcocw/...
+
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+docker: ## build the custom aws-for-fluent-bit image (needs a Docker engine)
+	docker build -t $(IMAGE) .
+
+clean: ## remove build output
+	rm -rf build

@@ -1,0 +1,252 @@
+// Command falcocw-demo shows falcocw end to end without AWS: it starts a
+// local AWS-protocol endpoint (CloudWatch Logs and Firehose), loads the
+// falcocw .so the way Fluent Bit does (through a real fluent-bit when one
+// is on PATH, else through the bundled host that calls the same entry
+// points), feeds it the bundled Falco samples, and prints where each event
+// went and one event as CloudWatch stored it.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/chunk"
+	"github.com/falcocw/falcocw/falcocw/fakeaws"
+	"github.com/falcocw/falcocw/internal/flbhost"
+	"github.com/falcocw/falcocw/internal/samples"
+	"github.com/falcocw/falcocw/internal/sampletest"
+)
+
+// demoConfig is the [OUTPUT] section the demo runs, as it would appear in
+// fluent-bit.conf (the endpoint is added at run time).
+var demoConfig = []flbhost.Property{
+	{Key: "region", Value: "eu-west-1"},
+	{Key: "log_group_name", Value: "/falco/alerts"},
+	{Key: "log_stream_name", Value: "{hostname}"},
+	{Key: "auto_create_group", Value: "true"},
+	{Key: "route.1", Value: "priority>=Critical -> cloudwatch:/falco/critical:{hostname} continue"},
+	{Key: "route.2", Value: "tag=mitre_* -> firehose:falco-mitre-archive"},
+	{Key: "route.3", Value: "source=k8s_audit,aws_cloudtrail,okta,github -> cloudwatch:/falco/cloud:{source}"},
+}
+
+func main() {
+	so := flag.String("plugin", "build/falcocw.so", "the falcocw .so (built when missing)")
+	useFluentBit := flag.Bool("fluent-bit", true, "use a real fluent-bit when one is on PATH")
+	flag.Parse()
+	if err := run(*so, *useFluentBit); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(so string, useFluentBit bool) error {
+	tmp, err := os.MkdirTemp("", "falcocw-demo")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if _, err := os.Stat(so); err != nil {
+		fmt.Println("building the plugin ...")
+		if so, err = flbhost.BuildPlugin(tmp); err != nil {
+			return err
+		}
+	}
+	srv := fakeaws.New()
+	defer srv.Close()
+	srv.CreateDeliveryStream("falco-mitre-archive")
+	fmt.Printf("local AWS endpoint (CloudWatch Logs + Firehose protocol): %s\n", srv.URL)
+	fmt.Println("[OUTPUT] section:")
+	for _, p := range demoConfig {
+		fmt.Printf("    %-18s %s\n", p.Key, p.Value)
+	}
+	props := append([]flbhost.Property{{Key: "endpoint", Value: srv.URL}}, demoConfig...)
+	env := []string{"AWS_ACCESS_KEY_ID=AKIADEMODEMODEMODEMO", "AWS_SECRET_ACCESS_KEY=demo-secret",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
+	recs := samples.Records()
+
+	if fb, err := exec.LookPath("fluent-bit"); err == nil && useFluentBit {
+		fmt.Printf("\nfeeding %d sample records through %s ...\n", len(recs), fb)
+		if err := runFluentBit(fb, so, tmp, props, env, recs, srv); err != nil {
+			return err
+		}
+	} else {
+		fmt.Printf("\nno fluent-bit on PATH: feeding %d sample records through the .so with the bundled host,\n"+
+			"which calls FLBPluginRegister/Init/FlushCtx/Exit as Fluent Bit's Go proxy does ...\n", len(recs))
+		if err := runHost(so, tmp, props, env, recs); err != nil {
+			return err
+		}
+	}
+	return report(srv, recs)
+}
+
+func runHost(so, tmp string, props []flbhost.Property, env []string, recs []samples.Record) error {
+	hostBin, err := flbhost.BuildHost(tmp)
+	if err != nil {
+		return err
+	}
+	h, err := flbhost.Start(hostBin, so, env)
+	if err != nil {
+		return err
+	}
+	defer h.Kill()
+	id, ret, err := h.Init(props)
+	if err != nil || ret != flbhost.FLBOK {
+		return fmt.Errorf("init returned %d (%v):\n%s", ret, err, h.Log())
+	}
+	var c []byte
+	flushes := 0
+	flush := func() error {
+		ret, err := h.Flush(id, "falco.stdout", c)
+		if err != nil || ret != flbhost.FLBOK {
+			return fmt.Errorf("flush returned %d (%v):\n%s", ret, err, h.Log())
+		}
+		c = c[:0]
+		flushes++
+		return nil
+	}
+	for i, r := range recs {
+		if c, err = chunk.Append(c, chunk.FormatV2, time.Now().Add(time.Duration(i)*time.Millisecond), r.Body); err != nil {
+			return err
+		}
+		if len(c) > 32*1024 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(c) > 0 {
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	if _, err := h.Exit(); err != nil {
+		return err
+	}
+	fmt.Printf("%d flushes returned FLB_OK. The plugin's log:\n%s", flushes, indent(h.Log()))
+	return nil
+}
+
+func runFluentBit(fb, so, tmp string, props []flbhost.Property, env []string, recs []samples.Record, srv *fakeaws.Server) error {
+	var in bytes.Buffer
+	for _, r := range recs {
+		b, _ := json.Marshal(r.Body)
+		in.Write(b)
+		in.WriteByte('\n')
+	}
+	input := filepath.Join(tmp, "falco.log")
+	if err := os.WriteFile(input, in.Bytes(), 0o644); err != nil {
+		return err
+	}
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "[SERVICE]\n    Flush 1\n    Parsers_File %s\n\n", filepath.Join(tmp, "parsers.conf"))
+	fmt.Fprintf(&conf, "[INPUT]\n    Name tail\n    Path %s\n    Tag falco.stdout\n    Read_from_Head On\n    Parser json\n\n", input)
+	fmt.Fprintf(&conf, "[OUTPUT]\n    Name falcocw\n    Match falco.*\n")
+	for _, p := range props {
+		fmt.Fprintf(&conf, "    %s %s\n", p.Key, p.Value)
+	}
+	os.WriteFile(filepath.Join(tmp, "parsers.conf"), []byte("[PARSER]\n    Name json\n    Format json\n"), 0o644)
+	confPath := filepath.Join(tmp, "fluent-bit.conf")
+	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
+		return err
+	}
+	cmd := exec.Command(fb, "-e", so, "-c", confPath)
+	cmd.Env = append(os.Environ(), env...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	want := 0
+	for _, r := range recs {
+		if a := sampletest.AlertOf(r); a != nil {
+			want++
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && total(srv) < want {
+		time.Sleep(200 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	_ = cmd.Wait()
+	fmt.Printf("fluent-bit's log:\n%s", indent(log.String()))
+	return nil
+}
+
+func total(srv *fakeaws.Server) int {
+	n := 0
+	for _, c := range srv.LogStreams() {
+		n += c
+	}
+	for _, c := range srv.DeliveryStreams() {
+		n += c
+	}
+	return n
+}
+
+func report(srv *fakeaws.Server, recs []samples.Record) error {
+	got, err := sampletest.Delivered(srv)
+	if err != nil {
+		return err
+	}
+	fmt.Println("\nwhere the events went:")
+	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DESTINATION\tEVENTS\tPRIORITIES")
+	dests := make([]string, 0, len(got))
+	for d := range got {
+		dests = append(dests, d)
+	}
+	sort.Strings(dests)
+	alerts := 0
+	for _, d := range dests {
+		prios := map[string]int{}
+		for _, e := range got[d] {
+			prios[fmt.Sprint(e["priority"])]++
+		}
+		var parts []string
+		for _, p := range []string{"Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug"} {
+			if prios[p] > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", p, prios[p]))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", d, len(got[d]), strings.Join(parts, ", "))
+	}
+	tw.Flush()
+	for _, r := range recs {
+		if sampletest.AlertOf(r) != nil {
+			alerts++
+		}
+	}
+	fmt.Printf("\n%d sample records: %d Falco alerts, %d other lines (dropped: non_falco drop)\n", len(recs), alerts, len(recs)-alerts)
+	if v := srv.Violations(); len(v) > 0 {
+		return fmt.Errorf("requests broke AWS API limits: %v", v)
+	}
+
+	// One event as CloudWatch stored it: a FireLens alert, with its ECS
+	// metadata.
+	for _, d := range dests {
+		for _, e := range got[d] {
+			if e["ecs_cluster"] != nil && strings.HasPrefix(d, "cloudwatch:") {
+				b, _ := json.MarshalIndent(e, "", "  ")
+				fmt.Printf("\none event as stored in %s:\n%s\n", d, b)
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func indent(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ") + "\n"
+}

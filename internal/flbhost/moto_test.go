@@ -1,0 +1,202 @@
+package flbhost_test
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+
+	"github.com/falcocw/falcocw/falcocw/chunk"
+	"github.com/falcocw/falcocw/internal/flbhost"
+	"github.com/falcocw/falcocw/internal/samples"
+	"github.com/falcocw/falcocw/internal/sampletest"
+)
+
+// motoURL returns the moto server to test against, skipping the test when
+// none answers (unless FALCOCW_REQUIRE_MOTO is set, as CI sets it).
+func motoURL(t *testing.T) string {
+	url := os.Getenv("FALCOCW_MOTO_URL")
+	if url == "" {
+		url = "http://127.0.0.1:5055"
+	}
+	resp, err := http.Get(url + "/moto-api/")
+	if err == nil {
+		resp.Body.Close()
+		return url
+	}
+	if os.Getenv("FALCOCW_REQUIRE_MOTO") != "" {
+		t.Fatalf("moto is required but does not answer at %s: %v", url, err)
+	}
+	t.Skipf("SKIPPED: moto does not answer at %s (start it with scripts/moto.sh start)", url)
+	return ""
+}
+
+func motoPost(t *testing.T, url string) {
+	resp, err := http.Post(url, "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+func motoAWS() aws.Config {
+	return aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAFALCOCWHOSTTEST1", "secret", "")}
+}
+
+// TestMoto delivers the samples through the .so to moto, an independent
+// AWS emulator: MITRE-tagged alerts to a Firehose stream writing to S3,
+// the rest to a CloudWatch log group the plugin creates, and reads both
+// back through AWS's own APIs.
+func TestMoto(t *testing.T) {
+	url := motoURL(t)
+	motoPost(t, url+"/moto-api/reset")
+	ctx := context.Background()
+	bucket := "falco-archive"
+	req, _ := http.NewRequest(http.MethodPut, url+"/"+bucket, nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("creating bucket: %v %v", resp, err)
+	}
+	fh := firehose.NewFromConfig(motoAWS(), func(o *firehose.Options) { o.BaseEndpoint = aws.String(url) })
+	if _, err := fh.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
+		DeliveryStreamName: aws.String("falco-mitre"),
+		ExtendedS3DestinationConfiguration: &fhtypes.ExtendedS3DestinationConfiguration{
+			BucketARN: aws.String("arn:aws:s3:::" + bucket),
+			RoleARN:   aws.String("arn:aws:iam::123456789012:role/firehose"),
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	h := startHost(t)
+	id, ret, err := h.Init(props("endpoint", url, "log_group_name", "/falco/alerts", "log_stream_name", "{source}",
+		"auto_create_group", "true", "route.1", "tag=mitre_* -> firehose:falco-mitre"))
+	if err != nil || ret != flbhost.FLBOK {
+		t.Fatalf("init %d %v\n%s", ret, err, h.Log())
+	}
+	recs := samples.Records()
+	for _, c := range splitChunks(chunk.FormatV2, recs, 16384) {
+		if ret, err := h.Flush(id, "falco", c); err != nil || ret != flbhost.FLBOK {
+			t.Fatalf("flush %d %v\n%s", ret, err, h.Log())
+		}
+	}
+
+	// What should have gone where, by rule and time.
+	wantCW, wantFH := map[string]int{}, map[string]int{}
+	for _, r := range recs {
+		a := sampletest.AlertOf(r)
+		if a == nil {
+			continue
+		}
+		k := fmt.Sprint(a["rule"], "|", a["time"])
+		mitre := false
+		tags, _ := a["tags"].([]any)
+		for _, tag := range tags {
+			mitre = mitre || strings.HasPrefix(tag.(string), "mitre_")
+		}
+		if mitre {
+			wantFH[k]++
+		} else {
+			wantCW[k]++
+		}
+	}
+
+	// CloudWatch Logs, through FilterLogEvents.
+	cw := cloudwatchlogs.NewFromConfig(motoAWS(), func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(url) })
+	gotCW := map[string]int{}
+	p := cloudwatchlogs.NewFilterLogEventsPaginator(cw, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/falco/alerts")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Events {
+			m := samples.DecodeJSON(aws.ToString(e.Message))
+			gotCW[fmt.Sprint(m["rule"], "|", m["time"])]++
+		}
+	}
+	// Firehose, through the S3 bucket behind it.
+	gotFH := map[string]int{}
+	for _, line := range s3Lines(t, url, bucket) {
+		m := samples.DecodeJSON(line)
+		gotFH[fmt.Sprint(m["rule"], "|", m["time"])]++
+	}
+	for name, pair := range map[string][2]map[string]int{"CloudWatch": {wantCW, gotCW}, "Firehose/S3": {wantFH, gotFH}} {
+		want, got := pair[0], pair[1]
+		total := 0
+		for k, n := range want {
+			total += n
+			if got[k] != n {
+				t.Errorf("%s: %s arrived %d times, want %d", name, k, got[k], n)
+			}
+		}
+		for k := range got {
+			if want[k] == 0 {
+				t.Errorf("%s: unexpected %s", name, k)
+			}
+		}
+		t.Logf("%s: %d alerts expected, %d distinct read back", name, total, len(got))
+	}
+	if _, err := h.Exit(); err != nil {
+		t.Error(err)
+	}
+}
+
+// s3Lines reads every object in the bucket with SigV4-signed S3 REST
+// calls and returns their lines.
+func s3Lines(t *testing.T, url, bucket string) []string {
+	t.Helper()
+	var list struct {
+		Contents []struct{ Key string }
+	}
+	signer := v4.NewSigner()
+	creds, _ := motoAWS().Credentials.Retrieve(context.Background())
+	get := func(u string) []byte {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+		req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+		if err := signer.SignHTTP(context.Background(), creds, req, emptySHA256, "s3", "eu-west-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %s %s", u, resp.Status, b)
+		}
+		return b
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := xml.Unmarshal(get(url+"/"+bucket+"?max-keys=1000"), &list); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Contents) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var lines []string
+	for _, o := range list.Contents {
+		for _, l := range strings.Split(string(get(url+"/"+bucket+"/"+o.Key)), "\n") {
+			if strings.TrimSpace(l) != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	return lines
+}
