@@ -7,6 +7,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -40,8 +41,12 @@ const (
 	PropNonFalco         = "non_falco"
 	PropFlushTimeout     = "flush_timeout"
 	PropMaxConcurrency   = "max_concurrency"
-	PropLogLevel         = "log_level"
-	PropRoutePrefix      = "route."
+	// PropLogLevel sets falcocw's own log level. Fluent Bit keeps an
+	// output's "log_level" to itself and never passes it to a Go plugin,
+	// hence the prefix; FLB_LOG_LEVEL in the environment is the fallback,
+	// as for AWS's Go plugins.
+	PropLogLevel    = "falcocw_log_level"
+	PropRoutePrefix = "route."
 )
 
 // Properties lists every property falcocw reads, besides route.N.
@@ -333,11 +338,16 @@ func (p *parser) endpoint(k string) string {
 
 func (p *parser) level() Level {
 	v := strings.ToLower(p.str(PropLogLevel))
+	if v == "" {
+		v = strings.ToLower(strings.TrimSpace(os.Getenv("FLB_LOG_LEVEL")))
+	}
 	switch v {
 	case "":
 		return LevelInfo
 	case "trace":
 		return LevelDebug
+	case "warning":
+		return LevelWarn
 	case "off":
 		return LevelError
 	}

@@ -90,7 +90,7 @@ func TestParseErrors(t *testing.T) {
 		{append(base, "external_id", "x"), "property external_id"},
 		{append(base, "non_falco", "s3:bucket"), "property non_falco"},
 		{append(base, "route.4", "tag=x -> nowhere"), "property route.4"},
-		{append(base, "log_level", "loud"), "property log_level"},
+		{append(base, "falcocw_log_level", "loud"), "property falcocw_log_level"},
 		{append(base, "log_stream_prefix", "p"), "property log_stream_prefix"},
 		{[]string{"log_group_name", "bad group!", "log_stream_name", "s"}, "property log_group_name"},
 		{[]string{"delivery_stream", "bad/name"}, "property delivery_stream"},

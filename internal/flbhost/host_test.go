@@ -132,7 +132,7 @@ func TestTwoInstancesBothFormats(t *testing.T) {
 		srv := fakeaws.New()
 		t.Cleanup(srv.Close)
 		srv.CreateDeliveryStream("falco-mitre")
-		id, ret, err := h.Init(props(append([]string{"endpoint", srv.URL, "log_level", "debug"}, sampletest.RoutingConfig...)...))
+		id, ret, err := h.Init(props(append([]string{"endpoint", srv.URL, "falcocw_log_level", "debug"}, sampletest.RoutingConfig...)...))
 		if err != nil || ret != flbhost.FLBOK {
 			t.Fatalf("init: ret %d, %v\n%s", ret, err, h.Log())
 		}
