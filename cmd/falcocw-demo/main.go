@@ -230,13 +230,17 @@ func report(srv *fakeaws.Server, recs []samples.Record) error {
 		return fmt.Errorf("requests broke AWS API limits: %v", v)
 	}
 
-	// One event as CloudWatch stored it: a FireLens alert, with its ECS
-	// metadata.
-	for _, d := range dests {
-		for _, e := range got[d] {
-			if e["ecs_cluster"] != nil && strings.HasPrefix(d, "cloudwatch:") {
-				b, _ := json.MarshalIndent(e, "", "  ")
-				fmt.Printf("\none event as stored in %s:\n%s\n", d, b)
+	// One event exactly as CloudWatch stored it: a FireLens alert, with
+	// its ECS metadata.
+	streams := srv.LogStreams()
+	for _, key := range fakeaws.SortedKeys(streams) {
+		g, st, _ := strings.Cut(key, ":")
+		for _, e := range srv.Events(g, st) {
+			if strings.Contains(e.Message, `"ecs_cluster"`) {
+				var b bytes.Buffer
+				_ = json.Indent(&b, []byte(e.Message), "", "  ")
+				fmt.Printf("\none event as stored in CloudWatch Logs, group %s, stream %s (timestamp %s):\n%s\n",
+					g, st, time.UnixMilli(e.Timestamp).UTC().Format(time.RFC3339Nano), b.String())
 				return nil
 			}
 		}
