@@ -8,12 +8,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/awserr"
 	"github.com/falcocw/falcocw/falcocw/chunk"
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/firehose"
+	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -35,6 +37,11 @@ func (s Status) String() string {
 	return [...]string{"ok", "retry", "error"}[s]
 }
 
+// AnswerGrace is how long a request sent before flush_timeout passed may
+// still take to be answered: a flush lasts at most flush_timeout plus
+// AnswerGrace.
+const AnswerGrace = 2 * time.Second
+
 // Result is what one flush did.
 type Result struct {
 	Status    Status
@@ -45,8 +52,13 @@ type Result struct {
 	Malformed int // records that could not be decoded
 	Truncated int // events cut to fit a per-event limit
 	Clamped   int // events whose CloudWatch timestamp was clamped
-	// Delivered counts accepted events per destination.
+	// AlreadyDelivered counts events an earlier attempt of this chunk
+	// delivered, which this attempt did not send again.
+	AlreadyDelivered int
+	// Delivered counts events accepted in this attempt, per destination.
 	Delivered map[string]int
+	// Undelivered counts events not accepted, per destination.
+	Undelivered map[string]int
 	// Failures describes each destination that failed, for the log.
 	Failures []string
 	Duration time.Duration
@@ -59,17 +71,25 @@ func (r *Result) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "flush %s in %s: %d records, %d alerts, %d non-Falco, %d dropped, %d malformed",
 		r.Status, r.Duration.Round(time.Millisecond), r.Records, r.Alerts, r.NonFalco, r.Dropped, r.Malformed)
-	if len(r.Delivered) > 0 {
-		keys := make([]string, 0, len(r.Delivered))
-		for k := range r.Delivered {
+	if r.AlreadyDelivered > 0 {
+		fmt.Fprintf(&b, ", %d delivered by an earlier attempt", r.AlreadyDelivered)
+	}
+	writeCounts := func(label string, m map[string]int) {
+		if len(m) == 0 {
+			return
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		b.WriteString("; delivered")
+		b.WriteString("; " + label)
 		for _, k := range keys {
-			fmt.Fprintf(&b, " %s=%d", k, r.Delivered[k])
+			fmt.Fprintf(&b, " %s=%d", k, m[k])
 		}
 	}
+	writeCounts("delivered", r.Delivered)
+	writeCounts("undelivered", r.Undelivered)
 	if len(r.Failures) > 0 {
 		b.WriteString("; failed: ")
 		b.WriteString(strings.Join(r.Failures, "; "))
@@ -77,8 +97,10 @@ func (r *Result) Summary() string {
 	return b.String()
 }
 
-// item is one event bound for one target.
+// item is one event bound for one target. id is its record's index in the
+// chunk, which names it in the ledger.
 type item struct {
+	id      int
 	time    time.Time
 	payload []byte
 	alert   *falco.Alert // nil for a non-Falco record
@@ -114,14 +136,40 @@ func (e *encoded) limited(limit int) (b []byte, truncated bool) {
 	return b, true
 }
 
+// plan is a flush's events grouped by target, in first-seen order.
+type plan struct {
+	order  []route.Target
+	groups map[route.Target][]item
+}
+
+func (p *plan) add(t route.Target, it item) {
+	if _, ok := p.groups[t]; !ok {
+		p.order = append(p.order, t)
+	}
+	p.groups[t] = append(p.groups[t], it)
+}
+
 // Flush decodes a chunk, routes its alerts and delivers them, within the
-// configured flush_timeout.
+// configured flush_timeout. When Fluent Bit flushes the same chunk again
+// after a Retry, events that a destination accepted before are not sent
+// there again.
 func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, in.cfg.FlushTimeout)
+	if !in.enter() {
+		return Result{Status: Retry, Failures: []string{"the plugin is shutting down"}}
+	}
+	defer in.leave()
+	// No request starts after flush_timeout; one already sent gets
+	// AnswerGrace more to be answered, so that what AWS accepted is known.
+	ctx, cancel := context.WithTimeout(ctx, in.cfg.FlushTimeout+AnswerGrace)
 	defer cancel()
+	ctx = awsclient.WithStartBy(ctx, start.Add(in.cfg.FlushTimeout))
+	stop := context.AfterFunc(in.shutdown, cancel) // abandon in-flight work at exit
+	defer stop()
 
-	res := Result{Delivered: map[string]int{}}
+	key := ledger.KeyOf(tag, data)
+	before := in.ledger.Get(key)
+	res := Result{Delivered: map[string]int{}, Undelivered: map[string]int{}}
 	dec := chunk.Decode(data)
 	res.Records = len(dec.Records) + len(dec.Bad)
 	res.Malformed = len(dec.Bad)
@@ -129,14 +177,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		in.logf(config.LevelWarn, "tag %s: skipping malformed record: %v", tag, b)
 	}
 
-	groups := map[route.Target][]item{}
-	var order []route.Target
-	add := func(t route.Target, it item) {
-		if _, ok := groups[t]; !ok {
-			order = append(order, t)
-		}
-		groups[t] = append(groups[t], it)
-	}
+	p := plan{groups: map[route.Target][]item{}}
 	var matches []route.Match
 	for _, rec := range dec.Records {
 		alert, ok := falco.Recognise(rec.Body, in.cfg.LogKey, rec.Time)
@@ -150,10 +191,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			v := route.Values{Tag: tag}
 			if nf.UseDefault {
 				for _, d := range in.cfg.Routes.Defaults {
-					in.addItem(&res, add, d.Resolve(v), e, rec.Time)
+					in.addItem(&res, &p, before, d.Resolve(v), rec.Index, e, rec.Time)
 				}
 			} else {
-				in.addItem(&res, add, nf.Dest.Resolve(v), e, rec.Time)
+				in.addItem(&res, &p, before, nf.Dest.Resolve(v), rec.Index, e, rec.Time)
 			}
 			continue
 		}
@@ -170,11 +211,11 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		}
 		e := &encoded{alert: alert, full: alert.AppendJSON(nil)}
 		for _, m := range matches {
-			in.addItem(&res, add, m.Target, e, alert.Time)
+			in.addItem(&res, &p, before, m.Target, rec.Index, e, alert.Time)
 		}
 	}
 
-	in.deliver(ctx, &res, order, groups)
+	accepted := in.deliver(ctx, &res, &p)
 
 	switch {
 	case res.retry:
@@ -186,12 +227,35 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		in.logf(config.LevelError, "tag %s: the chunk ends in %d bytes that are not MessagePack; the records in them are lost",
 			tag, len(data)-dec.Bad[len(dec.Bad)-1].Offset)
 	}
+	if res.Status == Retry {
+		progress := before
+		if progress == nil {
+			progress = ledger.Progress{}
+		}
+		for dest, ids := range accepted {
+			for _, id := range ids {
+				progress.Add(dest, id)
+			}
+		}
+		if progress.Count() > 0 {
+			if n := in.ledger.Remember(key, progress); n > 0 {
+				in.logf(config.LevelWarn, "forgot the delivery progress of %d chunks waiting for a retry (more than %d are waiting); "+
+					"when Fluent Bit retries them, destinations that had accepted their events may receive them twice", n, maxLedgerChunks)
+			}
+		}
+	} else if before != nil {
+		in.ledger.Forget(key)
+	}
 	res.Duration = time.Since(start)
 	in.account(&res)
 	return res
 }
 
-func (in *Instance) addItem(res *Result, add func(route.Target, item), t route.Target, e *encoded, ts time.Time) {
+func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t route.Target, id int, e *encoded, ts time.Time) {
+	if before.Has(t.String(), id) {
+		res.AlreadyDelivered++
+		return
+	}
 	limit := firehose.MaxRecordBytes - 1 // the newline
 	if t.Kind == route.CloudWatch {
 		limit = cwlogs.MaxMessageBytes
@@ -206,88 +270,138 @@ func (in *Instance) addItem(res *Result, add func(route.Target, item), t route.T
 		in.logf(config.LevelWarn, "%s is %d bytes, over the %d-byte limit of %s: delivered truncated, marked %q",
 			what, len(e.full), limit, t, falco.TruncatedKey)
 	}
-	add(t, item{time: ts, payload: payload, alert: e.alert})
+	p.add(t, item{id: id, time: ts, payload: payload, alert: e.alert})
 }
 
-// deliver sends each target's events, targets in parallel with at most
-// max_concurrency requests in flight.
-func (in *Instance) deliver(ctx context.Context, res *Result, order []route.Target, groups map[route.Target][]item) {
+// call is one API request: a batch for one target.
+type call struct {
+	target route.Target
+	cw     []cwlogs.Event
+	fh     []firehose.Record
+}
+
+// deliver cuts every target's events into batches and sends them all,
+// with at most max_concurrency requests in flight, so one slow destination
+// does not hold up the others. It returns the ids each destination
+// accepted.
+func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[string][]int {
+	var calls []call
+	byID := map[route.Target]map[int]item{}
+	now := in.now()
+	for _, t := range p.order {
+		items := p.groups[t]
+		ids := make(map[int]item, len(items))
+		for _, it := range items {
+			ids[it.id] = it
+		}
+		byID[t] = ids
+		switch t.Kind {
+		case route.CloudWatch:
+			events := make([]cwlogs.Event, len(items))
+			for i, it := range items {
+				ts, clamped := cwlogs.ClampTime(it.time, now)
+				if clamped {
+					res.Clamped++
+					in.logf(config.LevelWarn, "%s: timestamp %s is outside CloudWatch's window (14 days back, 2 hours ahead): "+
+						"sent with the current time, the original kept in the message", describeItem(it), it.time.Format(time.RFC3339Nano))
+				}
+				events[i] = cwlogs.Event{ID: it.id, Time: ts, Message: it.payload}
+			}
+			for _, b := range cwlogs.Batches(events) {
+				calls = append(calls, call{target: t, cw: b})
+			}
+		case route.Firehose:
+			records := make([]firehose.Record, len(items))
+			for i, it := range items {
+				records[i] = firehose.Record{ID: it.id, Data: append(it.payload[:len(it.payload):len(it.payload)], '\n')}
+			}
+			for _, b := range firehose.Batches(records) {
+				calls = append(calls, call{target: t, fh: b})
+			}
+		}
+	}
+
+	accepted := map[string][]int{}
+	failed := map[route.Target][]error{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, in.cfg.MaxConcurrency)
-	for _, t := range order {
-		items := groups[t]
+	for _, c := range calls {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			var accepted int
-			var permanentNote string
-			var err error
-			switch t.Kind {
-			case route.CloudWatch:
-				accepted, permanentNote, err = in.putCloudWatch(ctx, res, &mu, t, items)
-			case route.Firehose:
-				records := make([][]byte, len(items))
-				for i, it := range items {
-					records[i] = append(it.payload[:len(it.payload):len(it.payload)], '\n')
-				}
-				accepted, err = in.fh.Put(ctx, t.Name, records)
+			var ok []int
+			var rejected []cwlogs.Event
+			err := awsclient.TooLate(ctx)
+			switch {
+			case err != nil:
+			case c.target.Kind == route.CloudWatch:
+				var r cwlogs.Result
+				r, err = in.cw.PutBatch(ctx, c.target.Name, c.target.Stream, c.cw)
+				ok, rejected = r.Accepted, r.Rejected
+			default:
+				ok, err = in.fh.PutBatch(ctx, c.target.Name, c.fh)
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			res.Delivered[t.String()] += accepted
-			if permanentNote != "" {
+			dest := c.target.String()
+			accepted[dest] = append(accepted[dest], ok...)
+			res.Delivered[dest] += len(ok)
+			if len(rejected) > 0 {
 				res.Status = Error
-				res.Failures = append(res.Failures, permanentNote)
+				res.Undelivered[dest] += len(rejected)
+				for _, e := range rejected {
+					in.logf(config.LevelError, "CloudWatch rejected %s for %s (timestamp %s too old, too new or expired)",
+						describeItem(byID[c.target][e.ID]), dest, e.Time.Format(time.RFC3339Nano))
+				}
+				// Rejected events can never be delivered: remember them
+				// as done so a retry for another reason skips them.
+				for _, e := range rejected {
+					accepted[dest] = append(accepted[dest], e.ID)
+				}
 			}
 			if err != nil {
-				note := fmt.Sprintf("%s: %d of %d events not delivered: %v", t, len(items)-accepted, len(items), err)
-				if !awserr.Permanent(err) {
-					res.retry = true
-				} else {
+				n := len(c.cw) + len(c.fh) - len(ok)
+				res.Undelivered[dest] += n
+				failed[c.target] = append(failed[c.target], err)
+				if awserr.Permanent(err) {
 					res.Status = Error
-					note += " (AWS rejected the data: it will not be retried)"
-					for _, it := range items {
-						in.logf(config.LevelError, "not delivered to %s: %s", t, describeItem(it))
+					sent := map[int]bool{}
+					for _, id := range ok {
+						sent[id] = true
 					}
+					for _, e := range c.cw {
+						in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID[c.target][e.ID]))
+					}
+					for _, r := range c.fh {
+						if !sent[r.ID] {
+							in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID[c.target][r.ID]))
+						}
+					}
+				} else {
+					res.retry = true
 				}
-				res.Failures = append(res.Failures, note)
 			}
 		}()
 	}
 	wg.Wait()
-}
-
-func (in *Instance) putCloudWatch(ctx context.Context, res *Result, mu *sync.Mutex, t route.Target, items []item) (int, string, error) {
-	now := in.now()
-	events := make([]cwlogs.Event, len(items))
-	clamped := 0
-	for i, it := range items {
-		ts, c := cwlogs.ClampTime(it.time, now)
-		if c {
-			clamped++
-			in.logf(config.LevelWarn, "%s: timestamp %s is outside CloudWatch's window (14 days back, 2 hours ahead): sent with the current time, the original kept in the message",
-				describeItem(it), it.time.Format(time.RFC3339Nano))
+	for _, t := range p.order {
+		errs := failed[t]
+		if len(errs) == 0 {
+			continue
 		}
-		events[i] = cwlogs.Event{Time: ts, Message: it.payload}
-	}
-	if clamped > 0 {
-		mu.Lock()
-		res.Clamped += clamped
-		mu.Unlock()
-	}
-	r, err := in.cw.Put(ctx, t.Name, t.Stream, events)
-	note := ""
-	if len(r.Rejected) > 0 {
-		for _, e := range r.Rejected {
-			in.logf(config.LevelError, "CloudWatch rejected an event for %s (timestamp %s too old, too new or expired): %.200s",
-				t, e.Time.Format(time.RFC3339Nano), e.Message)
+		note := fmt.Sprintf("%s: %d of %d events not delivered: %v", t, res.Undelivered[t.String()], len(p.groups[t]), errs[0])
+		if len(errs) > 1 {
+			note += fmt.Sprintf(" (and %d more failed requests)", len(errs)-1)
 		}
-		note = fmt.Sprintf("%s: CloudWatch rejected %d events (rejectedLogEventsInfo)", t, len(r.Rejected))
+		if awserr.Permanent(errs[0]) {
+			note += " (AWS rejected the data: it will not be retried)"
+		}
+		res.Failures = append(res.Failures, note)
 	}
-	return r.Accepted, note, err
+	return accepted
 }
 
 func describeItem(it item) string {
@@ -308,7 +422,10 @@ func (in *Instance) account(res *Result) {
 	for _, n := range res.Delivered {
 		s.Delivered.Add(int64(n))
 	}
-	if res.Status != OK {
+	switch res.Status {
+	case Retry:
+		s.Retries.Add(1)
+	case Error:
 		s.Failed.Add(1)
 	}
 }

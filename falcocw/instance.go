@@ -12,6 +12,7 @@ package falcocw
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,7 +20,16 @@ import (
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/firehose"
+	"github.com/falcocw/falcocw/falcocw/ledger"
 )
+
+// maxLedgerChunks bounds how many chunks waiting for Fluent Bit's retry
+// the instance remembers the delivery progress of.
+const maxLedgerChunks = 10000
+
+// ShutdownGrace is how long Close lets in-flight flushes finish before
+// abandoning their requests.
+const ShutdownGrace = 5 * time.Second
 
 // Logger writes one log line at a level. The plugin writes them in Fluent
 // Bit's format on stderr; tests capture them.
@@ -27,12 +37,21 @@ type Logger func(level config.Level, msg string)
 
 // Instance is one configured falcocw output.
 type Instance struct {
-	cfg   *config.Config
-	cw    *cwlogs.Sink
-	fh    *firehose.Sink
-	log   Logger
-	now   func() time.Time
-	stats Stats
+	cfg    *config.Config
+	cw     *cwlogs.Sink
+	fh     *firehose.Sink
+	log    Logger
+	now    func() time.Time
+	stats  Stats
+	ledger *ledger.Ledger
+
+	// shutdown is cancelled when Close gives up waiting; flushes abandon
+	// their requests then.
+	shutdown context.Context
+	abandon  context.CancelFunc
+	mu       sync.Mutex
+	closing  bool
+	inflight sync.WaitGroup
 }
 
 // Stats are an instance's running totals.
@@ -44,7 +63,8 @@ type Stats struct {
 	Dropped   atomic.Int64
 	Malformed atomic.Int64
 	Delivered atomic.Int64
-	Failed    atomic.Int64
+	Retries   atomic.Int64 // flushes answered Retry
+	Failed    atomic.Int64 // flushes answered Error
 }
 
 // New builds an instance from a validated configuration. It loads the AWS
@@ -54,7 +74,8 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	if err != nil {
 		return nil, err
 	}
-	in := &Instance{cfg: cfg, log: log, now: time.Now}
+	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks)}
+	in.shutdown, in.abandon = context.WithCancel(context.Background())
 	in.cw = cwlogs.New(clients.CloudWatch, cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
 		func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) })
 	in.fh = firehose.New(clients.Firehose)
@@ -73,11 +94,39 @@ func (in *Instance) logf(level config.Level, format string, args ...any) {
 	}
 }
 
-// Close logs the instance's totals. Flushes have returned by the time
-// Fluent Bit calls exit, so nothing is in flight.
-func (in *Instance) Close() {
+// enter registers a flush; it fails once Close has begun.
+func (in *Instance) enter() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closing {
+		return false
+	}
+	in.inflight.Add(1)
+	return true
+}
+
+func (in *Instance) leave() { in.inflight.Done() }
+
+// Close waits up to grace for in-flight flushes to finish, then abandons
+// their requests (they answer Retry, and log what they did not deliver),
+// and logs the instance's totals. Flushes that arrive after Close answer
+// Retry at once.
+func (in *Instance) Close(grace time.Duration) {
+	in.mu.Lock()
+	in.closing = true
+	in.mu.Unlock()
+	done := make(chan struct{})
+	go func() { in.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		in.logf(config.LevelWarn, "exit: flushes still running after %s; abandoning their requests (Fluent Bit keeps those chunks if its storage does)", grace)
+		in.abandon()
+		<-done
+	}
+	in.abandon()
 	s := &in.stats
-	in.logf(config.LevelInfo, "exit: %d flushes, %d records, %d Falco alerts, %d delivered, %d failed, %d non-Falco, %d dropped by routes, %d malformed",
-		s.Flushes.Load(), s.Records.Load(), s.Alerts.Load(), s.Delivered.Load(), s.Failed.Load(),
-		s.NonFalco.Load(), s.Dropped.Load(), s.Malformed.Load())
+	in.logf(config.LevelInfo, "exit: %d flushes (%d answered retry, %d error), %d records, %d Falco alerts, %d events delivered, %d non-Falco, %d dropped by routes, %d malformed; %d chunks were waiting for a retry",
+		s.Flushes.Load(), s.Retries.Load(), s.Failed.Load(), s.Records.Load(), s.Alerts.Load(), s.Delivered.Load(),
+		s.NonFalco.Load(), s.Dropped.Load(), s.Malformed.Load(), in.ledger.Len())
 }

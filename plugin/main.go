@@ -146,7 +146,7 @@ func closePlugin(pl *plugin) {
 	if pl.closed.Swap(true) {
 		return
 	}
-	pl.instance.Close()
+	pl.instance.Close(falcocw.ShutdownGrace)
 	mu.Lock()
 	delete(instances, pl.id)
 	mu.Unlock()

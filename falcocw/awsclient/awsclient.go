@@ -8,10 +8,12 @@ package awsclient
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -36,13 +38,17 @@ type Clients struct {
 func New(ctx context.Context, c *config.Config) (*Clients, error) {
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRetryer(func() aws.Retryer {
-			// Throttling, 5xx and connection errors are retried with
-			// exponential backoff and jitter; the flush deadline bounds
-			// the total.
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 5
+			// Throttling, 5xx, connection resets and timeouts are retried
+			// with exponential backoff and full jitter until the flush
+			// deadline (flush_timeout) ends them; no client-wide retry
+			// quota, which would stop retries for every flush once AWS
+			// had a bad minute.
+			return startByRetryer{retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 1000
 				o.MaxBackoff = 2 * time.Second
-			})
+				o.Backoff = Backoff{Base: 50 * time.Millisecond, Max: 2 * time.Second}
+				o.RateLimiter = ratelimit.None
+			})}
 		}),
 		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().
 			WithTimeout(30 * time.Second).
@@ -88,4 +94,20 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 			}
 		}),
 	}, nil
+}
+
+// Backoff is exponential backoff with full jitter: before retry n (from
+// 1) it waits a random time up to min(Max, Base*2^n). The SDK's default
+// starts near a second, too slow for a flush bounded by flush_timeout.
+type Backoff struct {
+	Base, Max time.Duration
+}
+
+// BackoffDelay implements the SDK's retry.BackoffDelayer.
+func (b Backoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+	d := b.Max
+	if attempt < 30 && b.Base<<attempt < b.Max {
+		d = b.Base << attempt
+	}
+	return time.Duration(rand.Int64N(int64(d) + 1)), nil
 }

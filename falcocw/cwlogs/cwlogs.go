@@ -31,8 +31,9 @@ const (
 	MaxAhead = 2 * time.Hour
 )
 
-// Event is one log event.
+// Event is one log event. ID is the caller's, reported back in Result.
 type Event struct {
+	ID      int
 	Time    time.Time
 	Message []byte
 }
@@ -92,30 +93,19 @@ func New(client *cloudwatchlogs.Client, autoCreateGroup, autoCreateStream bool, 
 		retentionDays: retentionDays, warn: warn, created: map[string]bool{}}
 }
 
-// Result counts what happened to one Put.
+// Result says what happened to the events of one PutBatch, by ID.
 type Result struct {
-	Accepted int
-	// Rejected lists the events CloudWatch refused (too old, too new,
+	Accepted []int
+	// Rejected are the events CloudWatch refused (too old, too new,
 	// expired), which no retry can deliver.
 	Rejected []Event
 }
 
-// Put sends events to group/stream. It returns the first error that
-// stopped it; the Result counts what was accepted before it.
-func (s *Sink) Put(ctx context.Context, group, stream string, events []Event) (Result, error) {
-	var res Result
-	for _, batch := range Batches(events) {
-		r, err := s.putBatch(ctx, group, stream, batch)
-		res.Accepted += r.Accepted
-		res.Rejected = append(res.Rejected, r.Rejected...)
-		if err != nil {
-			return res, err
-		}
-	}
-	return res, nil
-}
-
-func (s *Sink) putBatch(ctx context.Context, group, stream string, batch []Event) (Result, error) {
+// PutBatch sends one batch (as Batches cut it) to group/stream. A missing
+// group or stream is created, as far as auto_create_group and
+// auto_create_stream allow, and the batch sent again. On error nothing of
+// the batch was accepted: PutLogEvents takes a batch whole or not at all.
+func (s *Sink) PutBatch(ctx context.Context, group, stream string, batch []Event) (Result, error) {
 	in := &cloudwatchlogs.PutLogEventsInput{
 		LogGroupName:  aws.String(group),
 		LogStreamName: aws.String(stream),
@@ -134,9 +124,9 @@ func (s *Sink) putBatch(ctx context.Context, group, stream string, batch []Event
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Accepted: len(batch)}
+	var res Result
+	rejected := map[int]bool{}
 	if info := out.RejectedLogEventsInfo; info != nil {
-		rejected := map[int]bool{}
 		mark := func(from, to int) { // [from, to)
 			for i := max(from, 0); i < to && i < len(batch); i++ {
 				rejected[i] = true
@@ -151,12 +141,13 @@ func (s *Sink) putBatch(ctx context.Context, group, stream string, batch []Event
 		if info.TooNewLogEventStartIndex != nil {
 			mark(int(*info.TooNewLogEventStartIndex), len(batch))
 		}
-		for i := range batch {
-			if rejected[i] {
-				res.Rejected = append(res.Rejected, batch[i])
-			}
+	}
+	for i, e := range batch {
+		if rejected[i] {
+			res.Rejected = append(res.Rejected, e)
+		} else {
+			res.Accepted = append(res.Accepted, e.ID)
 		}
-		res.Accepted -= len(res.Rejected)
 	}
 	return res, nil
 }

@@ -17,6 +17,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -44,6 +46,27 @@ type LogEvent struct {
 	Message   string
 }
 
+// Faults makes the server misbehave as AWS sometimes does, at random, at
+// the given rates (0 to 1), on every operation.
+type Faults struct {
+	Seed        uint64
+	Throttle    float64 // answered 400 ThrottlingException
+	ServerError float64 // answered 500 InternalFailure
+	Reset       float64 // connection closed without an answer, before the request is processed
+	Slow        float64 // answered after SlowDelay; not processed if the client has given up by then
+	SlowDelay   time.Duration
+	// RecordFailure is the rate of Firehose records failed one by one in
+	// a 200 answer (FailedPutCount), as Firehose does under load.
+	RecordFailure float64
+	// Down answers every request 503 ServiceUnavailableException.
+	Down bool
+}
+
+// FaultCounts counts the faults injected, by kind.
+type FaultCounts struct {
+	Throttle, ServerError, Reset, Slow, RecordFailure, Down int
+}
+
 // Fault lets a test make an operation fail: return a non-zero HTTP status
 // and an error code to answer with, or 0 to serve the call normally.
 type Fault func(op string, body []byte) (status int, code string)
@@ -58,6 +81,10 @@ type Server struct {
 	violations []string
 	calls      map[string]int
 	fault      Fault
+	faults     Faults
+	rng        *mrand.Rand
+	injected   FaultCounts
+	deleted    map[string][]LogEvent // "group:stream" → events of deleted groups
 	// AutoCreate makes PutLogEvents and PutRecordBatch accept unknown
 	// groups, streams and delivery streams, creating them.
 	AutoCreate bool
@@ -66,7 +93,7 @@ type Server struct {
 // New starts a server on 127.0.0.1.
 func New() *Server {
 	s := &Server{groups: map[string]map[string][]LogEvent{}, retention: map[string]int32{},
-		streams: map[string][][]byte{}, calls: map[string]int{}}
+		streams: map[string][][]byte{}, calls: map[string]int{}, deleted: map[string][]LogEvent{}, rng: mrand.New(mrand.NewPCG(1, 1))}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -76,6 +103,38 @@ func (s *Server) SetFault(f Fault) {
 	s.mu.Lock()
 	s.fault = f
 	s.mu.Unlock()
+}
+
+// SetFaults installs random faults (the zero Faults removes them).
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+	s.rng = mrand.New(mrand.NewPCG(f.Seed, f.Seed+1))
+}
+
+// Injected returns the faults injected so far.
+func (s *Server) Injected() FaultCounts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.injected
+}
+
+// AllEvents returns every event CloudWatch accepted, by "group:stream",
+// including those of groups deleted since.
+func (s *Server) AllEvents() map[string][]LogEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]LogEvent{}
+	for k, ev := range s.deleted {
+		out[k] = append(out[k], ev...)
+	}
+	for g, streams := range s.groups {
+		for st, ev := range streams {
+			out[g+":"+st] = append(out[g+":"+st], ev...)
+		}
+	}
+	return out
 }
 
 // CreateLogGroup creates a log group, as an operator would beforehand.
@@ -88,10 +147,14 @@ func (s *Server) CreateLogGroup(name string) {
 }
 
 // DeleteLogGroup deletes a log group and its streams.
+// Its events stay countable through AllEvents.
 func (s *Server) DeleteLogGroup(name string) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	for st, ev := range s.groups[name] {
+		s.deleted[name+":"+st] = append(s.deleted[name+":"+st], ev...)
+	}
 	delete(s.groups, name)
-	s.mu.Unlock()
 }
 
 // CreateDeliveryStream creates a Firehose delivery stream.
@@ -194,7 +257,35 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[op]++
 	fault := s.fault
+	action := s.pickFault()
 	s.mu.Unlock()
+	switch action {
+	case "down":
+		writeError(w, apiError{503, "ServiceUnavailableException", "injected: service down"})
+		return
+	case "throttle":
+		writeError(w, apiError{400, "ThrottlingException", "injected: Rate exceeded"})
+		return
+	case "server":
+		writeError(w, apiError{500, "InternalFailure", "injected: internal failure"})
+		return
+	case "reset":
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				if tc, ok := conn.(*net.TCPConn); ok {
+					_ = tc.SetLinger(0) // RST, not FIN
+				}
+				conn.Close()
+				return
+			}
+		}
+	case "slow":
+		select {
+		case <-time.After(s.faults.SlowDelay):
+		case <-r.Context().Done():
+			return // the client gave up: the request is never processed
+		}
+	}
 	if fault != nil {
 		if status, code := fault(op, body); status != 0 {
 			writeError(w, apiError{status, code, "injected fault"})
@@ -222,6 +313,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// pickFault draws the fault for one request; s.mu is held.
+func (s *Server) pickFault() string {
+	f := s.faults
+	if f.Down {
+		s.injected.Down++
+		return "down"
+	}
+	x := s.rng.Float64()
+	for _, c := range []struct {
+		rate float64
+		name string
+		n    *int
+	}{{f.Throttle, "throttle", &s.injected.Throttle}, {f.ServerError, "server", &s.injected.ServerError},
+		{f.Reset, "reset", &s.injected.Reset}, {f.Slow, "slow", &s.injected.Slow}} {
+		if x < c.rate {
+			*c.n++
+			return c.name
+		}
+		x -= c.rate
+	}
+	return ""
 }
 
 func writeError(w http.ResponseWriter, e apiError) {
@@ -420,12 +534,19 @@ func (s *Server) putRecordBatch(body []byte) (any, *apiError) {
 	if _, ok := s.streams[in.DeliveryStreamName]; !ok && !s.AutoCreate {
 		return nil, &apiError{400, "ResourceNotFoundException", "Firehose " + in.DeliveryStreamName + " not found."}
 	}
-	s.streams[in.DeliveryStreamName] = append(s.streams[in.DeliveryStreamName], data...)
 	resp := make([]map[string]string, len(data))
-	for i := range resp {
+	failed := 0
+	for i, d := range data {
+		if s.faults.RecordFailure > 0 && s.rng.Float64() < s.faults.RecordFailure {
+			s.injected.RecordFailure++
+			failed++
+			resp[i] = map[string]string{"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "injected: Slow down."}
+			continue
+		}
+		s.streams[in.DeliveryStreamName] = append(s.streams[in.DeliveryStreamName], d)
 		resp[i] = map[string]string{"RecordId": newID()}
 	}
-	return map[string]any{"FailedPutCount": 0, "Encrypted": false, "RequestResponses": resp}, nil
+	return map[string]any{"FailedPutCount": failed, "Encrypted": false, "RequestResponses": resp}, nil
 }
 
 // SortedKeys returns m's keys in order, for printing.

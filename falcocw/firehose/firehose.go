@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+
+	"github.com/falcocw/falcocw/falcocw/awsclient"
 )
 
 // PutRecordBatch limits, from the Firehose API reference.
@@ -21,17 +23,24 @@ const (
 	MaxRecordBytes  = 1000 * 1024
 )
 
+// Record is one Firehose record. ID is the caller's, reported back by
+// PutBatch.
+type Record struct {
+	ID   int
+	Data []byte
+}
+
 // Batches cuts records into batches of at most MaxBatchRecords records and
 // MaxBatchBytes bytes. Every record must be at most MaxRecordBytes long.
-func Batches(records [][]byte) [][][]byte {
-	var out [][][]byte
+func Batches(records []Record) [][]Record {
+	var out [][]Record
 	start, size := 0, 0
 	for i, r := range records {
-		if i > start && (i-start >= MaxBatchRecords || size+len(r) > MaxBatchBytes) {
+		if i > start && (i-start >= MaxBatchRecords || size+len(r.Data) > MaxBatchBytes) {
 			out = append(out, records[start:i])
 			start, size = i, 0
 		}
-		size += len(r)
+		size += len(r.Data)
 	}
 	if start < len(records) {
 		out = append(out, records[start:])
@@ -47,50 +56,44 @@ type Sink struct {
 // New returns a sink using client.
 func New(client *firehose.Client) *Sink { return &Sink{client: client} }
 
-// Put sends records to the delivery stream. Records that a batch reports
-// as failed (FailedPutCount) are sent again, with backoff, until all are
-// accepted or ctx ends. It returns how many were accepted.
-func (s *Sink) Put(ctx context.Context, stream string, records [][]byte) (int, error) {
-	accepted := 0
-	for _, batch := range Batches(records) {
-		n, err := s.putBatch(ctx, stream, batch)
-		accepted += n
-		if err != nil {
-			return accepted, err
-		}
-	}
-	return accepted, nil
-}
-
-func (s *Sink) putBatch(ctx context.Context, stream string, batch [][]byte) (int, error) {
-	accepted := 0
+// PutBatch sends one batch (as Batches cut it) to the delivery stream.
+// Records that the answer reports as failed (FailedPutCount) are sent
+// again, with backoff and jitter, until all are accepted or ctx ends. It
+// returns the IDs of the accepted records, also when it fails.
+func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (accepted []int, err error) {
 	pending := batch
 	for attempt := 0; ; attempt++ {
 		in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(stream), Records: make([]types.Record, len(pending))}
 		for i, r := range pending {
-			in.Records[i] = types.Record{Data: r}
+			in.Records[i] = types.Record{Data: r.Data}
 		}
 		out, err := s.client.PutRecordBatch(ctx, in)
 		if err != nil {
 			return accepted, err
 		}
-		failed := aws.ToInt32(out.FailedPutCount)
-		if failed == 0 {
-			return accepted + len(pending), nil
+		if aws.ToInt32(out.FailedPutCount) == 0 {
+			for _, r := range pending {
+				accepted = append(accepted, r.ID)
+			}
+			return accepted, nil
 		}
-		var again [][]byte
+		var again []Record
 		var lastErr string
-		for i, r := range out.RequestResponses {
-			if i < len(pending) && r.ErrorCode != nil {
-				again = append(again, pending[i])
-				lastErr = aws.ToString(r.ErrorCode) + ": " + aws.ToString(r.ErrorMessage)
+		for i, r := range pending {
+			if i >= len(out.RequestResponses) || out.RequestResponses[i].ErrorCode != nil {
+				again = append(again, r)
+				if i < len(out.RequestResponses) {
+					rr := out.RequestResponses[i]
+					lastErr = aws.ToString(rr.ErrorCode) + ": " + aws.ToString(rr.ErrorMessage)
+				}
+			} else {
+				accepted = append(accepted, r.ID)
 			}
 		}
-		if len(again) == 0 { // FailedPutCount without per-record errors: resend all
-			again = pending
-		}
-		accepted += len(pending) - len(again)
 		pending = again
+		if err := awsclient.TooLate(ctx); err != nil {
+			return accepted, fmt.Errorf("%d of %d records failed (last: %s) and %w", len(pending), len(batch), lastErr, err)
+		}
 		backoff := time.Duration(min(1<<attempt, 20)) * 50 * time.Millisecond
 		backoff = backoff/2 + rand.N(backoff/2+1)
 		select {

@@ -8,18 +8,18 @@ import (
 )
 
 func TestBatchesRespectLimits(t *testing.T) {
-	var records [][]byte
+	var records []firehose.Record
 	for i := 0; i < 1203; i++ {
-		records = append(records, []byte("small\n"))
+		records = append(records, firehose.Record{ID: i, Data: []byte("small\n")})
 	}
 	for i := 0; i < 9; i++ {
-		records = append(records, bytes.Repeat([]byte("b"), firehose.MaxRecordBytes))
+		records = append(records, firehose.Record{ID: 2000 + i, Data: bytes.Repeat([]byte("b"), firehose.MaxRecordBytes)})
 	}
 	total := 0
 	for _, b := range firehose.Batches(records) {
 		size := 0
 		for _, r := range b {
-			size += len(r)
+			size += len(r.Data)
 		}
 		if len(b) > firehose.MaxBatchRecords || size > firehose.MaxBatchBytes {
 			t.Errorf("batch of %d records, %d bytes breaks a limit", len(b), size)

@@ -1,0 +1,279 @@
+package flbhost_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/chunk"
+	"github.com/falcocw/falcocw/falcocw/fakeaws"
+	"github.com/falcocw/falcocw/internal/flbhost"
+	"github.com/falcocw/falcocw/internal/samples"
+)
+
+// numberedAlerts returns n Falco alerts, each a sample alert with a unique
+// uuid "a-<i>", as records a parser decoded.
+func numberedAlerts(n int) []map[string]any {
+	lines := samples.Lines("alerts.jsonl")
+	templates := make([]map[string]any, len(lines))
+	for i, l := range lines {
+		templates[i] = samples.DecodeJSON(l)
+	}
+	out := make([]map[string]any, n)
+	for i := range out {
+		b := make(map[string]any, len(templates[i%len(templates)])+1)
+		for k, v := range templates[i%len(templates)] {
+			b[k] = v
+		}
+		b["uuid"] = "a-" + strconv.Itoa(i)
+		out[i] = b
+	}
+	return out
+}
+
+func chunksOf(bodies []map[string]any, size int) [][]byte {
+	var out [][]byte
+	var cur []byte
+	base := time.Now()
+	for i, b := range bodies {
+		var err error
+		if cur, err = chunk.Append(cur, chunk.FormatV2, base.Add(time.Duration(i)*time.Microsecond), b); err != nil {
+			panic(err)
+		}
+		if len(cur) >= size {
+			out = append(out, cur)
+			cur = nil
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// deliveryConfig routes every alert to Firehose and to a CloudWatch
+// stream by source, and critical ones to a third destination as well.
+var deliveryConfig = []string{
+	"log_group_name", "/falco/alerts",
+	"log_stream_name", "{source}",
+	"auto_create_group", "true",
+	"route.1", "* -> firehose:falco-archive continue",
+	"route.2", "priority>=Critical -> cloudwatch:/falco/critical:all continue",
+	"flush_timeout", "2s",
+}
+
+// expectedDestinations says, independently of falcocw, where
+// deliveryConfig sends an alert.
+func expectedDestinations(a map[string]any) []string {
+	src, _ := a["source"].(string)
+	if src == "" {
+		src = "unknown"
+	}
+	d := []string{"firehose:falco-archive", "cloudwatch:/falco/alerts:" + src}
+	switch a["priority"] {
+	case "Critical", "Alert", "Emergency":
+		d = append(d, "cloudwatch:/falco/critical:all")
+	}
+	return d
+}
+
+// countDeliveries returns, per destination, how many times each uuid
+// arrived.
+func countDeliveries(t *testing.T, srv *fakeaws.Server) map[string]map[string]int {
+	t.Helper()
+	got := map[string]map[string]int{}
+	add := func(dest, msg string) {
+		var m struct {
+			UUID string `json:"uuid"`
+		}
+		if err := json.Unmarshal([]byte(msg), &m); err != nil || m.UUID == "" {
+			t.Fatalf("%s: event without uuid: %v %.200s", dest, err, msg)
+		}
+		if got[dest] == nil {
+			got[dest] = map[string]int{}
+		}
+		got[dest][m.UUID]++
+	}
+	for key, events := range srv.AllEvents() {
+		for _, e := range events {
+			add("cloudwatch:"+key, e.Message)
+		}
+	}
+	for name := range srv.DeliveryStreams() {
+		for _, r := range srv.Records(name) {
+			add("firehose:"+name, string(r))
+		}
+	}
+	return got
+}
+
+// checkExactlyOnce compares deliveries with the expectation and returns
+// the counts of lost and duplicated events.
+func checkExactlyOnce(t *testing.T, alerts []map[string]any, got map[string]map[string]int) (expected, lost, dups int) {
+	want := map[string]map[string]bool{}
+	for _, a := range alerts {
+		for _, d := range expectedDestinations(a) {
+			if want[d] == nil {
+				want[d] = map[string]bool{}
+			}
+			want[d][a["uuid"].(string)] = true
+			expected++
+		}
+	}
+	for d, uuids := range want {
+		for u := range uuids {
+			switch n := got[d][u]; {
+			case n == 0:
+				lost++
+				if lost <= 5 {
+					t.Errorf("%s: alert %s lost", d, u)
+				}
+			case n > 1:
+				dups += n - 1
+				if dups <= 5 {
+					t.Errorf("%s: alert %s delivered %d times", d, u, n)
+				}
+			}
+		}
+	}
+	for d, uuids := range got {
+		for u := range uuids {
+			if !want[d][u] {
+				t.Errorf("%s: alert %s was not routed there", d, u)
+			}
+		}
+	}
+	return expected, lost, dups
+}
+
+// TestDeliveryUnderFaults pushes at least 100,000 uniquely numbered alerts
+// through the .so, routed to two or three destinations each, while the
+// endpoint throttles, fails, resets connections, answers slowly, fails
+// Firehose records one by one, and loses a log group mid-run. Chunks are
+// flushed by two threads at once, as with "workers 2", and every chunk
+// answered FLB_RETRY is flushed again, as Fluent Bit does. Every alert must
+// arrive at each of its destinations exactly once.
+func TestDeliveryUnderFaults(t *testing.T) {
+	n := 100000
+	if testing.Short() {
+		n = 20000
+	}
+	if s := os.Getenv("FALCOCW_DELIVERY_ALERTS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	srv := fakeaws.New()
+	defer srv.Close()
+	srv.CreateDeliveryStream("falco-archive")
+	srv.SetFaults(fakeaws.Faults{Seed: 7, Throttle: 0.05, ServerError: 0.03, Reset: 0.02, Slow: 0.02,
+		SlowDelay: 2500 * time.Millisecond, RecordFailure: 0.05})
+
+	h := startHost(t)
+	id, ret, err := h.Init(props(append([]string{"endpoint", srv.URL}, deliveryConfig...)...))
+	if err != nil || ret != flbhost.FLBOK {
+		t.Fatalf("init %d %v\n%s", ret, err, h.Log())
+	}
+	alerts := numberedAlerts(n)
+	pending := chunksOf(alerts, 256*1024)
+	chunks := len(pending)
+	start := time.Now()
+	flushes, retries := 0, 0
+	for round := 1; len(pending) > 0; round++ {
+		if round > 60 {
+			t.Fatalf("%d chunks still answered FLB_RETRY after 60 rounds\n%.3000s", len(pending), h.Log())
+		}
+		codes, err := h.FlushParallel(id, "falco", 2, pending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flushes += len(codes)
+		var again [][]byte
+		for i, c := range codes {
+			switch c {
+			case flbhost.FLBOK:
+			case flbhost.FLBRetry:
+				again = append(again, pending[i])
+			default:
+				t.Fatalf("chunk answered %d: no data here is undeliverable\n%.3000s", c, h.Log())
+			}
+		}
+		retries += len(again)
+		pending = again
+		if round == 1 {
+			srv.DeleteLogGroup("/falco/alerts") // an operator deletes it while Fluent Bit runs
+		}
+	}
+	elapsed := time.Since(start)
+	if _, err := h.Exit(); err != nil {
+		t.Error(err)
+	}
+	got := countDeliveries(t, srv)
+	expected, lost, dups := checkExactlyOnce(t, alerts, got)
+	f := srv.Injected()
+	t.Logf("alerts sent: %d in %d chunks; flushes: %d; FLB_RETRY answers: %d; time: %s", n, chunks, flushes, retries, elapsed.Round(time.Millisecond))
+	for d, m := range got {
+		t.Logf("delivered to %s: %d", d, len(m))
+	}
+	t.Logf("expected deliveries: %d; lost: %d; duplicates: %d", expected, lost, dups)
+	t.Logf("faults injected: throttled %d, 500s %d, connection resets %d, slow answers %d, Firehose record failures %d",
+		f.Throttle, f.ServerError, f.Reset, f.Slow, f.RecordFailure)
+	t.Logf("API limit violations: %d", len(srv.Violations()))
+	if len(srv.Violations()) > 0 {
+		t.Errorf("API limits broken: %v", srv.Violations()[:1])
+	}
+	if f.Throttle == 0 || f.ServerError == 0 || f.Reset == 0 || f.Slow == 0 || f.RecordFailure == 0 || retries == 0 {
+		t.Errorf("the run did not exercise every fault and a retry: %+v, %d retries", f, retries)
+	}
+	if !strings.Contains(h.Log(), "exit:") {
+		t.Errorf("no exit summary in the log")
+	}
+}
+
+// TestEndpointDown: while the endpoint is down for longer than the flush
+// deadline, flushes answer FLB_RETRY promptly; once it is back, the retried
+// chunks deliver everything, once.
+func TestEndpointDown(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	srv.CreateDeliveryStream("falco-archive")
+	h := startHost(t)
+	id, ret, err := h.Init(props(append([]string{"endpoint", srv.URL}, deliveryConfig...)...))
+	if err != nil || ret != flbhost.FLBOK {
+		t.Fatalf("init %d %v", ret, err)
+	}
+	alerts := numberedAlerts(3000)
+	pending := chunksOf(alerts, 64*1024)
+	srv.SetFaults(fakeaws.Faults{Down: true})
+	downUntil := time.Now().Add(6 * time.Second)
+	for time.Now().Before(downUntil) {
+		start := time.Now()
+		codes, err := h.FlushParallel(id, "falco", 2, pending[:2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 4*time.Second {
+			t.Errorf("two flushes took %s with a 2s flush_timeout", d)
+		}
+		for _, c := range codes {
+			if c != flbhost.FLBRetry {
+				t.Fatalf("endpoint down: answered %d, want FLB_RETRY", c)
+			}
+		}
+	}
+	srv.SetFaults(fakeaws.Faults{})
+	codes, err := h.FlushParallel(id, "falco", 2, pending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range codes {
+		if c != flbhost.FLBOK {
+			t.Errorf("chunk %d answered %d after the endpoint came back", i, c)
+		}
+	}
+	expected, lost, dups := checkExactlyOnce(t, alerts, countDeliveries(t, srv))
+	t.Logf("endpoint down 6s: expected %d deliveries, lost %d, duplicates %d", expected, lost, dups)
+	fmt.Fprint(os.Stderr)
+}
