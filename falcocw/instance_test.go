@@ -309,3 +309,71 @@ func TestConcurrentFlushes(t *testing.T) {
 		}
 	}
 }
+
+// TestRetrySendsOnlyWhatFailed: when one destination accepts a chunk and
+// another fails, Fluent Bit's retry of the chunk goes only to the one that
+// failed.
+func TestRetrySendsOnlyWhatFailed(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	srv.CreateDeliveryStream("archive")
+	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true",
+		"delivery_stream", "archive", "flush_timeout", "1s")
+	var bodies []map[string]any
+	for _, l := range samples.Lines("alerts.jsonl") {
+		bodies = append(bodies, map[string]any{"log": l})
+	}
+	data := samples.Chunk(chunk.FormatV2, time.Now(), bodies...)
+	srv.SetFault(func(op string, _ []byte) (int, string) {
+		if op == "PutLogEvents" {
+			return 503, "ServiceUnavailableException"
+		}
+		return 0, ""
+	})
+	res := in.Flush(context.Background(), "falco", data)
+	if res.Status != falcocw.Retry || res.Delivered["firehose:archive"] != len(bodies) {
+		t.Fatalf("first attempt: %s", res.Summary())
+	}
+	srv.SetFault(nil)
+	res = in.Flush(context.Background(), "falco", data)
+	if res.Status != falcocw.OK || res.AlreadyDelivered != len(bodies) || res.Delivered["firehose:archive"] != 0 {
+		t.Fatalf("retry: %s\n%s", res.Summary(), logs)
+	}
+	if n, m := len(srv.Records("archive")), len(srv.Events("g", "s")); n != len(bodies) || m != len(bodies) {
+		t.Errorf("firehose has %d records, CloudWatch %d events; want %d each", n, m, len(bodies))
+	}
+	// The chunk ended: the same bytes flushed again are a new chunk.
+	if res := in.Flush(context.Background(), "falco", data); res.AlreadyDelivered != 0 {
+		t.Errorf("ledger kept a finished chunk: %s", res.Summary())
+	}
+}
+
+// TestCloseAbandonsInFlight: exit waits for a running flush, then
+// abandons its requests after the grace period; the flush answers Retry.
+func TestCloseAbandonsInFlight(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	srv.CreateLogGroup("g")
+	srv.SetFaults(fakeaws.Faults{Slow: 1, SlowDelay: time.Minute})
+	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "flush_timeout", "60s")
+	done := make(chan falcocw.Result)
+	go func() {
+		done <- in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, time.Now(), map[string]any{"log": samples.Lines("alerts.jsonl")[0]}))
+	}()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	in.Close(500 * time.Millisecond)
+	res := <-done
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Close took %s with a 500ms grace", d)
+	}
+	if res.Status != falcocw.Retry || res.Undelivered["cloudwatch:g:s"] != 1 {
+		t.Errorf("abandoned flush: %s", res.Summary())
+	}
+	if !strings.Contains(logs.String(), "abandoning") {
+		t.Errorf("no log line about abandoned requests:\n%s", logs)
+	}
+	if res := in.Flush(context.Background(), "t", nil); res.Status != falcocw.Retry {
+		t.Errorf("flush after Close: %v", res.Status)
+	}
+}

@@ -168,7 +168,7 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	srv := fakeaws.New()
 	defer srv.Close()
 	srv.CreateDeliveryStream("falco-archive")
-	srv.SetFaults(fakeaws.Faults{Seed: 7, Throttle: 0.05, ServerError: 0.03, Reset: 0.02, Slow: 0.02,
+	srv.SetFaults(fakeaws.Faults{Seed: 7, Throttle: 0.05, ServerError: 0.03, Reset: 0.02, Slow: 0.01,
 		SlowDelay: 2500 * time.Millisecond, RecordFailure: 0.05})
 
 	h := startHost(t)
