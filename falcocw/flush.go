@@ -52,6 +52,10 @@ type Result struct {
 	Malformed int // records that could not be decoded
 	Truncated int // events cut to fit a per-event limit
 	Clamped   int // events whose CloudWatch timestamp was clamped
+	Cut       int // non-Falco records that look like an alert cut short
+	// TimeFromRecord counts alerts without a usable time, timestamped
+	// with their record's time instead.
+	TimeFromRecord int
 	// AlreadyDelivered counts events an earlier attempt of this chunk
 	// delivered, which this attempt did not send again.
 	AlreadyDelivered int
@@ -183,6 +187,13 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		alert, ok := falco.Recognise(rec.Body, in.cfg.LogKey, rec.Time)
 		if !ok {
 			res.NonFalco++
+			if falco.LooksCut(rec.Body, in.cfg.LogKey) {
+				res.Cut++
+				if !in.warnedCut.Swap(true) {
+					in.logf(config.LevelWarn, "tag %s: record %d holds a Falco alert cut short (container runtimes split lines over 16 KiB): "+
+						"it is handled as non-Falco; join the parts with the tail input's multiline.parser docker, cri (said once)", tag, rec.Index)
+				}
+			}
 			nf := in.cfg.NonFalco
 			if nf == nil {
 				continue
@@ -200,7 +211,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		}
 		res.Alerts++
 		if alert.TimeFromRecord {
-			in.logf(config.LevelDebug, "alert %s has no usable time field; using the record's timestamp", alert)
+			res.TimeFromRecord++
+			if !in.warnedTime.Swap(true) {
+				in.logf(config.LevelWarn, "alert %s has no usable time field: using the Fluent Bit record's timestamp, for this and later such alerts (said once)", alert)
+			}
 		}
 		var dropped bool
 		matches, dropped = in.cfg.Routes.Route(alert, route.Values{Alert: alert, Tag: tag}, matches[:0])

@@ -47,6 +47,9 @@ type Instance struct {
 
 	// shutdown is cancelled when Close gives up waiting; flushes abandon
 	// their requests then.
+	// warnedTime and warnedCut make two warnings appear once per instance.
+	warnedTime, warnedCut atomic.Bool
+
 	shutdown context.Context
 	abandon  context.CancelFunc
 	mu       sync.Mutex

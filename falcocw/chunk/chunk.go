@@ -3,9 +3,9 @@
 // (Fluent Bit 1.x) or [[timestamp, metadata], body] (2.x and later), where
 // the timestamp is an EventTime, an integer or a float.
 //
-// A record of the wrong shape is reported and skipped without affecting its
-// neighbours; bytes that are not MessagePack at all end the chunk, since a
-// broken stream cannot be resynchronised.
+// A record of the wrong shape, or nested too deeply, is reported and
+// skipped without affecting its neighbours; bytes that are not MessagePack
+// at all end the chunk, since a broken stream cannot be resynchronised.
 package chunk
 
 import (
@@ -53,8 +53,11 @@ func Decode(data []byte) Decoded {
 		v, err := d.Decode()
 		if err != nil {
 			out.Bad = append(out.Bad, BadRecord{Index: i, Offset: off, Err: err})
-			out.Truncated = true
-			break
+			if d.Skip(off) != nil { // not even its extent is readable
+				out.Truncated = true
+				break
+			}
+			continue // e.g. nested too deeply: the records after it are fine
 		}
 		r, err := record(v)
 		if err != nil {

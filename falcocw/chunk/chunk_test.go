@@ -102,13 +102,19 @@ func TestForgedLengths(t *testing.T) {
 	}
 }
 
-func TestDeepNestingRefused(t *testing.T) {
-	b := []byte{0x92, 0x01}
+// TestDeepNestingSkipped: a record nested deeper than the decoder allows
+// is reported and stepped over; the good records around it survive.
+func TestDeepNestingSkipped(t *testing.T) {
+	good, _ := chunk.Append(nil, chunk.FormatV1, t0, map[string]any{"log": "good"})
+	b := append([]byte{}, good...)
+	b = append(b, 0x92, 0x01)
 	for i := 0; i < 1000; i++ {
 		b = append(b, 0x91)
 	}
 	b = append(b, 0xc0)
-	if d := chunk.Decode(b); !d.Truncated {
-		t.Errorf("nesting of 1000 accepted")
+	b = append(b, good...)
+	d := chunk.Decode(b)
+	if d.Truncated || len(d.Bad) != 1 || len(d.Records) != 2 {
+		t.Errorf("got %d good, %d bad, truncated %v", len(d.Records), len(d.Bad), d.Truncated)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -83,14 +82,12 @@ type Sink struct {
 	autoCreateStream bool
 	retentionDays    int32
 	warn             Logger
-	mu               sync.Mutex
-	created          map[string]bool // groups whose retention was set
 }
 
 // New returns a sink using client.
 func New(client *cloudwatchlogs.Client, autoCreateGroup, autoCreateStream bool, retentionDays int32, warn Logger) *Sink {
 	return &Sink{client: client, autoCreateGroup: autoCreateGroup, autoCreateStream: autoCreateStream,
-		retentionDays: retentionDays, warn: warn, created: map[string]bool{}}
+		retentionDays: retentionDays, warn: warn}
 }
 
 // Result says what happened to the events of one PutBatch, by ID.

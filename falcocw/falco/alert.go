@@ -77,6 +77,18 @@ func Recognise(body map[string]any, logKey string, recordTime time.Time) (a *Ale
 	return a, true
 }
 
+// LooksCut reports whether the body's logKey field holds the start of what
+// looks like a Falco alert whose JSON is cut short, as when the container
+// runtime splits a line longer than 16 KiB and nothing joins the parts.
+func LooksCut(body map[string]any, logKey string) bool {
+	s, _ := body[logKey].(string)
+	t := strings.TrimSpace(s)
+	if !strings.HasPrefix(t, "{") || !strings.Contains(t, `"rule"`) && !strings.Contains(t, `"output"`) {
+		return false
+	}
+	return decodeJSONObject(t) == nil
+}
+
 // decodeJSONObject decodes s when it holds a JSON object (as the container
 // runtime writes it: possibly with a trailing newline), else returns nil.
 func decodeJSONObject(s string) map[string]any {

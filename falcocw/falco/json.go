@@ -173,7 +173,11 @@ func writeValue(b *bytes.Buffer, v any, depth int) {
 	case float64:
 		writeFloat(b, v)
 	case json.Number:
-		b.WriteString(string(v))
+		if validNumber(string(v)) {
+			b.WriteString(string(v))
+		} else { // the lenient decoder let through e.g. "00"
+			writeString(b, string(v))
+		}
 	case msgpack.EventTime:
 		writeString(b, v.Time().Format(time.RFC3339Nano))
 	case msgpack.Ext:
@@ -281,4 +285,42 @@ func writeString(b *bytes.Buffer, s string) {
 	}
 	b.WriteString(s[start:])
 	b.WriteByte('"')
+}
+
+// validNumber reports whether s is a number as JSON (RFC 8259) writes it.
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }

@@ -66,13 +66,96 @@ func (d *Decoder) Decode() (any, error) {
 	start := d.pos
 	v, err := d.value(0)
 	if err != nil {
-		d.pos = len(d.buf) // a broken stream cannot be resynchronised
+		d.pos = len(d.buf) // the caller may Skip(start) to step over it
 		if e, ok := err.(*Error); ok {
 			return nil, e
 		}
 		return nil, &Error{Offset: start, Msg: err.Error()}
 	}
 	return v, nil
+}
+
+// Skip moves past the value at offset start without building it and
+// without recursion, so a value nested too deeply for Decode can still be
+// stepped over. It returns an error when the bytes are not one complete
+// MessagePack value.
+func (d *Decoder) Skip(start int) error {
+	d.pos = start
+	pending := uint64(1) // values still to read
+	for pending > 0 {
+		if d.pos >= len(d.buf) {
+			return d.fail("unexpected end of data")
+		}
+		pending--
+		c := d.buf[d.pos]
+		d.pos++
+		var n int       // bytes of payload to skip
+		var more uint64 // nested values to read
+		var err error
+		switch {
+		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+		case c&0xf0 == 0x80:
+			more = 2 * uint64(c&0x0f)
+		case c&0xf0 == 0x90:
+			more = uint64(c & 0x0f)
+		case c&0xe0 == 0xa0:
+			n = int(c & 0x1f)
+		case c == 0xc4 || c == 0xd9:
+			n, err = d.count(1, 1)
+		case c == 0xc5 || c == 0xda:
+			n, err = d.count(2, 1)
+		case c == 0xc6 || c == 0xdb:
+			n, err = d.count(4, 1)
+		case c == 0xc7:
+			n, err = d.count(1, 1)
+			n++
+		case c == 0xc8:
+			n, err = d.count(2, 1)
+			n++
+		case c == 0xc9:
+			n, err = d.count(4, 1)
+			n++
+		case c == 0xca, c == 0xce, c == 0xd2:
+			n = 4
+		case c == 0xcb, c == 0xcf, c == 0xd3:
+			n = 8
+		case c == 0xcc, c == 0xd0:
+			n = 1
+		case c == 0xcd, c == 0xd1:
+			n = 2
+		case c >= 0xd4 && c <= 0xd8:
+			n = 1 + 1<<(c-0xd4)
+		case c == 0xdc:
+			var m int
+			m, err = d.count(2, 1)
+			more = uint64(m)
+		case c == 0xdd:
+			var m int
+			m, err = d.count(4, 1)
+			more = uint64(m)
+		case c == 0xde:
+			var m int
+			m, err = d.count(2, 2)
+			more = 2 * uint64(m)
+		case c == 0xdf:
+			var m int
+			m, err = d.count(4, 2)
+			more = 2 * uint64(m)
+		default:
+			d.pos--
+			return d.fail("invalid type byte 0x%02x", c)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := d.take(n); err != nil {
+			return err
+		}
+		if pending += more; pending > uint64(len(d.buf)-d.pos) {
+			return d.fail("%d values cannot fit in the %d bytes that remain", pending, len(d.buf)-d.pos)
+		}
+	}
+	return nil
 }
 
 func (d *Decoder) fail(msg string, args ...any) error {

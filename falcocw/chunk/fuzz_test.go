@@ -1,0 +1,41 @@
+package chunk_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/chunk"
+	"github.com/falcocw/falcocw/internal/samples"
+)
+
+// FuzzDecode: any bytes decode without panic, in bounded memory, the same
+// way twice, and every record decoded has a body.
+func FuzzDecode(f *testing.F) {
+	recs := samples.Records()
+	for _, format := range []chunk.Format{chunk.FormatV1, chunk.FormatV2} {
+		f.Add(samples.Chunk(format, time.Unix(1795338000, 5), samples.Bodies(recs)...))
+		for _, r := range recs {
+			f.Add(samples.Chunk(format, time.Unix(1795338000, 5), r.Body))
+		}
+	}
+	f.Add([]byte{})
+	f.Add(binary.BigEndian.AppendUint32([]byte{0xdd}, 100<<20))
+	f.Add([]byte{0x92, 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1, 0x80})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := chunk.Decode(data)
+		for _, r := range d.Records {
+			if r.Body == nil {
+				t.Fatal("record without body")
+			}
+		}
+		if d.Truncated && len(d.Bad) == 0 {
+			t.Fatal("truncated without an error")
+		}
+		again := chunk.Decode(bytes.Clone(data))
+		if len(again.Records) != len(d.Records) || len(again.Bad) != len(d.Bad) {
+			t.Fatal("decoding is not deterministic")
+		}
+	})
+}
