@@ -6,7 +6,11 @@ MOTO_URL  ?= http://127.0.0.1:5055
 IMAGE     ?= falcocw/aws-for-fluent-bit:latest
 GO        ?= go
 
-.PHONY: help build test demo bench lint docker clean moto
+FUZZTIME  ?= 5m
+FUZZ      := FuzzDecode:./falcocw/chunk FuzzRecognise:./falcocw/falco FuzzParseRule:./falcocw/route FuzzParse:./falcocw/config
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: help build test demo bench lint fuzz docker clean moto
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,7 +24,7 @@ $(SO): $(shell find plugin falcocw -name '*.go' -not -name '*_test.go') go.mod g
 demo: build ## run the bundled Falco samples through the .so to a local AWS endpoint
 	$(GO) run ./cmd/falcocw-demo -plugin $(SO)
 
-test: ## vet and run every test (the moto tests when moto answers at MOTO_URL)
+test: ## gofmt, vet, staticcheck, every test (moto's when it answers at MOTO_URL), the race detector, 30s of each fuzzer
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -29,8 +33,17 @@ test: ## vet and run every test (the moto tests when moto answers at MOTO_URL)
 	else \
 	  echo "NOTE: moto does not answer at $(MOTO_URL): the moto integration tests are SKIPPED (run scripts/moto.sh start, or make moto)"; \
 	fi
+	$(STATICCHECK) ./...
 	FALCOCW_MOTO_URL=$(MOTO_URL) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./falcocw/...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=30s
+
+fuzz: ## run each fuzz target for FUZZTIME (default 5m; make test runs 30s each)
+	@for t in $(FUZZ); do \
+	  name=$${t%%:*}; pkg=$${t#*:}; \
+	  echo "fuzzing $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 moto: ## install and start moto on 127.0.0.1:5055 for the integration tests
 	bash scripts/moto.sh start 5055
@@ -41,7 +54,7 @@ bench: ## run the benchmarks of the hot path
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	$(STATICCHECK) ./...
 
 docker: ## build the custom aws-for-fluent-bit image (needs a Docker engine)
 	docker build -t $(IMAGE) .

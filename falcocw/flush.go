@@ -163,6 +163,15 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		return Result{Status: Retry, Failures: []string{"the plugin is shutting down"}}
 	}
 	defer in.leave()
+	need := flushMemory(len(data))
+	if !in.reserve(need) {
+		in.logf(config.LevelWarn, "memory_limit %d MiB reached (%d MiB held by flushes in progress, %d KiB by %d chunks waiting for a retry): "+
+			"answering retry for a chunk of %d KiB; raise memory_limit or lower workers", in.cfg.MemoryLimit>>20,
+			in.memory.Load()>>20, in.ledger.Bytes()>>10, in.ledger.Len(), len(data)>>10)
+		in.stats.Retries.Add(1)
+		return Result{Status: Retry, Failures: []string{"memory_limit reached"}, Duration: time.Since(start)}
+	}
+	defer in.memory.Add(-need)
 	// No request starts after flush_timeout; one already sent gets
 	// AnswerGrace more to be answered, so that what AWS accepted is known.
 	ctx, cancel := context.WithTimeout(ctx, in.cfg.FlushTimeout+AnswerGrace)
@@ -346,6 +355,7 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			ctx := awsclient.WithAttemptErrors(ctx)
 			var ok []int
 			var rejected []cwlogs.Event
 			err := awsclient.TooLate(ctx)

@@ -52,6 +52,9 @@ type Instance struct {
 
 	shutdown context.Context
 	abandon  context.CancelFunc
+	// memory is what flushes in progress hold, estimated from their
+	// chunk sizes; with the ledger it is kept under memory_limit.
+	memory   atomic.Int64
 	mu       sync.Mutex
 	closing  bool
 	inflight sync.WaitGroup
@@ -82,6 +85,9 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	in.cw = cwlogs.New(clients.CloudWatch, cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
 		func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) })
 	in.fh = firehose.New(clients.Firehose)
+	for _, e := range cfg.TLSSkipVerify {
+		in.logf(config.LevelWarn, "TLS certificate verification is OFF for %s (tls_skip_verify): anyone on the network path can impersonate it and read what falcocw sends there", e)
+	}
 	return in, nil
 }
 
@@ -109,6 +115,25 @@ func (in *Instance) enter() bool {
 }
 
 func (in *Instance) leave() { in.inflight.Done() }
+
+// flushMemory estimates what a flush of a chunk of n bytes holds at its
+// peak: the decoded records, the encoded events and the request bodies.
+func flushMemory(n int) int64 { return int64(n)*6 + 64<<10 }
+
+// reserve takes room for a flush under memory_limit. A flush always runs
+// when nothing else holds memory, so a single large chunk cannot be
+// refused for ever.
+func (in *Instance) reserve(n int64) bool {
+	for {
+		cur := in.memory.Load()
+		if cur > 0 && cur+n+int64(in.ledger.Bytes()) > in.cfg.MemoryLimit {
+			return false
+		}
+		if in.memory.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
 
 // Close waits up to grace for in-flight flushes to finish, then abandons
 // their requests (they answer Retry, and log what they did not deliver),

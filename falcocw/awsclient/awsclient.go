@@ -7,6 +7,7 @@ package awsclient
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -50,12 +51,7 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 				o.RateLimiter = ratelimit.None
 			})}
 		}),
-		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().
-			WithTimeout(30 * time.Second).
-			WithTransportOptions(func(t *http.Transport) {
-				t.MaxIdleConnsPerHost = 16
-				t.ResponseHeaderTimeout = 20 * time.Second
-			})),
+		awsconfig.WithHTTPClient(httpClient(false)),
 	}
 	if c.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(c.Region))
@@ -64,6 +60,17 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	// client returns the HTTP client for a service endpoint: certificate
+	// verification stays on unless the user named this endpoint in
+	// tls_skip_verify.
+	client := func(endpoint string) aws.HTTPClient {
+		for _, e := range c.TLSSkipVerify {
+			if e == endpoint {
+				return httpClient(true)
+			}
+		}
+		return cfg.HTTPClient
+	}
 	if cfg.Region == "" {
 		return nil, &config.Error{Property: config.PropRegion, Value: "", Allowed: "no region set: set region (e.g. eu-west-1) or the AWS_REGION environment variable"}
 	}
@@ -71,6 +78,7 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
 			if c.STSEndpoint != "" {
 				o.BaseEndpoint = aws.String(c.STSEndpoint)
+				o.HTTPClient = client(c.STSEndpoint)
 			}
 		})
 		provider := stscreds.NewAssumeRoleProvider(stsClient, c.RoleARN, func(o *stscreds.AssumeRoleOptions) {
@@ -86,14 +94,33 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 		CloudWatch: cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
 			if c.CloudWatchEndpoint != "" {
 				o.BaseEndpoint = aws.String(c.CloudWatchEndpoint)
+				o.HTTPClient = client(c.CloudWatchEndpoint)
 			}
 		}),
 		Firehose: firehose.NewFromConfig(cfg, func(o *firehose.Options) {
 			if c.FirehoseEndpoint != "" {
 				o.BaseEndpoint = aws.String(c.FirehoseEndpoint)
+				o.HTTPClient = client(c.FirehoseEndpoint)
 			}
 		}),
 	}, nil
+}
+
+// httpClient is the SDK's HTTP client with falcocw's timeouts; insecure
+// turns off TLS certificate verification.
+func httpClient(insecure bool) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().
+		WithTimeout(30 * time.Second).
+		WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = 16
+			t.ResponseHeaderTimeout = 20 * time.Second
+			if insecure {
+				if t.TLSClientConfig == nil {
+					t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+				}
+				t.TLSClientConfig.InsecureSkipVerify = true
+			}
+		})
 }
 
 // Backoff is exponential backoff with full jitter: before retry n (from

@@ -2,7 +2,11 @@ package awsclient
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +17,30 @@ import (
 var ErrTooLate = errors.New("flush_timeout reached: no new request started (Fluent Bit will retry)")
 
 type startByKey struct{}
+
+type lastErrorKey struct{}
+
+// lastError holds the last error a request's attempts met, so that the
+// error returned when the deadline stops the retries names the cause.
+type lastError struct {
+	mu  sync.Mutex
+	err error
+}
+
+// WithAttemptErrors returns a context for one request in which the last
+// attempt's error is kept, to be reported if retries are cut short.
+func WithAttemptErrors(ctx context.Context) context.Context {
+	return context.WithValue(ctx, lastErrorKey{}, &lastError{})
+}
+
+// TooLateError is ErrTooLate with the error of the last attempt.
+type TooLateError struct{ Last error }
+
+func (e *TooLateError) Error() string {
+	return fmt.Sprintf("%v; the last attempt failed: %v", ErrTooLate, e.Last)
+}
+
+func (e *TooLateError) Unwrap() error { return ErrTooLate }
 
 // WithStartBy marks ctx so that no AWS request (first attempt or retry)
 // starts after t. ctx's own deadline should be somewhat later: a request
@@ -41,7 +69,36 @@ type startByRetryer struct {
 
 func (r startByRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
 	if err := TooLate(ctx); err != nil {
+		if h, ok := ctx.Value(lastErrorKey{}).(*lastError); ok {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if h.err != nil {
+				return nil, &TooLateError{Last: h.err}
+			}
+		}
 		return nil, err
 	}
 	return r.RetryerV2.GetAttemptToken(ctx)
+}
+
+func (r startByRetryer) GetRetryToken(ctx context.Context, opErr error) (func(error) error, error) {
+	if h, ok := ctx.Value(lastErrorKey{}).(*lastError); ok {
+		h.mu.Lock()
+		h.err = opErr
+		h.mu.Unlock()
+	}
+	return r.RetryerV2.GetRetryToken(ctx, opErr)
+}
+
+// IsErrorRetryable: a certificate that does not verify will not verify a
+// moment later; say so at once rather than retrying until the deadline.
+func (r startByRetryer) IsErrorRetryable(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verify) {
+		return false
+	}
+	return r.RetryerV2.IsErrorRetryable(err)
 }

@@ -45,15 +45,17 @@ const (
 	// output's "log_level" to itself and never passes it to a Go plugin,
 	// hence the prefix; FLB_LOG_LEVEL in the environment is the fallback,
 	// as for AWS's Go plugins.
-	PropLogLevel    = "falcocw_log_level"
-	PropRoutePrefix = "route."
+	PropLogLevel      = "falcocw_log_level"
+	PropRoutePrefix   = "route."
+	PropTLSSkipVerify = "tls_skip_verify"
+	PropMemoryLimit   = "memory_limit"
 )
 
 // Properties lists every property falcocw reads, besides route.N.
 var Properties = []string{PropRegion, PropLogGroupName, PropLogStreamName, PropLogStreamPrefix,
 	PropAutoCreateGroup, PropAutoCreateStream, PropLogRetentionDays, PropDeliveryStream, PropRoleARN,
 	PropExternalID, PropEndpoint, PropCloudWatchEP, PropFirehoseEP, PropSTSEndpoint, PropLogKey,
-	PropNonFalco, PropFlushTimeout, PropMaxConcurrency, PropLogLevel}
+	PropNonFalco, PropFlushTimeout, PropMaxConcurrency, PropLogLevel, PropTLSSkipVerify, PropMemoryLimit}
 
 // Config is one instance's validated configuration.
 type Config struct {
@@ -77,6 +79,12 @@ type Config struct {
 	// MaxConcurrency bounds the AWS requests one flush has in flight.
 	MaxConcurrency int
 	LogLevel       Level
+	// TLSSkipVerify lists the endpoints (as configured) whose TLS
+	// certificate is not verified. Empty: every certificate is verified.
+	TLSSkipVerify []string
+	// MemoryLimit caps the memory the instance holds for flushes in
+	// progress and for chunks waiting for a retry, in bytes.
+	MemoryLimit int64
 }
 
 // NonFalco is the destination of records that are not Falco alerts.
@@ -129,6 +137,7 @@ func Parse(get func(key string) string) (*Config, error) {
 		FlushTimeout:       p.duration(PropFlushTimeout, 20*time.Second, time.Second, 5*time.Minute),
 		MaxConcurrency:     p.integer(PropMaxConcurrency, 8, 1, 64),
 		LogLevel:           p.level(),
+		MemoryLimit:        p.size(PropMemoryLimit, 256<<20, 16<<20, 64<<30),
 	}
 	if ep := p.endpoint(PropEndpoint); ep != "" {
 		for _, s := range []*string{&c.CloudWatchEndpoint, &c.FirehoseEndpoint, &c.STSEndpoint} {
@@ -139,6 +148,18 @@ func Parse(get func(key string) string) (*Config, error) {
 	}
 	if p.err != nil {
 		return nil, p.err
+	}
+	if v := p.str(PropTLSSkipVerify); v != "" {
+		for _, e := range strings.Split(v, ",") {
+			e = strings.TrimRight(strings.TrimSpace(e), "/")
+			if e != c.CloudWatchEndpoint && e != c.FirehoseEndpoint && e != c.STSEndpoint {
+				return nil, &Error{PropTLSSkipVerify, e, "want endpoints set in endpoint, cloudwatch_endpoint, firehose_endpoint or sts_endpoint, comma-separated; AWS's own endpoints are always verified"}
+			}
+			if !strings.HasPrefix(e, "https://") {
+				return nil, &Error{PropTLSSkipVerify, e, "only an https:// endpoint has a certificate to skip"}
+			}
+			c.TLSSkipVerify = append(c.TLSSkipVerify, e)
+		}
 	}
 	if c.ExternalID != "" && c.RoleARN == "" {
 		return nil, &Error{PropExternalID, c.ExternalID, "external_id needs role_arn: set role_arn to the role to assume"}
@@ -277,6 +298,30 @@ func (p *parser) integer(k string, def, min, max int) int {
 		return def
 	}
 	return n
+}
+
+// size reads a byte size such as 256M, 1G, 512K or a plain number.
+func (p *parser) size(k string, def, min, max int64) int64 {
+	v := strings.ToUpper(p.str(k))
+	if v == "" {
+		return def
+	}
+	mult := int64(1)
+	num := strings.TrimSuffix(strings.TrimSuffix(v, "B"), "I")
+	switch {
+	case strings.HasSuffix(num, "K"):
+		mult, num = 1<<10, strings.TrimSuffix(num, "K")
+	case strings.HasSuffix(num, "M"):
+		mult, num = 1<<20, strings.TrimSuffix(num, "M")
+	case strings.HasSuffix(num, "G"):
+		mult, num = 1<<30, strings.TrimSuffix(num, "G")
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > max/mult || n*mult < min {
+		p.fail(k, v, fmt.Sprintf("want a size from %dM to %dG, such as 256M or 1G", min>>20, max>>30))
+		return def
+	}
+	return n * mult
 }
 
 func (p *parser) duration(k string, def, min, max time.Duration) time.Duration {

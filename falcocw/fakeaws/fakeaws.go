@@ -85,6 +85,7 @@ type Server struct {
 	rng        *mrand.Rand
 	injected   FaultCounts
 	deleted    map[string][]LogEvent // "group:stream" → events of deleted groups
+	signatures []string
 	// AutoCreate makes PutLogEvents and PutRecordBatch accept unknown
 	// groups, streams and delivery streams, creating them.
 	AutoCreate bool
@@ -92,10 +93,30 @@ type Server struct {
 
 // New starts a server on 127.0.0.1.
 func New() *Server {
-	s := &Server{groups: map[string]map[string][]LogEvent{}, retention: map[string]int32{},
-		streams: map[string][][]byte{}, calls: map[string]int{}, deleted: map[string][]LogEvent{}, rng: mrand.New(mrand.NewPCG(1, 1))}
+	s := newServer()
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
+}
+
+// NewTLS starts a server on 127.0.0.1 speaking HTTPS with a self-signed
+// certificate, which a client verifying certificates refuses.
+func NewTLS() *Server {
+	s := newServer()
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+func newServer() *Server {
+	return &Server{groups: map[string]map[string][]LogEvent{}, retention: map[string]int32{},
+		streams: map[string][][]byte{}, calls: map[string]int{}, deleted: map[string][]LogEvent{}, rng: mrand.New(mrand.NewPCG(1, 1))}
+}
+
+// Signatures returns the SigV4 signatures of the requests received, so a
+// test can check that none of them reaches a log.
+func (s *Server) Signatures() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.signatures...)
 }
 
 // SetFault installs f (nil removes it).
@@ -255,6 +276,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if _, sig, ok := strings.Cut(r.Header.Get("Authorization"), "Signature="); ok && len(s.signatures) < 10000 {
+		s.signatures = append(s.signatures, sig)
+	}
 	s.calls[op]++
 	fault := s.fault
 	action := s.pickFault()

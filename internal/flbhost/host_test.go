@@ -167,6 +167,13 @@ func TestTwoInstancesBothFormats(t *testing.T) {
 			t.Errorf("the plugin's log contains a credential (%s...)", secret[:6])
 		}
 	}
+	for _, in := range insts {
+		for _, sig := range in.srv.Signatures() {
+			if strings.Contains(log, sig) {
+				t.Errorf("the plugin's log contains a request signature")
+			}
+		}
+	}
 	if !strings.Contains(log, "[output:falcocw:falcocw.0]") || !strings.Contains(log, "[output:falcocw:falcocw.1]") {
 		t.Errorf("log lines do not name their instance:\n%s", log)
 	}
