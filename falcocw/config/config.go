@@ -57,6 +57,32 @@ var Properties = []string{PropRegion, PropLogGroupName, PropLogStreamName, PropL
 	PropExternalID, PropEndpoint, PropCloudWatchEP, PropFirehoseEP, PropSTSEndpoint, PropLogKey,
 	PropNonFalco, PropFlushTimeout, PropMaxConcurrency, PropLogLevel, PropTLSSkipVerify, PropMemoryLimit}
 
+// fluentBitKeys are the properties Fluent Bit itself handles for every
+// output; they may appear in a falcocw section.
+var fluentBitKeys = []string{"name", "match", "match_regex", "alias", "log_level", "log_suppress_interval",
+	"retry_limit", "workers", "storage.total_limit_size", "tls", "tls.verify", "net.keepalive", "processors"}
+
+// IsKnown reports whether key is a property a falcocw [OUTPUT] section may
+// hold: one of falcocw's, a route.N, or one of Fluent Bit's own.
+func IsKnown(key string) bool {
+	k := strings.ToLower(key)
+	if rest, ok := strings.CutPrefix(k, PropRoutePrefix); ok {
+		n, err := strconv.Atoi(rest)
+		return err == nil && n >= 1 && n <= MaxRoutes
+	}
+	for _, p := range Properties {
+		if k == p {
+			return true
+		}
+	}
+	for _, p := range fluentBitKeys {
+		if k == p || strings.HasPrefix(k, "net.") || strings.HasPrefix(k, "tls.") {
+			return true
+		}
+	}
+	return false
+}
+
 // Config is one instance's validated configuration.
 type Config struct {
 	Region           string

@@ -30,6 +30,10 @@ const (
 	MaxAhead = 2 * time.Hour
 )
 
+// IAMActions are the IAM actions this package calls; the example IAM
+// policy is checked against them.
+var IAMActions = []string{"logs:PutLogEvents", "logs:CreateLogStream", "logs:CreateLogGroup", "logs:PutRetentionPolicy"}
+
 // Event is one log event. ID is the caller's, reported back in Result.
 type Event struct {
 	ID      int

@@ -23,6 +23,9 @@ const (
 	MaxRecordBytes  = 1000 * 1024
 )
 
+// IAMActions are the IAM actions this package calls.
+var IAMActions = []string{"firehose:PutRecordBatch"}
+
 // Record is one Firehose record. ID is the caller's, reported back by
 // PutBatch.
 type Record struct {
