@@ -18,7 +18,7 @@ import (
 
 // testEnv gives the SDK credentials and a region, and keeps it away from
 // the shared config files and instance metadata of the machine.
-func testEnv(t *testing.T) {
+func testEnv(t testing.TB) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAFALCOCWTEST00001")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "falcocw-test-secret-key-do-not-log-0001")
 	t.Setenv("AWS_SESSION_TOKEN", "")
@@ -45,7 +45,7 @@ func (l *logCapture) String() string {
 	return strings.Join(l.lines, "\n")
 }
 
-func newInstance(t *testing.T, srv *fakeaws.Server, kv ...string) (*falcocw.Instance, *logCapture) {
+func newInstance(t testing.TB, srv *fakeaws.Server, kv ...string) (*falcocw.Instance, *logCapture) {
 	t.Helper()
 	testEnv(t)
 	m := map[string]string{"endpoint": srv.URL, "log_level": "debug"}
