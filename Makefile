@@ -48,8 +48,9 @@ fuzz: ## run each fuzz target for FUZZTIME (default 5m; make test runs 30s each)
 moto: ## install and start moto on 127.0.0.1:5055 for the integration tests
 	bash scripts/moto.sh start 5055
 
-bench: ## run the benchmarks of the hot path
+bench: build ## benchmarks of the hot path, then N alerts end to end through the .so (BENCH_N, default 200000)
 	$(GO) test -run '^$$' -bench . -benchmem ./falcocw/...
+	$(GO) run ./cmd/falcocw-bench -plugin $(SO) -n $(or $(BENCH_N),200000)
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

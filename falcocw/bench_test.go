@@ -30,8 +30,8 @@ func benchChunk(b *testing.B) ([]byte, int) {
 // work runs in the same process and is included.
 func BenchmarkFlush(b *testing.B) {
 	srv := fakeaws.New()
+	srv.Light = true
 	defer srv.Close()
-	srv.CreateDeliveryStream("falco-mitre")
 	in, _ := newInstance(b, srv, "log_group_name", "/falco/alerts", "log_stream_name", "{hostname}", "auto_create_group", "true",
 		"route.1", "tag=mitre_* -> firehose:falco-mitre continue", "falcocw_log_level", "warn")
 	data, n := benchChunk(b)

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Return codes of Fluent Bit's output API.
@@ -230,6 +231,19 @@ func (h *Host) Exit() (int, error) {
 		return r[0], fmt.Errorf("host exited: %v", werr)
 	}
 	return r[0], nil
+}
+
+// Usage returns the resource usage of the host process once it has
+// ended (after Exit): its CPU time and peak RSS.
+func (h *Host) Usage() *syscall.Rusage {
+	if h.cmd.ProcessState == nil {
+		return &syscall.Rusage{}
+	}
+	ru, _ := h.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if ru == nil {
+		return &syscall.Rusage{}
+	}
+	return ru
 }
 
 // Kill ends the host process without calling exit.

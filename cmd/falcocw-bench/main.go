@@ -1,0 +1,163 @@
+// Command falcocw-bench measures the plugin end to end, as Fluent Bit runs
+// it: N Falco alerts in real chunk sizes go through the .so (loaded by the
+// bundled host, which calls the same entry points as Fluent Bit's Go
+// proxy) to a loopback AWS endpoint that does little work. It prints
+// alerts/s, CPU microseconds per alert (the host process's CPU time: the
+// plugin plus the host's own small share), peak RSS and flush latency.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/chunk"
+	"github.com/falcocw/falcocw/falcocw/fakeaws"
+	"github.com/falcocw/falcocw/internal/flbhost"
+	"github.com/falcocw/falcocw/internal/samples"
+)
+
+func main() {
+	n := flag.Int("n", 200000, "alerts to send")
+	chunkSize := flag.Int("chunk", 2<<20, "chunk size in bytes (Fluent Bit's chunks are up to about 2 MiB)")
+	so := flag.String("plugin", "build/falcocw.so", "the falcocw .so")
+	rounds := flag.Int("rounds", 1, "times to send the N alerts in one process (a long run shows whether memory grows)")
+	flag.Parse()
+	if err := run(*n, *chunkSize, *so, *rounds); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// workload builds chunks of FireLens-wrapped, Kubernetes-wrapped and
+// already-decoded alerts, about 790 bytes of alert each.
+func workload(n, size int) ([][]byte, int) {
+	lines := samples.Lines("alerts.jsonl")
+	k8s := samples.DecodeJSON(samples.Lines("wrapped-k8s.jsonl")[0])["kubernetes"]
+	var chunks [][]byte
+	var cur []byte
+	bytesOfAlerts := 0
+	base := time.Now()
+	for i := 0; i < n; i++ {
+		line := lines[i%len(lines)]
+		bytesOfAlerts += len(line)
+		var body map[string]any
+		switch i % 3 {
+		case 0:
+			body = map[string]any{"log": line, "source": "stdout", "container_name": "falco", "container_id": "bd2ef894faef",
+				"ecs_cluster": "prod", "ecs_task_arn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/7d26ff92a525c8151bda7ad143b1bddb",
+				"ecs_task_definition": "falco:7"}
+		case 1:
+			body = map[string]any{"log": line + "\n", "stream": "stdout", "time": "2026-11-22T10:00:00.000000094Z", "kubernetes": k8s}
+		default:
+			body = samples.DecodeJSON(line)
+		}
+		var err error
+		if cur, err = chunk.Append(cur, chunk.FormatV2, base.Add(time.Duration(i)*time.Microsecond), body); err != nil {
+			panic(err)
+		}
+		if len(cur) >= size {
+			chunks = append(chunks, cur)
+			cur = nil
+		}
+	}
+	if len(cur) > 0 {
+		chunks = append(chunks, cur)
+	}
+	return chunks, bytesOfAlerts / n
+}
+
+type result struct {
+	name       string
+	alerts     int
+	wall       time.Duration
+	cpu        time.Duration
+	maxRSS     int64
+	p50, p99   time.Duration
+	acked      int64
+	flushCodes map[int]int
+}
+
+func run(n, size int, so string, rounds int) error {
+	if _, err := os.Stat(so); err != nil {
+		return fmt.Errorf("%s: %v (run make build first)", so, err)
+	}
+	dir, err := os.MkdirTemp("", "falcocw-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	host, err := flbhost.BuildHost(dir)
+	if err != nil {
+		return err
+	}
+	chunks, avg := workload(n, size)
+	fmt.Printf("workload: %d alerts (%d bytes of alert JSON on average) in %d chunks of up to %d KiB, %d round(s); "+
+		"FireLens-wrapped, Kubernetes-wrapped and decoded records in equal parts\n", n, avg, len(chunks), size>>10, rounds)
+	var results []result
+	r, err := measure(host, so, "falcocw", chunks, n, rounds)
+	if err != nil {
+		return err
+	}
+	results = append(results, r)
+	fmt.Printf("\n%-32s %10s %12s %10s %10s %10s\n", "path", "alerts/s", "CPU µs/alert", "peak RSS", "p50 flush", "p99 flush")
+	for _, r := range results {
+		fmt.Printf("%-32s %10.0f %12.2f %8d MB %10s %10s\n", r.name, float64(r.alerts)/r.wall.Seconds(),
+			float64(r.cpu.Microseconds())/float64(r.alerts), r.maxRSS>>10, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond))
+	}
+	return nil
+}
+
+func measure(host, so, name string, chunks [][]byte, n, rounds int) (result, error) {
+	srv := fakeaws.New()
+	srv.Light = true
+	defer srv.Close()
+	h, err := flbhost.Start(host, so, []string{"AWS_ACCESS_KEY_ID=AKIABENCHBENCHBENCH1", "AWS_SECRET_ACCESS_KEY=bench",
+		"AWS_REGION=eu-west-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"})
+	if err != nil {
+		return result{}, err
+	}
+	props := []flbhost.Property{
+		{Key: "endpoint", Value: srv.URL}, {Key: "log_group_name", Value: "/falco/alerts"}, {Key: "log_stream_name", Value: "{hostname}"},
+		{Key: "route.1", Value: "tag=mitre_* -> firehose:falco-mitre continue"},
+	}
+	id, ret, err := h.Init(props)
+	if err != nil || ret != flbhost.FLBOK {
+		h.Kill()
+		return result{}, fmt.Errorf("init %d %v: %s", ret, err, h.Log())
+	}
+	r := result{name: name, flushCodes: map[int]int{}}
+	var lat []time.Duration
+	start := time.Now()
+	for round := 0; round < rounds; round++ {
+		for _, c := range chunks {
+			t := time.Now()
+			code, err := h.Flush(id, "falco", c)
+			if err != nil {
+				h.Kill()
+				return result{}, err
+			}
+			lat = append(lat, time.Since(t))
+			r.flushCodes[code]++
+		}
+	}
+	r.wall = time.Since(start)
+	if _, err := h.Exit(); err != nil {
+		return result{}, err
+	}
+	ru := h.Usage()
+	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	r.maxRSS = ru.Maxrss
+	r.alerts = n * rounds
+	r.acked = srv.LightCount()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
+	if r.flushCodes[flbhost.FLBOK] != len(lat) {
+		return result{}, fmt.Errorf("%s: flush codes %v; log:\n%s", name, r.flushCodes, h.Log())
+	}
+	fmt.Printf("%s: %d flushes FLB_OK, %d events acknowledged by the endpoint\n", name, len(lat), r.acked)
+	return r, nil
+}
