@@ -44,4 +44,3 @@ func BenchmarkFlush(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/alert")
 }
-

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/awserr"
@@ -17,6 +18,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
+	"github.com/falcocw/falcocw/falcocw/sns"
 )
 
 // Status is the outcome of a flush, in Fluent Bit's terms.
@@ -280,8 +282,11 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 		return
 	}
 	limit := firehose.MaxRecordBytes - 1 // the newline
-	if t.Kind == route.CloudWatch {
+	switch t.Kind {
+	case route.CloudWatch:
 		limit = cwlogs.MaxMessageBytes
+	case route.SNS:
+		limit = sns.MaxMessageBytes
 	}
 	payload, cut := e.limited(limit)
 	if cut {
@@ -301,6 +306,7 @@ type call struct {
 	target route.Target
 	cw     []cwlogs.Event
 	fh     []firehose.Record
+	sns    []sns.Message
 }
 
 // deliver cuts every target's events into batches and sends them all,
@@ -341,6 +347,14 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 			for _, b := range firehose.Batches(records) {
 				calls = append(calls, call{target: t, fh: b})
 			}
+		case route.SNS:
+			msgs := make([]sns.Message, len(items))
+			for i, it := range items {
+				msgs[i] = sns.Message{ID: it.id, Body: it.payload, Attributes: snsAttributes(it.alert)}
+			}
+			for _, b := range sns.Batches(msgs) {
+				calls = append(calls, call{target: t, sns: b})
+			}
 		}
 	}
 
@@ -365,6 +379,8 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 				var r cwlogs.Result
 				r, err = in.cw.PutBatch(ctx, c.target.Name, c.target.Stream, c.cw)
 				ok, rejected = r.Accepted, r.Rejected
+			case c.target.Kind == route.SNS:
+				ok, err = in.sns.PublishBatch(ctx, c.target.Name, c.sns)
 			default:
 				ok, err = in.fh.PutBatch(ctx, c.target.Name, c.fh)
 			}
@@ -387,7 +403,7 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 				}
 			}
 			if err != nil {
-				n := len(c.cw) + len(c.fh) - len(ok)
+				n := len(c.cw) + len(c.fh) + len(c.sns) - len(ok)
 				res.Undelivered[dest] += n
 				failed[c.target] = append(failed[c.target], err)
 				if awserr.Permanent(err) {
@@ -402,6 +418,11 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 					for _, r := range c.fh {
 						if !sent[r.ID] {
 							in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID[c.target][r.ID]))
+						}
+					}
+					for _, m := range c.sns {
+						if !sent[m.ID] {
+							in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID[c.target][m.ID]))
 						}
 					}
 				} else {
@@ -426,6 +447,41 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 		res.Failures = append(res.Failures, note)
 	}
 	return accepted
+}
+
+// snsAttributes are the message attributes subscription filter policies
+// match on: priority, rule, source, hostname (Strings) and tags (a
+// String.Array). SNS refuses empty values, so absent fields are left out.
+func snsAttributes(a *falco.Alert) []sns.Attribute {
+	if a == nil {
+		return nil
+	}
+	attrs := []sns.Attribute{{Name: "priority", Type: "String", Value: a.Priority.String()}}
+	for _, f := range [][2]string{{"rule", a.Rule}, {"source", a.Source}, {"hostname", a.Hostname}} {
+		if f[1] != "" {
+			attrs = append(attrs, sns.Attribute{Name: f[0], Type: "String", Value: truncateUTF8(f[1], 1024)})
+		}
+	}
+	if len(a.Tags) > 0 {
+		tags := falco.AppendStringArray(nil, a.Tags)
+		if len(tags) <= sns.AttributeBudget/2 {
+			attrs = append(attrs, sns.Attribute{Name: "tags", Type: "String.Array", Value: string(tags)})
+		}
+	}
+	return attrs
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character,
+// and repairs invalid UTF-8.
+func truncateUTF8(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func describeItem(it item) string {

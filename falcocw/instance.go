@@ -21,6 +21,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/ledger"
+	"github.com/falcocw/falcocw/falcocw/sns"
 )
 
 // maxLedgerChunks bounds how many chunks waiting for Fluent Bit's retry
@@ -40,6 +41,7 @@ type Instance struct {
 	cfg    *config.Config
 	cw     *cwlogs.Sink
 	fh     *firehose.Sink
+	sns    *sns.Sink
 	log    Logger
 	now    func() time.Time
 	stats  Stats
@@ -85,6 +87,7 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	in.cw = cwlogs.New(clients.CloudWatch, cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
 		func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) })
 	in.fh = firehose.New(clients.Firehose)
+	in.sns = sns.New(clients.SNS)
 	for _, e := range cfg.TLSSkipVerify {
 		in.logf(config.LevelWarn, "TLS certificate verification is OFF for %s (tls_skip_verify): anyone on the network path can impersonate it and read what falcocw sends there", e)
 	}

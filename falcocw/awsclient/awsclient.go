@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/falcocw/falcocw/falcocw/config"
@@ -30,6 +31,7 @@ import (
 type Clients struct {
 	CloudWatch *cloudwatchlogs.Client
 	Firehose   *firehose.Client
+	SNS        *sns.Client
 	Region     string
 }
 
@@ -101,6 +103,12 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 			if c.FirehoseEndpoint != "" {
 				o.BaseEndpoint = aws.String(c.FirehoseEndpoint)
 				o.HTTPClient = client(c.FirehoseEndpoint)
+			}
+		}),
+		SNS: sns.NewFromConfig(cfg, func(o *sns.Options) {
+			if c.SNSEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.SNSEndpoint)
+				o.HTTPClient = client(c.SNSEndpoint)
 			}
 		}),
 	}, nil

@@ -32,6 +32,10 @@ func Permanent(err error) bool {
 	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return false
 	}
+	var marked interface{ Permanent() bool }
+	if errors.As(err, &marked) {
+		return marked.Permanent()
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		return permanentCodes[api.ErrorCode()]

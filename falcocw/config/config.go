@@ -37,6 +37,7 @@ const (
 	PropCloudWatchEP     = "cloudwatch_endpoint"
 	PropFirehoseEP       = "firehose_endpoint"
 	PropSTSEndpoint      = "sts_endpoint"
+	PropSNSEndpoint      = "sns_endpoint"
 	PropLogKey           = "log_key"
 	PropNonFalco         = "non_falco"
 	PropFlushTimeout     = "flush_timeout"
@@ -54,7 +55,7 @@ const (
 // Properties lists every property falcocw reads, besides route.N.
 var Properties = []string{PropRegion, PropLogGroupName, PropLogStreamName, PropLogStreamPrefix,
 	PropAutoCreateGroup, PropAutoCreateStream, PropLogRetentionDays, PropDeliveryStream, PropRoleARN,
-	PropExternalID, PropEndpoint, PropCloudWatchEP, PropFirehoseEP, PropSTSEndpoint, PropLogKey,
+	PropExternalID, PropEndpoint, PropCloudWatchEP, PropFirehoseEP, PropSTSEndpoint, PropSNSEndpoint, PropLogKey,
 	PropNonFalco, PropFlushTimeout, PropMaxConcurrency, PropLogLevel, PropTLSSkipVerify, PropMemoryLimit}
 
 // fluentBitKeys are the properties Fluent Bit itself handles for every
@@ -95,6 +96,7 @@ type Config struct {
 	CloudWatchEndpoint string
 	FirehoseEndpoint   string
 	STSEndpoint        string
+	SNSEndpoint        string
 	LogKey             string
 	// NonFalco says where records that are not Falco alerts go; nil drops
 	// them (counted).
@@ -159,6 +161,7 @@ func Parse(get func(key string) string) (*Config, error) {
 		CloudWatchEndpoint: p.endpoint(PropCloudWatchEP),
 		FirehoseEndpoint:   p.endpoint(PropFirehoseEP),
 		STSEndpoint:        p.endpoint(PropSTSEndpoint),
+		SNSEndpoint:        p.endpoint(PropSNSEndpoint),
 		LogKey:             p.strDefault(PropLogKey, "log"),
 		FlushTimeout:       p.duration(PropFlushTimeout, 20*time.Second, time.Second, 5*time.Minute),
 		MaxConcurrency:     p.integer(PropMaxConcurrency, 8, 1, 64),
@@ -166,7 +169,7 @@ func Parse(get func(key string) string) (*Config, error) {
 		MemoryLimit:        p.size(PropMemoryLimit, 256<<20, 16<<20, 64<<30),
 	}
 	if ep := p.endpoint(PropEndpoint); ep != "" {
-		for _, s := range []*string{&c.CloudWatchEndpoint, &c.FirehoseEndpoint, &c.STSEndpoint} {
+		for _, s := range []*string{&c.CloudWatchEndpoint, &c.FirehoseEndpoint, &c.STSEndpoint, &c.SNSEndpoint} {
 			if *s == "" {
 				*s = ep
 			}
@@ -178,8 +181,8 @@ func Parse(get func(key string) string) (*Config, error) {
 	if v := p.str(PropTLSSkipVerify); v != "" {
 		for _, e := range strings.Split(v, ",") {
 			e = strings.TrimRight(strings.TrimSpace(e), "/")
-			if e != c.CloudWatchEndpoint && e != c.FirehoseEndpoint && e != c.STSEndpoint {
-				return nil, &Error{PropTLSSkipVerify, e, "want endpoints set in endpoint, cloudwatch_endpoint, firehose_endpoint or sts_endpoint, comma-separated; AWS's own endpoints are always verified"}
+			if e != c.CloudWatchEndpoint && e != c.FirehoseEndpoint && e != c.STSEndpoint && e != c.SNSEndpoint {
+				return nil, &Error{PropTLSSkipVerify, e, "want endpoints set in endpoint, cloudwatch_endpoint, firehose_endpoint, sns_endpoint or sts_endpoint, comma-separated; AWS's own endpoints are always verified"}
 			}
 			if !strings.HasPrefix(e, "https://") {
 				return nil, &Error{PropTLSSkipVerify, e, "only an https:// endpoint has a certificate to skip"}

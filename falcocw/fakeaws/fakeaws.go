@@ -17,11 +17,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -87,13 +89,14 @@ type Server struct {
 	injected   FaultCounts
 	deleted    map[string][]LogEvent // "group:stream" → events of deleted groups
 	signatures []string
+	topics     map[string][]SNSMessage
 	// AutoCreate makes PutLogEvents and PutRecordBatch accept unknown
 	// groups, streams and delivery streams, creating them.
 	AutoCreate bool
 	// Light makes the server do as little as it can, for benchmarks of
 	// the client: data calls are read, counted and answered success,
 	// without being decoded, checked or kept.
-	Light bool
+	Light       bool
 	lightEvents int64
 }
 
@@ -121,7 +124,8 @@ func NewTLS() *Server {
 
 func newServer() *Server {
 	return &Server{groups: map[string]map[string][]LogEvent{}, retention: map[string]int32{},
-		streams: map[string][][]byte{}, calls: map[string]int{}, deleted: map[string][]LogEvent{}, rng: mrand.New(mrand.NewPCG(1, 1))}
+		streams: map[string][][]byte{}, calls: map[string]int{}, deleted: map[string][]LogEvent{}, rng: mrand.New(mrand.NewPCG(1, 1)),
+		topics: map[string][]SNSMessage{}}
 }
 
 // Signatures returns the SigV4 signatures of the requests received, so a
@@ -272,10 +276,26 @@ type apiError struct {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	reqID := newID()
 	w.Header().Set("x-amzn-RequestId", reqID)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	target := r.Header.Get("X-Amz-Target")
 	_, op, _ := strings.Cut(target, ".")
 	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+	// SNS speaks the query protocol: a form in, XML out.
+	var form url.Values
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		form, _ = url.ParseQuery(string(body))
+		op = form.Get("Action")
+		target = "query." + op
+		w.Header().Set("Content-Type", "text/xml")
+	} else {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	}
+	writeError := func(w http.ResponseWriter, e apiError) {
+		if form != nil {
+			writeQueryError(w, e, reqID)
+		} else {
+			writeJSONError(w, e)
+		}
+	}
 	if err != nil {
 		writeError(w, apiError{400, "SerializationException", err.Error()})
 		return
@@ -369,6 +389,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		out, aerr = s.putRetentionPolicy(body)
 	case "Firehose_20150804.PutRecordBatch":
 		out, aerr = s.putRecordBatch(body)
+	case "query.PublishBatch":
+		var xml string
+		xml, aerr = s.publishBatch(form, reqID)
+		if aerr == nil {
+			_, _ = io.WriteString(w, xml)
+			return
+		}
 	default:
 		aerr = &apiError{400, "UnknownOperationException", "operation not supported by fakeaws: " + target}
 	}
@@ -402,7 +429,17 @@ func (s *Server) pickFault() string {
 	return ""
 }
 
-func writeError(w http.ResponseWriter, e apiError) {
+func writeQueryError(w http.ResponseWriter, e apiError, reqID string) {
+	w.WriteHeader(e.status)
+	kind := "Sender"
+	if e.status >= 500 {
+		kind = "Receiver"
+	}
+	fmt.Fprintf(w, `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+		kind, e.code, html.EscapeString(e.msg), reqID)
+}
+
+func writeJSONError(w http.ResponseWriter, e apiError) {
 	w.WriteHeader(e.status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.code, "message": e.msg})
 }
@@ -621,4 +658,108 @@ func SortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// SNSMessage is one message SNS accepted, with its attributes (name →
+// [data type, value]).
+type SNSMessage struct {
+	Body       string
+	Attributes map[string][2]string
+}
+
+// SNS limits enforced.
+const (
+	SNSMaxBatch      = 10
+	SNSMaxBatchBytes = 256 * 1024
+	SNSMaxAttributes = 10
+)
+
+// CreateTopic creates an SNS topic, named by its ARN.
+func (s *Server) CreateTopic(arn string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.topics[arn]; !ok {
+		s.topics[arn] = []SNSMessage{}
+	}
+}
+
+// Messages returns the messages a topic accepted.
+func (s *Server) Messages(arn string) []SNSMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SNSMessage(nil), s.topics[arn]...)
+}
+
+// Topics returns every topic and its message count.
+func (s *Server) Topics() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for t, m := range s.topics {
+		out[t] = len(m)
+	}
+	return out
+}
+
+func (s *Server) publishBatch(form url.Values, reqID string) (string, *apiError) {
+	const op = "PublishBatch"
+	topic := form.Get("TopicArn")
+	type entry struct {
+		id  string
+		msg SNSMessage
+	}
+	var entries []entry
+	size := 0
+	for i := 1; ; i++ {
+		p := fmt.Sprintf("PublishBatchRequestEntries.member.%d.", i)
+		id := form.Get(p + "Id")
+		if id == "" {
+			break
+		}
+		m := SNSMessage{Body: form.Get(p + "Message"), Attributes: map[string][2]string{}}
+		size += len(m.Body)
+		for j := 1; ; j++ {
+			a := fmt.Sprintf("%sMessageAttributes.entry.%d.", p, j)
+			name := form.Get(a + "Name")
+			if name == "" {
+				break
+			}
+			typ, val := form.Get(a+"Value.DataType"), form.Get(a+"Value.StringValue")
+			if val == "" {
+				return "", s.violation(op, fmt.Sprintf("attribute %s of entry %s has an empty value", name, id))
+			}
+			m.Attributes[name] = [2]string{typ, val}
+			size += len(name) + len(typ) + len(val)
+		}
+		if len(m.Attributes) > SNSMaxAttributes {
+			return "", s.violation(op, fmt.Sprintf("entry %s has %d attributes; the limit is %d", id, len(m.Attributes), SNSMaxAttributes))
+		}
+		if !utf8.ValidString(m.Body) {
+			return "", s.violation(op, "message is not valid UTF-8")
+		}
+		entries = append(entries, entry{id, m})
+	}
+	if n := len(entries); n == 0 || n > SNSMaxBatch {
+		return "", s.violation(op, fmt.Sprintf("%d entries; want 1 to %d", n, SNSMaxBatch))
+	}
+	if size > SNSMaxBatchBytes {
+		return "", s.violation(op, fmt.Sprintf("batch is %d bytes; the limit is %d", size, SNSMaxBatchBytes))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.topics[topic]; !ok {
+		return "", &apiError{404, "NotFound", "Topic does not exist"}
+	}
+	var ok, failed strings.Builder
+	for _, e := range entries {
+		if s.faults.RecordFailure > 0 && s.rng.Float64() < s.faults.RecordFailure {
+			s.injected.RecordFailure++
+			fmt.Fprintf(&failed, "<member><Id>%s</Id><Code>InternalError</Code><Message>injected</Message><SenderFault>false</SenderFault></member>", html.EscapeString(e.id))
+			continue
+		}
+		s.topics[topic] = append(s.topics[topic], e.msg)
+		fmt.Fprintf(&ok, "<member><Id>%s</Id><MessageId>%s</MessageId></member>", html.EscapeString(e.id), newID())
+	}
+	return fmt.Sprintf(`<PublishBatchResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishBatchResult><Successful>%s</Successful><Failed>%s</Failed></PublishBatchResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></PublishBatchResponse>`,
+		ok.String(), failed.String(), reqID), nil
 }

@@ -130,6 +130,14 @@ func (a *Alert) write(b *bytes.Buffer, fields map[string]any, output string) {
 	b.WriteByte('}')
 }
 
+// AppendStringArray appends ss as a JSON array of strings, repaired as
+// AppendJSON repairs strings.
+func AppendStringArray(b []byte, ss []string) []byte {
+	buf := bytes.NewBuffer(b)
+	writeValue(buf, ss, 0)
+	return buf.Bytes()
+}
+
 // AppendRecordJSON appends any record body as JSON, with the same repairs
 // as AppendJSON; non-Falco records delivered by the non_falco policy use it.
 func AppendRecordJSON(b []byte, body map[string]any) []byte {

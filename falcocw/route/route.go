@@ -21,6 +21,7 @@
 //	cloudwatch:GROUP[:STREAM]  a CloudWatch Logs group and stream (the stream
 //	                           defaults to the instance's default stream)
 //	firehose:NAME              a Kinesis Data Firehose delivery stream
+//	sns:TOPIC_ARN              an SNS topic, for automated response
 //	default                    the instance's default destination(s)
 //	drop                       discard the alert (counted, logged at debug)
 //
@@ -48,6 +49,8 @@ const (
 	CloudWatch Kind = iota + 1
 	// Firehose is Amazon Kinesis Data Firehose.
 	Firehose
+	// SNS is an Amazon SNS topic.
+	SNS
 )
 
 func (k Kind) String() string {
@@ -56,6 +59,8 @@ func (k Kind) String() string {
 		return "cloudwatch"
 	case Firehose:
 		return "firehose"
+	case SNS:
+		return "sns"
 	}
 	return "unknown"
 }
@@ -100,8 +105,11 @@ func (d Destination) Resolve(v Values) Target {
 }
 
 func (d Destination) nameSanitizer() func(string) string {
-	if d.Kind == CloudWatch {
+	switch d.Kind {
+	case CloudWatch:
 		return sanitizeGroup
+	case SNS:
+		return sanitizeTopic
 	}
 	return sanitizeFirehose
 }
@@ -291,7 +299,7 @@ func ParseRule(property, text string, defaultStream *Template) (Rule, error) {
 		words = words[:n-1]
 	}
 	if len(words) != 1 {
-		return bad(`want one destination after "->" (cloudwatch:GROUP[:STREAM], firehose:NAME, default or drop), optionally followed by "continue"`)
+		return bad(`want one destination after "->" (cloudwatch:GROUP[:STREAM], firehose:NAME, sns:TOPIC_ARN, default or drop), optionally followed by "continue"`)
 	}
 	switch strings.ToLower(words[0]) {
 	case "drop":
@@ -383,7 +391,8 @@ func splitTerms(s string) ([]string, error) {
 	return terms, nil
 }
 
-// ParseDestination parses cloudwatch:GROUP[:STREAM] or firehose:NAME.
+// ParseDestination parses cloudwatch:GROUP[:STREAM], firehose:NAME or
+// sns:TOPIC_ARN.
 func ParseDestination(s string, defaultStream *Template) (Destination, error) {
 	kind, rest, ok := strings.Cut(s, ":")
 	if !ok || rest == "" {
@@ -414,6 +423,15 @@ func ParseDestination(s string, defaultStream *Template) (Destination, error) {
 			return Destination{}, fmt.Errorf("delivery stream %q: %v", rest, err)
 		}
 		return Destination{Kind: Firehose, Name: n}, nil
+	case "sns":
+		if !strings.HasPrefix(rest, "arn:") || strings.Count(rest, ":") != 5 {
+			return Destination{}, fmt.Errorf("SNS topic %q: want a topic ARN such as arn:aws:sns:eu-west-1:123456789012:falco-critical", rest)
+		}
+		n, err := ParseTemplate(rest, validTopicChar, 1024)
+		if err != nil {
+			return Destination{}, fmt.Errorf("SNS topic %q: %v", rest, err)
+		}
+		return Destination{Kind: SNS, Name: n}, nil
 	}
-	return Destination{}, fmt.Errorf("unknown destination kind %q in %q; want cloudwatch or firehose", kind, s)
+	return Destination{}, fmt.Errorf("unknown destination kind %q in %q; want cloudwatch, firehose or sns", kind, s)
 }

@@ -163,6 +163,10 @@ func validStreamChar(c rune) bool { return c != ':' && c != '*' && c >= 0x20 }
 // validFirehoseChar: delivery stream names are [a-zA-Z0-9_.-]+.
 func validFirehoseChar(c rune) bool { return c == '.' || c == '-' || c == '_' || isAlnum(c) }
 
+// validTopicChar: an SNS topic ARN is arn:PARTITION:sns:REGION:ACCOUNT:NAME
+// with names of [A-Za-z0-9_-] (and .fifo).
+func validTopicChar(c rune) bool { return c == ':' || c == '-' || c == '_' || c == '.' || isAlnum(c) }
+
 func isAlnum(c rune) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
@@ -181,3 +185,6 @@ func sanitizeWith(s string, valid func(rune) bool) string {
 func sanitizeGroup(s string) string    { return sanitizeWith(s, validGroupChar) }
 func sanitizeStream(s string) string   { return sanitizeWith(s, validStreamChar) }
 func sanitizeFirehose(s string) string { return sanitizeWith(s, validFirehoseChar) }
+func sanitizeTopic(s string) string {
+	return sanitizeWith(s, func(c rune) bool { return c == '-' || c == '_' || isAlnum(c) })
+}

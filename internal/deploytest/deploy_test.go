@@ -23,6 +23,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/fbconf"
 	"github.com/falcocw/falcocw/falcocw/firehose"
+	"github.com/falcocw/falcocw/falcocw/sns"
 	"github.com/falcocw/falcocw/internal/flbhost"
 )
 
@@ -246,7 +247,7 @@ func TestIAMPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := map[string]bool{}
-	for _, a := range append(append([]string{}, cwlogs.IAMActions...), firehose.IAMActions...) {
+	for _, a := range append(append(append([]string{}, cwlogs.IAMActions...), firehose.IAMActions...), sns.IAMActions...) {
 		calls[a] = true
 	}
 	named := map[string]bool{}

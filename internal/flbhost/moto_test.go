@@ -2,6 +2,7 @@ package flbhost_test
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -17,6 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	snsapi "github.com/aws/aws-sdk-go-v2/service/sns"
+	sqsapi "github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/falcocw/falcocw/falcocw/chunk"
 	"github.com/falcocw/falcocw/internal/flbhost"
@@ -199,4 +203,96 @@ func s3Lines(t *testing.T, url, bucket string) []string {
 		}
 	}
 	return lines
+}
+
+// TestMotoSNS publishes every sample alert through the .so to an SNS topic
+// in moto whose SQS subscription has the filter policy
+// {"priority": ["Critical", "Error"]}, and reads the queue back: exactly
+// the critical and error alerts arrive, with their message attributes.
+func TestMotoSNS(t *testing.T) {
+	url := motoURL(t)
+	motoPost(t, url+"/moto-api/reset")
+	ctx := context.Background()
+	snsc := snsapi.NewFromConfig(motoAWS(), func(o *snsapi.Options) { o.BaseEndpoint = aws.String(url) })
+	sqsc := sqsapi.NewFromConfig(motoAWS(), func(o *sqsapi.Options) { o.BaseEndpoint = aws.String(url) })
+	topic, err := snsc.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: aws.String("falco-response")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := sqsc.CreateQueue(ctx, &sqsapi.CreateQueueInput{QueueName: aws.String("falco-critical")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qa, err := sqsc.GetQueueAttributes(ctx, &sqsapi.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snsc.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+		Endpoint: aws.String(qa.Attributes["QueueArn"]),
+		Attributes: map[string]string{"FilterPolicy": `{"priority": ["Critical", "Error"]}`}}); err != nil {
+		t.Fatal(err)
+	}
+
+	h := startHost(t)
+	id, ret, err := h.Init(props("endpoint", url, "route.1", "* -> sns:"+aws.ToString(topic.TopicArn)))
+	if err != nil || ret != flbhost.FLBOK {
+		t.Fatalf("init %d %v\n%s", ret, err, h.Log())
+	}
+	want := map[string]int{}
+	var bodies []map[string]any
+	for _, l := range samples.Lines("alerts.jsonl") {
+		bodies = append(bodies, map[string]any{"log": l})
+		a := samples.DecodeJSON(l)
+		if p := a["priority"]; p == "Critical" || p == "Error" {
+			want[fmt.Sprint(a["rule"], "|", a["time"])]++
+		}
+	}
+	if ret, err := h.Flush(id, "falco", samples.Chunk(chunk.FormatV2, time.Now(), bodies...)); err != nil || ret != flbhost.FLBOK {
+		t.Fatalf("flush %d %v\n%s", ret, err, h.Log())
+	}
+	got := map[string]int{}
+	for empty := 0; empty < 2; {
+		out, err := sqsc.ReceiveMessage(ctx, &sqsapi.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			empty++
+			continue
+		}
+		for _, m := range out.Messages {
+			var env struct {
+				Message           string
+				MessageAttributes map[string]struct{ Type, Value string }
+			}
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &env); err != nil {
+				t.Fatalf("not an SNS notification: %v", err)
+			}
+			ev := samples.DecodeJSON(env.Message)
+			got[fmt.Sprint(ev["rule"], "|", ev["time"])]++
+			if a := env.MessageAttributes["priority"]; a.Type != "String" || a.Value != ev["priority"] {
+				t.Errorf("priority attribute %+v for %v", a, ev["priority"])
+			}
+			if a := env.MessageAttributes["rule"]; a.Value != ev["rule"] {
+				t.Errorf("rule attribute %+v", a)
+			}
+			if _, ok := ev["tags"]; ok && env.MessageAttributes["tags"].Type != "String.Array" {
+				t.Errorf("tags attribute %+v", env.MessageAttributes["tags"])
+			}
+			_, _ = sqsc.DeleteMessage(ctx, &sqsapi.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	total := 0
+	for k, n := range want {
+		total += n
+		if got[k] != n {
+			t.Errorf("%s arrived %d times, want %d", k, got[k], n)
+		}
+	}
+	for k := range got {
+		if want[k] == 0 {
+			t.Errorf("%s passed the filter policy but is neither Critical nor Error", k)
+		}
+	}
+	t.Logf("SNS → SQS with filter policy: %d Critical/Error alerts expected, %d received", total, len(got))
 }
