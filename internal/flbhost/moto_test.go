@@ -228,7 +228,7 @@ func TestMotoSNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := snsc.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-		Endpoint: aws.String(qa.Attributes["QueueArn"]),
+		Endpoint:   aws.String(qa.Attributes["QueueArn"]),
 		Attributes: map[string]string{"FilterPolicy": `{"priority": ["Critical", "Error"]}`}}); err != nil {
 		t.Fatal(err)
 	}
