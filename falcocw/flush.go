@@ -14,6 +14,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/chunk"
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
+	"github.com/falcocw/falcocw/falcocw/emf"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/ledger"
@@ -55,6 +56,7 @@ type Result struct {
 	Truncated int // events cut to fit a per-event limit
 	Clamped   int // events whose CloudWatch timestamp was clamped
 	Cut       int // non-Falco records that look like an alert cut short
+	Metrics   int // EMF records written
 	// TimeFromRecord counts alerts without a usable time, timestamped
 	// with their record's time instead.
 	TimeFromRecord int
@@ -109,7 +111,8 @@ type item struct {
 	id      int
 	time    time.Time
 	payload []byte
-	alert   *falco.Alert // nil for a non-Falco record
+	alert   *falco.Alert // nil for a non-Falco record or a metric
+	metric  bool         // an EMF record
 }
 
 // encoded holds an event's JSON, cut to a service's limit on demand.
@@ -194,6 +197,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 
 	p := plan{groups: map[route.Target][]item{}}
 	var matches []route.Match
+	var metrics *emf.Aggregator
+	if m := in.cfg.Metrics; m != nil {
+		metrics = emf.NewAggregator(m.Namespace, m.Dimensions)
+	}
 	for _, rec := range dec.Records {
 		alert, ok := falco.Recognise(rec.Body, in.cfg.LogKey, rec.Time)
 		if !ok {
@@ -221,6 +228,13 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			continue
 		}
 		res.Alerts++
+		alert.Cluster = in.cfg.Cluster
+		if alert.Cluster == "" {
+			alert.Cluster = alert.ECS["ecs_cluster"]
+		}
+		if metrics != nil {
+			metrics.Add(alert)
+		}
 		if alert.TimeFromRecord {
 			res.TimeFromRecord++
 			if !in.warnedTime.Swap(true) {
@@ -237,6 +251,21 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		e := &encoded{alert: alert, full: alert.AppendJSON(nil)}
 		for _, m := range matches {
 			in.addItem(&res, &p, before, m.Target, rec.Index, e, alert.Time)
+		}
+	}
+
+	if metrics != nil {
+		// Metric records get the ids after the records', in a stable
+		// order, so the ledger knows them on a retry of the chunk.
+		t := route.Target{Kind: route.CloudWatch, Name: in.cfg.Metrics.Group, Stream: in.cfg.Metrics.Stream}
+		for i, r := range metrics.Records() {
+			id := res.Records + i
+			if before.Has(t.String(), id) {
+				res.AlreadyDelivered++
+				continue
+			}
+			p.add(t, item{id: id, time: r.Time, payload: r.JSON, metric: true})
+			res.Metrics++
 		}
 	}
 
@@ -487,6 +516,9 @@ func truncateUTF8(s string, n int) string {
 func describeItem(it item) string {
 	if it.alert != nil {
 		return "alert " + it.alert.String()
+	}
+	if it.metric {
+		return fmt.Sprintf("metric record (%.200s)", it.payload)
 	}
 	return fmt.Sprintf("non-Falco record (%.120s)", it.payload)
 }

@@ -2,6 +2,7 @@ package falcocw_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -375,5 +376,45 @@ func TestCloseAbandonsInFlight(t *testing.T) {
 	}
 	if res := in.Flush(context.Background(), "t", nil); res.Status != falcocw.Retry {
 		t.Errorf("flush after Close: %v", res.Status)
+	}
+}
+
+// TestMetricsAndCluster: with metrics_namespace, each flush writes EMF
+// records counting its alerts by the chosen dimensions, and every event
+// carries the cluster in its context.
+func TestMetricsAndCluster(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	in, logs := newInstance(t, srv, "log_group_name", "/falco/alerts", "log_stream_name", "{cluster}", "auto_create_group", "true",
+		"cluster", "prod-eks", "metrics_namespace", "Falco", "metrics_dimensions", "cluster,priority")
+	var bodies []map[string]any
+	byPriority := map[string]int{}
+	for _, l := range samples.Lines("alerts.jsonl") {
+		bodies = append(bodies, map[string]any{"log": l})
+		byPriority[samples.DecodeJSON(l)["priority"].(string)]++
+	}
+	res := in.Flush(context.Background(), "falco", samples.Chunk(chunk.FormatV2, time.Now(), bodies...))
+	if res.Status != falcocw.OK || res.Metrics == 0 {
+		t.Fatalf("%s metrics=%d\n%s", res.Summary(), res.Metrics, logs)
+	}
+	got := map[string]int{}
+	for _, e := range srv.Events("/falco/metrics", "falcocw") {
+		var m struct {
+			Cluster, Priority string
+			Alerts            int
+		}
+		if err := json.Unmarshal([]byte(e.Message), &m); err != nil || m.Cluster != "prod-eks" {
+			t.Fatalf("metric record %v: %s", err, e.Message)
+		}
+		got[m.Priority] += m.Alerts
+	}
+	for p, n := range byPriority {
+		if got[p] != n {
+			t.Errorf("%s: metrics count %d, want %d", p, got[p], n)
+		}
+	}
+	events := srv.Events("/falco/alerts", "prod-eks")
+	if len(events) != len(bodies) || !strings.Contains(events[0].Message, `"context":{"cluster":"prod-eks"`) {
+		t.Errorf("%d events in the cluster's stream; first %.300s", len(events), events[0].Message)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/falcocw/falcocw/falcocw/emf"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -46,17 +47,23 @@ const (
 	// output's "log_level" to itself and never passes it to a Go plugin,
 	// hence the prefix; FLB_LOG_LEVEL in the environment is the fallback,
 	// as for AWS's Go plugins.
-	PropLogLevel      = "falcocw_log_level"
-	PropRoutePrefix   = "route."
-	PropTLSSkipVerify = "tls_skip_verify"
-	PropMemoryLimit   = "memory_limit"
+	PropLogLevel         = "falcocw_log_level"
+	PropRoutePrefix      = "route."
+	PropTLSSkipVerify    = "tls_skip_verify"
+	PropCluster          = "cluster"
+	PropMetricsNamespace = "metrics_namespace"
+	PropMetricsDims      = "metrics_dimensions"
+	PropMetricsGroup     = "metrics_log_group"
+	PropMetricsStream    = "metrics_log_stream"
+	PropMemoryLimit      = "memory_limit"
 )
 
 // Properties lists every property falcocw reads, besides route.N.
 var Properties = []string{PropRegion, PropLogGroupName, PropLogStreamName, PropLogStreamPrefix,
 	PropAutoCreateGroup, PropAutoCreateStream, PropLogRetentionDays, PropDeliveryStream, PropRoleARN,
 	PropExternalID, PropEndpoint, PropCloudWatchEP, PropFirehoseEP, PropSTSEndpoint, PropSNSEndpoint, PropLogKey,
-	PropNonFalco, PropFlushTimeout, PropMaxConcurrency, PropLogLevel, PropTLSSkipVerify, PropMemoryLimit}
+	PropNonFalco, PropFlushTimeout, PropMaxConcurrency, PropLogLevel, PropTLSSkipVerify, PropMemoryLimit,
+	PropCluster, PropMetricsNamespace, PropMetricsDims, PropMetricsGroup, PropMetricsStream}
 
 // fluentBitKeys are the properties Fluent Bit itself handles for every
 // output; they may appear in a falcocw section.
@@ -110,9 +117,23 @@ type Config struct {
 	// TLSSkipVerify lists the endpoints (as configured) whose TLS
 	// certificate is not verified. Empty: every certificate is verified.
 	TLSSkipVerify []string
+	// Cluster names the cluster in every event's context (and {cluster});
+	// empty: taken from the FireLens metadata when there is some.
+	Cluster string
+	// Metrics, when not nil, makes each flush write CloudWatch Embedded
+	// Metric Format records counting its alerts.
+	Metrics *Metrics
 	// MemoryLimit caps the memory the instance holds for flushes in
 	// progress and for chunks waiting for a retry, in bytes.
 	MemoryLimit int64
+}
+
+// Metrics configures the EMF records.
+type Metrics struct {
+	Namespace  string
+	Dimensions [][]string
+	Group      string
+	Stream     string
 }
 
 // NonFalco is the destination of records that are not Falco alerts.
@@ -188,6 +209,32 @@ func Parse(get func(key string) string) (*Config, error) {
 				return nil, &Error{PropTLSSkipVerify, e, "only an https:// endpoint has a certificate to skip"}
 			}
 			c.TLSSkipVerify = append(c.TLSSkipVerify, e)
+		}
+	}
+	c.Cluster = p.str(PropCluster)
+	if ns := p.str(PropMetricsNamespace); ns != "" {
+		if len(ns) > 255 || strings.HasPrefix(ns, "AWS/") || strings.ContainsAny(ns, ":") {
+			return nil, &Error{PropMetricsNamespace, ns, "want a CloudWatch namespace of up to 255 characters, not starting with AWS/, without ':', e.g. Falco"}
+		}
+		m := &Metrics{Namespace: ns, Group: p.strDefault(PropMetricsGroup, "/falco/metrics"), Stream: p.strDefault(PropMetricsStream, "falcocw")}
+		dims := p.strDefault(PropMetricsDims, "cluster,priority;cluster,rule")
+		sets, err := emf.ParseDimensionSets(dims)
+		if err != nil {
+			return nil, &Error{PropMetricsDims, dims, err.Error()}
+		}
+		m.Dimensions = sets
+		for _, chk := range [][3]string{{PropMetricsGroup, m.Group, "cloudwatch:" + m.Group + ":" + m.Stream}} {
+			d, err := route.ParseDestination(chk[2], nil)
+			if err != nil || !d.Name.Static() || !d.Stream.Static() {
+				return nil, &Error{chk[0], chk[1], "want a static log group name (metrics_log_group) and stream (metrics_log_stream), without {variables}"}
+			}
+		}
+		c.Metrics = m
+	} else {
+		for _, k := range []string{PropMetricsDims, PropMetricsGroup, PropMetricsStream} {
+			if v := p.str(k); v != "" {
+				return nil, &Error{k, v, "set metrics_namespace (e.g. Falco) to turn the metrics on"}
+			}
 		}
 	}
 	if c.ExternalID != "" && c.RoleARN == "" {

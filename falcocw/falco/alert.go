@@ -41,6 +41,9 @@ type Alert struct {
 	// ECSKeys); Kubernetes holds the Kubernetes filter's map.
 	ECS        map[string]string
 	Kubernetes map[string]any
+	// Cluster is the cluster name: set by the instance from its cluster
+	// property, else taken from the FireLens metadata (ecs_cluster).
+	Cluster string
 }
 
 // known are the keys Alert holds in typed fields.
@@ -212,6 +215,8 @@ func (a *Alert) Field(name string) (string, bool) {
 		return a.Hostname, a.Hostname != ""
 	case "uuid":
 		return a.UUID, a.UUID != ""
+	case "cluster":
+		return a.Cluster, a.Cluster != ""
 	case "ecs_task_id":
 		arn := a.ECS["ecs_task_arn"]
 		if arn == "" {

@@ -190,6 +190,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		}
 		delete(got, "time")
 		delete(want, "time")
+		delete(got, falco.ContextKey) // enrichment: TestContext
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("alerts.jsonl:%d round trip differs:\n got %s\nwant %s", i+1, out, line)
 		}
@@ -249,5 +250,41 @@ func TestValidNumbers(t *testing.T) {
 	out := a.AppendJSON(nil)
 	if !json.Valid(out) || !strings.Contains(string(out), `"b":-1.5e3`) || !strings.Contains(string(out), `"c":0`) {
 		t.Errorf("%s", out)
+	}
+}
+
+// TestContext: every event carries the enrichment object in its stable
+// shape, from FireLens, from the Kubernetes filter, and from Falco's own
+// fields.
+func TestContext(t *testing.T) {
+	ctxOf := func(a *falco.Alert) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(a.AppendJSON(nil), &m); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := m[falco.ContextKey].(map[string]any)
+		return c
+	}
+	a, _ := falco.Recognise(samples.DecodeJSON(samples.Lines("wrapped-firelens.jsonl")[0]), "log", recordTime)
+	a.Cluster = "prod-cluster"
+	c := ctxOf(a)
+	s := c["sensor"].(map[string]any)
+	if c["cluster"] != "prod-cluster" || c["platform"] != "ecs" || s["task_id"] != "7d26ff92a525c8151bda7ad143b1bddb" ||
+		s["task_definition"] != "falco:7" || s["container"] != "falco" || s["instance_id"] != "i-76f2a6038f4ec72b1" {
+		t.Errorf("ECS context %v", c)
+	}
+	a, _ = falco.Recognise(samples.DecodeJSON(samples.Lines("wrapped-k8s.jsonl")[0]), "log", recordTime)
+	c = ctxOf(a)
+	s = c["sensor"].(map[string]any)
+	if c["platform"] != "kubernetes" || s["pod"] != "falco-8x7kq" || s["namespace"] != "falco" || s["node"] != "ip-10-0-1-23.eu-west-1.compute.internal" {
+		t.Errorf("Kubernetes context %v", c)
+	}
+	a, _ = falco.Recognise(map[string]any{"log": samples.Lines("alerts.jsonl")[0]}, "log", recordTime)
+	w := ctxOf(a)["workload"].(map[string]any)
+	if w["namespace"] != "payments" || w["pod"] != "web-7c9d8f5b4-x2kq9" || w["container_id"] != "1d871f7296ab" {
+		t.Errorf("workload %v", w)
+	}
+	if c := ctxOf(&falco.Alert{Rule: "r"}); c != nil {
+		t.Errorf("empty context written: %v", c)
 	}
 }

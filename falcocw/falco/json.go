@@ -127,7 +127,108 @@ func (a *Alert) write(b *bytes.Buffer, fields map[string]any, output string) {
 		b.WriteString(`,"kubernetes":`)
 		writeValue(b, a.Kubernetes, 1)
 	}
+	a.writeContext(b)
 	b.WriteByte('}')
+}
+
+// ContextKey is the key of the enrichment object every delivered event
+// carries: a stable shape, whatever way the alert arrived.
+//
+//	"context": {
+//	  "cluster":  "prod",                     // cluster property, else ecs_cluster
+//	  "platform": "ecs" | "kubernetes",       // where the Falco sensor runs, when known
+//	  "sensor":   {...},                      // the Falco task or pod that saw the event
+//	  "workload": {...}                       // where the event happened, from Falco's fields
+//	}
+//
+// sensor holds, on ECS, task_arn, task_id, task_definition, container and
+// instance_id; on Kubernetes, namespace, pod, container and node.
+// workload holds namespace, pod, container, container_id and image, from
+// Falco's k8s.ns.name, k8s.pod.name, container.name, container.id and
+// container.image.repository output fields. Absent values are left out;
+// an empty object is left out.
+const ContextKey = "context"
+
+var workloadFields = [][2]string{{"namespace", "k8s.ns.name"}, {"pod", "k8s.pod.name"}, {"container", "container.name"},
+	{"container_id", "container.id"}, {"image", "container.image.repository"}}
+
+func (a *Alert) writeContext(b *bytes.Buffer) {
+	var ctx [][2]any
+	if a.Cluster != "" {
+		ctx = append(ctx, [2]any{"cluster", a.Cluster})
+	}
+	var sensor [][2]any
+	add := func(list *[][2]any, k string, v any) {
+		if s, ok := v.(string); ok && s != "" {
+			*list = append(*list, [2]any{k, s})
+		}
+	}
+	switch {
+	case len(a.ECS) > 0 && (a.ECS["ecs_cluster"] != "" || a.ECS["ecs_task_arn"] != ""):
+		ctx = append(ctx, [2]any{"platform", "ecs"})
+		id, _ := a.Field("ecs_task_id")
+		add(&sensor, "task_arn", a.ECS["ecs_task_arn"])
+		add(&sensor, "task_id", id)
+		add(&sensor, "task_definition", a.ECS["ecs_task_definition"])
+		add(&sensor, "container", a.ECS["container_name"])
+		add(&sensor, "instance_id", a.ECS["ec2_instance_id"])
+	case a.Kubernetes != nil:
+		ctx = append(ctx, [2]any{"platform", "kubernetes"})
+		add(&sensor, "namespace", a.Kubernetes["namespace_name"])
+		add(&sensor, "pod", a.Kubernetes["pod_name"])
+		add(&sensor, "container", a.Kubernetes["container_name"])
+		add(&sensor, "node", a.Kubernetes["host"])
+	}
+	var workload [][2]any
+	for _, f := range workloadFields {
+		if v, ok := a.OutputFields[f[1]]; ok {
+			add(&workload, f[0], stringOf(v))
+		}
+	}
+	if len(ctx) == 0 && len(sensor) == 0 && len(workload) == 0 {
+		return
+	}
+	b.WriteString(`,"` + ContextKey + `":{`)
+	first := true
+	writePairs := func(pairs [][2]any) {
+		for _, p := range pairs {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			writeString(b, p[0].(string))
+			b.WriteByte(':')
+			writeString(b, p[1].(string))
+		}
+	}
+	writePairs(ctx)
+	for _, obj := range []struct {
+		name  string
+		pairs [][2]any
+	}{{"sensor", sensor}, {"workload", workload}} {
+		if len(obj.pairs) == 0 {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.WriteString(`"` + obj.name + `":{`)
+		inner := first
+		first = true
+		writePairs(obj.pairs)
+		first = inner
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
+}
+
+// AppendString appends s as a JSON string, repaired as AppendJSON repairs
+// strings.
+func AppendString(b []byte, s string) []byte {
+	buf := bytes.NewBuffer(b)
+	writeString(buf, s)
+	return buf.Bytes()
 }
 
 // AppendStringArray appends ss as a JSON array of strings, repaired as

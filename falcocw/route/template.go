@@ -52,7 +52,7 @@ func (t *Template) String() string { return t.text }
 
 // Variables accepted in templates, besides kubernetes.KEY and
 // output_fields.KEY.
-var templateVars = []string{"rule", "priority", "source", "hostname", "uuid", "tag", "ecs_task_id"}
+var templateVars = []string{"rule", "priority", "source", "hostname", "uuid", "tag", "ecs_task_id", "cluster"}
 
 func validVar(name string) bool {
 	for _, v := range templateVars {
