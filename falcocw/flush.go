@@ -20,6 +20,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
 	"github.com/falcocw/falcocw/falcocw/sns"
+	"github.com/falcocw/falcocw/falcocw/storm"
 )
 
 // Status is the outcome of a flush, in Fluent Bit's terms.
@@ -57,6 +58,9 @@ type Result struct {
 	Clamped   int // events whose CloudWatch timestamp was clamped
 	Cut       int // non-Falco records that look like an alert cut short
 	Metrics   int // EMF records written
+	// Suppressed counts alerts a route's storm option held back (counted
+	// in a later summary); Summaries counts storm summaries delivered.
+	Suppressed, Summaries int
 	// TimeFromRecord counts alerts without a usable time, timestamped
 	// with their record's time instead.
 	TimeFromRecord int
@@ -117,9 +121,24 @@ type item struct {
 
 // encoded holds an event's JSON, cut to a service's limit on demand.
 type encoded struct {
-	alert *falco.Alert
-	full  []byte
-	cut   map[int][]byte
+	alert  *falco.Alert
+	full   []byte
+	cut    map[int][]byte
+	output *encoded     // the format=output form, made on first use
+	textOf *falco.Alert // set on an output-text form: the alert it shows
+}
+
+// as returns the event in a route's format: the JSON, or for "output" only
+// Falco's output text (the JSON when the alert has none).
+func (e *encoded) as(format string) *encoded {
+	if format != "output" || e.alert == nil || e.alert.Output == "" {
+		return e
+	}
+	if e.output == nil {
+		e.output = &encoded{alert: nil, full: []byte(strings.ToValidUTF8(e.alert.Output, "\uFFFD"))}
+		e.output.textOf = e.alert
+	}
+	return e.output
 }
 
 func (e *encoded) limited(limit int) (b []byte, truncated bool) {
@@ -129,9 +148,12 @@ func (e *encoded) limited(limit int) (b []byte, truncated bool) {
 	if b, ok := e.cut[limit]; ok {
 		return b, true
 	}
-	if e.alert != nil {
+	switch {
+	case e.textOf != nil: // output text: cut it, on a character boundary
+		b = []byte(truncateUTF8(string(e.full), limit))
+	case e.alert != nil:
 		b, _ = e.alert.JSON(limit)
-	} else {
+	default:
 		b = falco.AppendRecordJSON(nil, map[string]any{
 			falco.TruncatedKey: true, "log": string(e.full[:max(0, limit-100)])})
 		if len(b) > limit {
@@ -250,7 +272,11 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		}
 		e := &encoded{alert: alert, full: alert.AppendJSON(nil)}
 		for _, m := range matches {
-			in.addItem(&res, &p, before, m.Target, rec.Index, e, alert.Time)
+			if m.Options.Storm > 0 && !in.storm.Admit(storm.Key(m, alert), storm.ID{Chunk: key, Index: rec.Index}, m, alert) {
+				res.Suppressed++
+				continue
+			}
+			in.addItem(&res, &p, before, m.Target, rec.Index, e.as(m.Options.Format), alert.Time)
 		}
 	}
 
@@ -269,7 +295,36 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		}
 	}
 
+	// Storm summaries due now ride along with this flush; they are not
+	// part of the chunk, so they stay out of the ledger, and go back to the
+	// gate if their destination fails.
+	now := time.Now()
+	if in.closingStorms.Load() {
+		now = now.Add(100 * 365 * 24 * time.Hour) // at exit: every window ends
+	}
+	summaries := in.storm.Take(now)
+	const summaryBase = 1 << 30
+	for i, sm := range summaries {
+		e := (&encoded{alert: sm.Alert, full: sm.Alert.AppendJSON(nil)}).as(sm.Format)
+		in.addItem(&res, &p, nil, sm.Target, summaryBase+i, e, sm.Alert.Time)
+	}
+
 	accepted := in.deliver(ctx, &res, &p)
+
+	if len(summaries) > 0 {
+		var again []storm.Summary
+		for i, sm := range summaries {
+			dest := sm.Target.String()
+			if !containsID(accepted[dest], summaryBase+i) {
+				again = append(again, sm)
+			}
+			accepted[dest] = removeIDsFrom(accepted[dest], summaryBase)
+		}
+		res.Summaries = len(summaries) - len(again)
+		if len(again) > 0 {
+			in.storm.Requeue(again)
+		}
+	}
 
 	switch {
 	case res.retry:
@@ -318,6 +373,10 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 		limit = sns.MaxMessageBytes
 	}
 	payload, cut := e.limited(limit)
+	alert := e.alert
+	if e.textOf != nil {
+		alert = e.textOf
+	}
 	if cut {
 		res.Truncated++
 		what := "record"
@@ -327,7 +386,7 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 		in.logf(config.LevelWarn, "%s is %d bytes, over the %d-byte limit of %s: delivered truncated, marked %q",
 			what, len(e.full), limit, t, falco.TruncatedKey)
 	}
-	p.add(t, item{id: id, time: ts, payload: payload, alert: e.alert})
+	p.add(t, item{id: id, time: ts, payload: payload, alert: alert})
 }
 
 // call is one API request: a batch for one target.
@@ -511,6 +570,26 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+func containsID(ids []int, id int) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// removeIDsFrom drops ids at or above base (storm summaries) from ids.
+func removeIDsFrom(ids []int, base int) []int {
+	out := ids[:0]
+	for _, id := range ids {
+		if id < base {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func describeItem(it item) string {

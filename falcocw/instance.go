@@ -22,6 +22,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/sns"
+	"github.com/falcocw/falcocw/falcocw/storm"
 )
 
 // maxLedgerChunks bounds how many chunks waiting for Fluent Bit's retry
@@ -42,6 +43,7 @@ type Instance struct {
 	cw     *cwlogs.Sink
 	fh     *firehose.Sink
 	sns    *sns.Sink
+	storm  *storm.Gate
 	log    Logger
 	now    func() time.Time
 	stats  Stats
@@ -49,6 +51,9 @@ type Instance struct {
 
 	// shutdown is cancelled when Close gives up waiting; flushes abandon
 	// their requests then.
+	// closingStorms makes the next flush send every storm summary, at exit.
+	closingStorms atomic.Bool
+
 	// warnedTime and warnedCut make two warnings appear once per instance.
 	warnedTime, warnedCut atomic.Bool
 
@@ -82,7 +87,7 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	if err != nil {
 		return nil, err
 	}
-	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks)}
+	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks), storm: storm.NewGate()}
 	in.shutdown, in.abandon = context.WithCancel(context.Background())
 	in.cw = cwlogs.New(clients.CloudWatch, cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
 		func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) })
@@ -143,6 +148,16 @@ func (in *Instance) reserve(n int64) bool {
 // and logs the instance's totals. Flushes that arrive after Close answer
 // Retry at once.
 func (in *Instance) Close(grace time.Duration) {
+	if in.storm.Open() > 0 || in.storm.Waiting() > 0 {
+		// Windows still open or summaries waiting: send them all now.
+		in.closingStorms.Store(true)
+		ctx, cancel := context.WithTimeout(context.Background(), grace)
+		res := in.Flush(ctx, "falcocw.storm", nil)
+		cancel()
+		if left := in.storm.Take(time.Now().Add(100 * 365 * 24 * time.Hour)); len(left) > 0 {
+			in.logf(config.LevelError, "exit: %d storm summaries (counts of collapsed alerts) could not be delivered: %s", len(left), res.Summary())
+		}
+	}
 	in.mu.Lock()
 	in.closing = true
 	in.mu.Unlock()

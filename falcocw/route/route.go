@@ -32,11 +32,17 @@
 // with "continue": then the alert is delivered there and the search goes
 // on. An alert that no rule without "continue" matches goes to the default
 // destination(s) as well.
+//
+// Options may follow the destination: format=output (deliver only Falco's
+// output text), storm=60s with storm_by=proc.cmdline,container.id (collapse
+// repeats of a rule within the window into one event with a count), and
+// min_priority=NAME (as priority>=NAME).
 package route
 
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/falcocw/falcocw/falcocw/falco"
 )
@@ -127,6 +133,20 @@ type Rule struct {
 	Drop        bool
 	UseDefault  bool
 	Dest        Destination
+	Options     Options
+}
+
+// Options are a rule's per-destination options, written after the
+// destination as key=value words.
+type Options struct {
+	// Format is "json" (the event JSON, the default) or "output" (only
+	// Falco's output text).
+	Format string
+	// Storm, when > 0, collapses alerts with the same rule (and the same
+	// values of StormBy) within Storm into the first, sent at once, and
+	// one later event carrying the count of the others.
+	Storm   time.Duration
+	StormBy []string
 }
 
 // Matches reports whether the rule selects the alert.
@@ -212,8 +232,9 @@ type Table struct {
 // Match is one destination chosen for an alert and the rule that chose it
 // ("default" when none did).
 type Match struct {
-	Target Target
-	Rule   string
+	Target  Target
+	Rule    string
+	Options Options
 }
 
 // Route appends to dst the targets the alert goes to. A rule without
@@ -233,7 +254,7 @@ func (t *Table) Route(a *falco.Alert, v Values, dst []Match) (out []Match, dropp
 		case r.UseDefault:
 			out = t.appendDefaults(out, v, r.Name)
 		default:
-			out = appendUnique(out, Match{Target: r.Dest.Resolve(v), Rule: r.Name})
+			out = appendUnique(out, Match{Target: r.Dest.Resolve(v), Rule: r.Name, Options: r.Options})
 		}
 		if !r.Continue {
 			return out, dropped && len(out) == len(dst)
@@ -294,9 +315,14 @@ func ParseRule(property, text string, defaultStream *Template) (Rule, error) {
 		}
 	}
 	words := strings.Fields(rhs)
-	if n := len(words); n > 0 && strings.EqualFold(words[n-1], "continue") {
-		r.Continue = true
-		words = words[:n-1]
+	for len(words) > 1 {
+		last := words[len(words)-1]
+		if strings.EqualFold(last, "continue") {
+			r.Continue = true
+		} else if err := r.addOption(last); err != nil {
+			return bad("%v", err)
+		}
+		words = words[:len(words)-1]
 	}
 	if len(words) != 1 {
 		return bad(`want one destination after "->" (cloudwatch:GROUP[:STREAM], firehose:NAME, sns:TOPIC_ARN, default or drop), optionally followed by "continue"`)
@@ -315,6 +341,62 @@ func ParseRule(property, text string, defaultStream *Template) (Rule, error) {
 	}
 	r.Dest = d
 	return r, nil
+}
+
+// OptionNames lists the per-route options.
+var OptionNames = []string{"format", "storm", "storm_by", "min_priority"}
+
+func (r *Rule) addOption(word string) error {
+	key, value, ok := strings.Cut(word, "=")
+	if !ok || value == "" {
+		return fmt.Errorf("bad word %q after the destination; want continue or an option: format=json|output, storm=DURATION, storm_by=FIELD[,FIELD...], min_priority=NAME", word)
+	}
+	switch strings.ToLower(key) {
+	case "format":
+		switch strings.ToLower(value) {
+		case "json", "output":
+			r.Options.Format = strings.ToLower(value)
+		default:
+			return fmt.Errorf("format %q; want json or output", value)
+		}
+	case "storm":
+		d, err := time.ParseDuration(value)
+		if err != nil || d < time.Second || d > 24*time.Hour {
+			return fmt.Errorf("storm %q; want a duration from 1s to 24h, such as 60s", value)
+		}
+		r.Options.Storm = d
+	case "storm_by":
+		for _, f := range strings.Split(value, ",") {
+			f = strings.TrimSpace(f)
+			if f == "" {
+				return fmt.Errorf("empty field in storm_by")
+			}
+			r.Options.StormBy = append(r.Options.StormBy, StormField(f))
+		}
+	case "min_priority":
+		p, ok := falco.ParsePriority(value)
+		if !ok {
+			return fmt.Errorf("unknown priority %q; allowed: %s", value, falco.PriorityNames())
+		}
+		r.MinPriority = max(r.MinPriority, p)
+	default:
+		return fmt.Errorf("unknown option %q; allowed: %s", key, strings.Join(OptionNames, ", "))
+	}
+	return nil
+}
+
+// StormField maps a storm_by name to an Alert.Field name: the alert's own
+// fields by name (hostname, source, cluster...), anything else as an
+// output field (proc.cmdline, container.id...).
+func StormField(name string) string {
+	switch name {
+	case "rule", "priority", "source", "hostname", "cluster", "uuid":
+		return name
+	}
+	if strings.HasPrefix(name, "output_fields.") || strings.HasPrefix(name, "kubernetes.") {
+		return name
+	}
+	return "output_fields." + name
 }
 
 func (r *Rule) addTerm(term string) error {

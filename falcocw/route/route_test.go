@@ -160,3 +160,16 @@ func TestTemplateSanitises(t *testing.T) {
 		t.Errorf("Resolve = %+v", got)
 	}
 }
+
+func TestRuleOptions(t *testing.T) {
+	r := mustRule(t, "tag=mitre_* -> sns:arn:aws:sns:eu-west-1:1:t format=output storm=90s storm_by=proc.cmdline,hostname min_priority=warning continue")
+	if !r.Continue || r.Options.Format != "output" || r.Options.Storm.Seconds() != 90 || r.MinPriority != falco.PriorityWarning ||
+		strings.Join(r.Options.StormBy, ",") != "output_fields.proc.cmdline,hostname" {
+		t.Errorf("%+v", r)
+	}
+	for _, bad := range []string{"* -> firehose:x format=xml", "* -> firehose:x storm=1ms", "* -> firehose:x storm_by=", "* -> firehose:x colour=red", "* -> firehose:x min_priority=loud"} {
+		if _, err := route.ParseRule("route.2", bad, nil); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
