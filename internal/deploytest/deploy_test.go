@@ -19,7 +19,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/fbconf"
 	"github.com/falcocw/falcocw/falcocw/firehose"
@@ -213,19 +212,16 @@ func TestECSTaskDefinition(t *testing.T) {
 	}
 }
 
-// checkOptions validates one falcocw section's properties, as
-// FLBPluginInit would, and refuses properties nobody reads.
+// checkOptions validates one falcocw section's properties with the same
+// check as "falcocw check".
 func checkOptions(t *testing.T, where string, opts map[string]string) {
 	t.Helper()
-	lower := map[string]string{}
+	o := fbconf.Output{Where: where, Props: map[string]string{}}
 	for k, v := range opts {
-		if !config.IsKnown(k) {
-			t.Errorf("%s: unknown property %q", where, k)
-		}
-		lower[strings.ToLower(k)] = os.Expand(v, func(string) string { return "eu-west-1" })
+		o.Props[strings.ToLower(k)] = v
 	}
-	if _, err := config.Parse(func(k string) string { return lower[k] }); err != nil {
-		t.Errorf("%s: %v", where, err)
+	for _, p := range o.Problems() {
+		t.Error(p)
 	}
 }
 
