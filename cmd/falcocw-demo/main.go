@@ -30,13 +30,19 @@ import (
 // fluent-bit.conf (the endpoint is added at run time).
 var demoConfig = []flbhost.Property{
 	{Key: "region", Value: "eu-west-1"},
+	{Key: "cluster", Value: "demo-cluster"},
 	{Key: "log_group_name", Value: "/falco/alerts"},
 	{Key: "log_stream_name", Value: "{hostname}"},
 	{Key: "auto_create_group", Value: "true"},
 	{Key: "route.1", Value: "priority>=Critical -> cloudwatch:/falco/critical:{hostname} continue"},
-	{Key: "route.2", Value: "tag=mitre_* -> firehose:falco-mitre-archive"},
-	{Key: "route.3", Value: "source=k8s_audit,aws_cloudtrail,okta,github -> cloudwatch:/falco/cloud:{source}"},
+	{Key: "route.2", Value: "priority>=Critical -> sns:" + demoTopic + " continue"},
+	{Key: "route.3", Value: "tag=mitre_* -> firehose:falco-mitre-archive"},
+	{Key: "route.4", Value: "source=k8s_audit,aws_cloudtrail,okta,github -> cloudwatch:/falco/cloud:{source}"},
+	{Key: "metrics_namespace", Value: "Falco"},
+	{Key: "metrics_dimensions", Value: "cluster,priority;cluster,rule"},
 }
+
+const demoTopic = "arn:aws:sns:eu-west-1:123456789012:falco-response"
 
 func main() {
 	so := flag.String("plugin", "build/falcocw.so", "the falcocw .so (built when missing)")
@@ -63,6 +69,7 @@ func run(so string, useFluentBit bool) error {
 	srv := fakeaws.New()
 	defer srv.Close()
 	srv.CreateDeliveryStream("falco-mitre-archive")
+	srv.CreateTopic(demoTopic)
 	fmt.Printf("local AWS endpoint (CloudWatch Logs + Firehose protocol): %s\n", srv.URL)
 	fmt.Println("[OUTPUT] section:")
 	for _, p := range demoConfig {
@@ -207,6 +214,10 @@ func report(srv *fakeaws.Server, recs []samples.Record) error {
 	sort.Strings(dests)
 	alerts := 0
 	for _, d := range dests {
+		if strings.HasPrefix(d, "cloudwatch:/falco/metrics:") {
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", d, len(got[d]), "EMF metric records (below)")
+			continue
+		}
 		prios := map[string]int{}
 		for _, e := range got[d] {
 			prios[fmt.Sprint(e["priority"])]++
@@ -231,21 +242,41 @@ func report(srv *fakeaws.Server, recs []samples.Record) error {
 	}
 
 	// One event exactly as CloudWatch stored it: a FireLens alert, with
-	// its ECS metadata.
+	// its ECS metadata and the context falcocw adds.
 	streams := srv.LogStreams()
 	for _, key := range fakeaws.SortedKeys(streams) {
 		g, st, _ := strings.Cut(key, ":")
 		for _, e := range srv.Events(g, st) {
 			if strings.Contains(e.Message, `"ecs_cluster"`) {
-				var b bytes.Buffer
-				_ = json.Indent(&b, []byte(e.Message), "", "  ")
 				fmt.Printf("\none event as stored in CloudWatch Logs, group %s, stream %s (timestamp %s):\n%s\n",
-					g, st, time.UnixMilli(e.Timestamp).UTC().Format(time.RFC3339Nano), b.String())
-				return nil
+					g, st, time.UnixMilli(e.Timestamp).UTC().Format(time.RFC3339Nano), pretty(e.Message))
+				goto sns
 			}
 		}
 	}
+sns:
+	if msgs := srv.Messages(demoTopic); len(msgs) > 0 {
+		m := msgs[0]
+		fmt.Printf("\none message as published to SNS topic %s, with the attributes subscription filter policies match on:\n", demoTopic)
+		for _, name := range []string{"priority", "rule", "source", "hostname", "tags"} {
+			if a, ok := m.Attributes[name]; ok {
+				fmt.Printf("    attribute %-9s %-13s %s\n", name, a[0], a[1])
+			}
+		}
+		fmt.Printf("    message   %.160s...\n", m.Body)
+	}
+	if ev := srv.Events("/falco/metrics", "falcocw"); len(ev) > 0 {
+		fmt.Printf("\none CloudWatch Embedded Metric Format record (group /falco/metrics: CloudWatch turns it into the metric Falco/Alerts):\n%s\n", pretty(ev[0].Message))
+	}
 	return nil
+}
+
+func pretty(s string) string {
+	var b bytes.Buffer
+	if err := json.Indent(&b, []byte(s), "", "  "); err != nil {
+		return s
+	}
+	return b.String()
 }
 
 func indent(s string) string {

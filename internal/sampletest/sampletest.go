@@ -62,7 +62,8 @@ func AlertOf(r samples.Record) map[string]any {
 }
 
 // Delivered reads back every event the fake endpoint holds, by destination
-// ("cloudwatch:GROUP:STREAM" or "firehose:NAME"), decoded from JSON.
+// ("cloudwatch:GROUP:STREAM", "firehose:NAME" or "sns:TOPIC_ARN"), decoded
+// from JSON.
 func Delivered(srv *fakeaws.Server) (map[string][]map[string]any, error) {
 	out := map[string][]map[string]any{}
 	for key := range srv.LogStreams() {
@@ -73,6 +74,15 @@ func Delivered(srv *fakeaws.Server) (map[string][]map[string]any, error) {
 				return nil, fmt.Errorf("cloudwatch:%s: %v", key, err)
 			}
 			out["cloudwatch:"+key] = append(out["cloudwatch:"+key], m)
+		}
+	}
+	for topic := range srv.Topics() {
+		for _, m := range srv.Messages(topic) {
+			ev, err := decode(m.Body)
+			if err != nil {
+				return nil, fmt.Errorf("sns:%s: %v", topic, err)
+			}
+			out["sns:"+topic] = append(out["sns:"+topic], ev)
 		}
 	}
 	for name := range srv.DeliveryStreams() {
