@@ -325,7 +325,7 @@ func Parse(get func(key string) string) (*Config, error) {
 
 // isCatchAll reports whether a rule matches every alert and stops there.
 func isCatchAll(r route.Rule) bool {
-	return !r.Continue && !r.Drop && len(r.Tags) == 0 && len(r.Rules) == 0 && len(r.Sources) == 0 &&
+	return !r.Continue && len(r.Tags) == 0 && len(r.Rules) == 0 && len(r.Sources) == 0 &&
 		len(r.Priorities) == 0 && r.MinPriority == 0
 }
 

@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +239,54 @@ func TestRetryAndErrorCodes(t *testing.T) {
 	}
 	if ret, _ := h.Flush(id, "t", nil); ret != flbhost.FLBOK {
 		t.Errorf("empty chunk: ret %d", ret)
+	}
+}
+
+// TestSNSThroughPlugin: the .so publishes critical alerts to SNS with
+// their attributes, exactly once each, while the endpoint fails some
+// entries one by one.
+func TestSNSThroughPlugin(t *testing.T) {
+	const topic = "arn:aws:sns:eu-west-1:123456789012:falco-response"
+	srv := fakeaws.New()
+	defer srv.Close()
+	srv.CreateTopic(topic)
+	srv.SetFaults(fakeaws.Faults{Seed: 11, RecordFailure: 0.2})
+	h := startHost(t)
+	id, ret, err := h.Init(props("endpoint", srv.URL, "route.1", "priority>=Critical -> sns:"+topic, "route.2", "* -> drop"))
+	if err != nil || ret != flbhost.FLBOK {
+		t.Fatalf("init %d %v\n%s", ret, err, h.Log())
+	}
+	var bodies []map[string]any
+	want := map[string]bool{}
+	for i, a := range numberedAlerts(600) {
+		bodies = append(bodies, a)
+		switch a["priority"] {
+		case "Critical", "Alert", "Emergency":
+			want["a-"+strconv.Itoa(i)] = true
+		}
+	}
+	for _, c := range chunksOf(bodies, 64*1024) {
+		if ret, err := h.Flush(id, "falco", c); err != nil || ret != flbhost.FLBOK {
+			t.Fatalf("flush %d %v\n%s", ret, err, h.Log())
+		}
+	}
+	got := map[string]int{}
+	for _, m := range srv.Messages(topic) {
+		ev := samples.DecodeJSON(m.Body)
+		got[ev["uuid"].(string)]++
+		if m.Attributes["priority"][1] != ev["priority"] || m.Attributes["rule"][1] != ev["rule"] {
+			t.Fatalf("attributes %v", m.Attributes)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d alerts published, want %d", len(got), len(want))
+	}
+	for u, n := range got {
+		if n != 1 || !want[u] {
+			t.Errorf("%s published %d times (expected: %v)", u, n, want[u])
+		}
+	}
+	if srv.Injected().RecordFailure == 0 || len(srv.Violations()) > 0 {
+		t.Errorf("faults %+v, violations %v", srv.Injected(), srv.Violations())
 	}
 }
