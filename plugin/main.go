@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,9 +49,18 @@ func logLine(id int64, level config.Level, msg string) {
 		time.Now().Format("2006/01/02 15:04:05"), levelTags[level], PluginName, PluginName, id, msg)
 }
 
+// profile is the CPU profile written when FALCOCW_CPUPROFILE names a file
+// (a developer's tool: make bench uses it to show where the time goes).
+var profile *os.File
+
 //export FLBPluginRegister
 func FLBPluginRegister(def unsafe.Pointer) (ret int) {
 	defer recoverTo(0, &ret, output.FLB_ERROR)
+	if path := os.Getenv("FALCOCW_CPUPROFILE"); path != "" && profile == nil {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			profile = f
+		}
+	}
 	return output.FLBPluginRegister(def, PluginName, "Falco alerts to CloudWatch Logs and Kinesis Data Firehose")
 }
 
@@ -138,6 +148,11 @@ func FLBPluginExit() (ret int) {
 	mu.Unlock()
 	for _, pl := range all {
 		closePlugin(pl)
+	}
+	if profile != nil {
+		pprof.StopCPUProfile()
+		profile.Close()
+		profile = nil
 	}
 	return output.FLB_OK
 }

@@ -115,8 +115,12 @@ func measure(host, so, name string, chunks [][]byte, n, rounds int) (result, err
 	srv := fakeaws.New()
 	srv.Light = true
 	defer srv.Close()
-	h, err := flbhost.Start(host, so, []string{"AWS_ACCESS_KEY_ID=AKIABENCHBENCHBENCH1", "AWS_SECRET_ACCESS_KEY=bench",
-		"AWS_REGION=eu-west-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"})
+	env := []string{}
+	if p := os.Getenv("FALCOCW_CPUPROFILE"); p != "" {
+		env = append(env, "FALCOCW_CPUPROFILE="+p)
+	}
+	h, err := flbhost.Start(host, so, append(env, "AWS_ACCESS_KEY_ID=AKIABENCHBENCHBENCH1", "AWS_SECRET_ACCESS_KEY=bench",
+		"AWS_REGION=eu-west-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"))
 	if err != nil {
 		return result{}, err
 	}
