@@ -84,18 +84,8 @@ func FLBPluginInit(p unsafe.Pointer) (ret int) {
 	mu.Unlock()
 	output.FLBPluginSetContext(p, pl)
 	logLine(id, config.LevelInfo, fmt.Sprintf("started: %d routes, %d default destinations, non_falco %s",
-		len(cfg.Routes.Rules), len(cfg.Routes.Defaults), nonFalcoString(cfg)))
+		len(cfg.Routes.Rules), len(cfg.Routes.Defaults), cfg.NonFalcoPolicy()))
 	return output.FLB_OK
-}
-
-func nonFalcoString(cfg *config.Config) string {
-	switch {
-	case cfg.NonFalco == nil:
-		return "drop"
-	case cfg.NonFalco.UseDefault:
-		return "default"
-	}
-	return cfg.NonFalco.Dest.String()
 }
 
 //export FLBPluginFlushCtx

@@ -115,7 +115,7 @@ func routeCmd(args []string, in io.Reader, w io.Writer) int {
 		}
 		a, ok := falco.Recognise(map[string]any{cfg.LogKey: text}, cfg.LogKey, time.Now())
 		if !ok {
-			fmt.Fprintf(w, "%d: not a Falco alert: non_falco %s\n", line, nonFalco(cfg))
+			fmt.Fprintf(w, "%d: not a Falco alert: non_falco %s\n", line, cfg.NonFalcoPolicy())
 			continue
 		}
 		if a.Cluster = cfg.Cluster; a.Cluster == "" {
@@ -142,14 +142,4 @@ func routeCmd(args []string, in io.Reader, w io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func nonFalco(cfg *config.Config) string {
-	switch {
-	case cfg.NonFalco == nil:
-		return "drop"
-	case cfg.NonFalco.UseDefault:
-		return "default"
-	}
-	return cfg.NonFalco.Dest.String()
 }

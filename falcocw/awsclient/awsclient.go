@@ -146,3 +146,21 @@ func (b Backoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
 	}
 	return time.Duration(rand.Int64N(int64(d) + 1)), nil
 }
+
+// resendBackoff spaces the resending of entries a batch call reported as
+// failed (Firehose records, SNS entries), as the SDK spaces its retries.
+var resendBackoff = Backoff{Base: 50 * time.Millisecond, Max: 2 * time.Second}
+
+// PauseBeforeResend waits before attempt n (from 0) of resending failed
+// entries; it returns ctx's error if ctx ends first.
+func PauseBeforeResend(ctx context.Context, attempt int) error {
+	d, _ := resendBackoff.BackoffDelay(attempt+1, nil)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

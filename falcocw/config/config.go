@@ -128,6 +128,18 @@ type Config struct {
 	MemoryLimit int64
 }
 
+// NonFalcoPolicy says where records that are not Falco alerts go, as the
+// non_falco property writes it.
+func (c *Config) NonFalcoPolicy() string {
+	switch {
+	case c.NonFalco == nil:
+		return "drop"
+	case c.NonFalco.UseDefault:
+		return "default"
+	}
+	return c.NonFalco.Dest.String()
+}
+
 // Metrics configures the EMF records.
 type Metrics struct {
 	Namespace  string

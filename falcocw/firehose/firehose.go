@@ -6,8 +6,6 @@ package firehose
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -97,13 +95,9 @@ func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (acc
 		if err := awsclient.TooLate(ctx); err != nil {
 			return accepted, fmt.Errorf("%d of %d records failed (last: %s) and %w", len(pending), len(batch), lastErr, err)
 		}
-		backoff := time.Duration(min(1<<attempt, 20)) * 50 * time.Millisecond
-		backoff = backoff/2 + rand.N(backoff/2+1)
-		select {
-		case <-ctx.Done():
+		if err := awsclient.PauseBeforeResend(ctx, attempt); err != nil {
 			return accepted, fmt.Errorf("%d of %d records still failing when the flush deadline passed (last: %s): %w",
-				len(pending), len(batch), lastErr, ctx.Err())
-		case <-time.After(backoff):
+				len(pending), len(batch), lastErr, err)
 		}
 	}
 }

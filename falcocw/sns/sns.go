@@ -9,9 +9,7 @@ package sns
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -167,12 +165,9 @@ func (s *Sink) PublishBatch(ctx context.Context, topic string, batch []Message) 
 		if err := awsclient.TooLate(ctx); err != nil {
 			return accepted, fmt.Errorf("%d of %d messages failed (last: %s) and %w", len(pending), len(batch), lastErr, err)
 		}
-		backoff := time.Duration(min(1<<attempt, 20)) * 50 * time.Millisecond
-		backoff = backoff/2 + rand.N(backoff/2+1)
-		select {
-		case <-ctx.Done():
-			return accepted, ctx.Err()
-		case <-time.After(backoff):
+		if err := awsclient.PauseBeforeResend(ctx, attempt); err != nil {
+			return accepted, fmt.Errorf("%d of %d messages still failing when the flush deadline passed (last: %s): %w",
+				len(pending), len(batch), lastErr, err)
 		}
 	}
 }
