@@ -7,13 +7,16 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/awserr"
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
 // PutLogEvents limits, from the CloudWatch Logs API reference.
@@ -94,6 +97,32 @@ func New(client *cloudwatchlogs.Client, autoCreateGroup, autoCreateStream bool, 
 		retentionDays: retentionDays, warn: warn}
 }
 
+// Body is the JSON body of PutLogEvents for a batch, as the CloudWatch Logs
+// API (JSON 1.1) defines it.
+func Body(group, stream string, batch []Event) []byte {
+	n := 96 + len(group) + len(stream)
+	for _, e := range batch {
+		n += 48 + len(e.Message) + len(e.Message)/4
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"logGroupName":`...)
+	b = jsonstr.Append(b, group)
+	b = append(b, `,"logStreamName":`...)
+	b = jsonstr.Append(b, stream)
+	b = append(b, `,"logEvents":[`...)
+	for i, e := range batch {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"timestamp":`...)
+		b = strconv.AppendInt(b, e.Time.UnixMilli(), 10)
+		b = append(b, `,"message":`...)
+		b = jsonstr.AppendBytes(b, e.Message)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
 // Result says what happened to the events of one PutBatch, by ID.
 type Result struct {
 	Accepted []int
@@ -107,20 +136,21 @@ type Result struct {
 // auto_create_stream allow, and the batch sent again. On error nothing of
 // the batch was accepted: PutLogEvents takes a batch whole or not at all.
 func (s *Sink) PutBatch(ctx context.Context, group, stream string, batch []Event) (Result, error) {
+	// The SDK validates and serialises this minimal input; the events go
+	// in a body written here at once (see awsclient.WithBody).
 	in := &cloudwatchlogs.PutLogEventsInput{
 		LogGroupName:  aws.String(group),
 		LogStreamName: aws.String(stream),
-		LogEvents:     make([]types.InputLogEvent, len(batch)),
+		LogEvents:     []types.InputLogEvent{},
 	}
-	for i, e := range batch {
-		in.LogEvents[i] = types.InputLogEvent{Timestamp: aws.Int64(e.Time.UnixMilli()), Message: aws.String(string(e.Message))}
-	}
-	out, err := s.client.PutLogEvents(ctx, in)
+	body := Body(group, stream, batch)
+	withBody := func(o *cloudwatchlogs.Options) { o.APIOptions = append(o.APIOptions, awsclient.WithBody(body)) }
+	out, err := s.client.PutLogEvents(ctx, in, withBody)
 	if err != nil && awserr.Is(err, "ResourceNotFoundException") {
 		if cerr := s.create(ctx, group, stream); cerr != nil {
 			return Result{}, fmt.Errorf("%w (and creating it failed: %v)", err, cerr)
 		}
-		out, err = s.client.PutLogEvents(ctx, in)
+		out, err = s.client.PutLogEvents(ctx, in, withBody)
 	}
 	if err != nil {
 		return Result{}, err

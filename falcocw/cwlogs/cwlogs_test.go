@@ -2,6 +2,7 @@ package cwlogs_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -61,6 +62,38 @@ func TestClampTime(t *testing.T) {
 		got, c := cwlogs.ClampTime(tt.t, now)
 		if c != tt.clamped || (c && !got.Equal(now)) || (!c && !got.Equal(tt.t)) {
 			t.Errorf("ClampTime(%v) = %v, %v", tt.t, got, c)
+		}
+	}
+}
+
+// TestBody: the body written by hand is the PutLogEvents request the API
+// defines, for any message (quotes, control characters, non-ASCII).
+func TestBody(t *testing.T) {
+	t0 := time.UnixMilli(1795338000123)
+	batch := []cwlogs.Event{
+		{Time: t0, Message: []byte(`{"rule":"Shell \"in\" container","output":"a\nb\tc\\d é 😀"}`)},
+		{Time: t0.Add(time.Second), Message: []byte("plain \x01 control")},
+	}
+	var got struct {
+		LogGroupName  string `json:"logGroupName"`
+		LogStreamName string `json:"logStreamName"`
+		LogEvents     []struct {
+			Timestamp int64  `json:"timestamp"`
+			Message   string `json:"message"`
+		} `json:"logEvents"`
+	}
+	body := cwlogs.Body("/falco/alerts", "host-1", batch)
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&got); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if got.LogGroupName != "/falco/alerts" || got.LogStreamName != "host-1" || len(got.LogEvents) != 2 {
+		t.Fatalf("%+v", got)
+	}
+	for i, e := range batch {
+		if got.LogEvents[i].Timestamp != e.Time.UnixMilli() || got.LogEvents[i].Message != string(e.Message) {
+			t.Errorf("event %d: %+v", i, got.LogEvents[i])
 		}
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
 	"unicode/utf8"
 
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
 	"github.com/falcocw/falcocw/falcocw/msgpack"
 )
 
@@ -30,9 +32,27 @@ const TruncatedKey = "falcocw_truncated"
 // keys and the kubernetes map. Invalid UTF-8 becomes U+FFFD and NaN or
 // infinite numbers become strings, so the result is always valid JSON.
 func (a *Alert) AppendJSON(b []byte) []byte {
+	if b == nil {
+		b = make([]byte, 0, a.sizeHint())
+	}
 	buf := bytes.NewBuffer(b)
 	a.write(buf, a.OutputFields, a.Output)
 	return buf.Bytes()
+}
+
+// sizeHint estimates the length of the event JSON, so that it is written
+// into one buffer rather than a growing one.
+func (a *Alert) sizeHint() int {
+	n := 512 + len(a.Rule) + 2*len(a.Output) + len(a.Hostname)
+	for k, v := range a.OutputFields {
+		n += len(k) + 8
+		if s, ok := v.(string); ok {
+			n += len(s) + len(s)/8
+		} else {
+			n += 20
+		}
+	}
+	return n
 }
 
 // JSON returns the event, cut to at most limit bytes when limit > 0: the
@@ -310,8 +330,16 @@ func writeValue(b *bytes.Buffer, v any, depth int) {
 		}
 		b.WriteByte(']')
 	case map[string]any:
+		// Keys in order, so the same alert always reads the same; sorted
+		// in a buffer on the stack for the usual small maps.
+		var arr [32]string
+		keys := arr[:0]
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
 		b.WriteByte('{')
-		for i, k := range sortedKeys(v) {
+		for i, k := range keys {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -340,60 +368,9 @@ func writeFloat(b *bytes.Buffer, f float64) {
 	}
 }
 
-const hex = "0123456789abcdef"
-
-// writeString writes s as a JSON string, replacing invalid UTF-8 with
-// U+FFFD (CloudWatch rejects a whole batch for one invalid byte).
+// writeString writes s as a JSON string, repaired (see jsonstr).
 func writeString(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b.WriteString(s[start:i])
-			switch c {
-			case '"', '\\':
-				b.WriteByte('\\')
-				b.WriteByte(c)
-			case '\n':
-				b.WriteString(`\n`)
-			case '\r':
-				b.WriteString(`\r`)
-			case '\t':
-				b.WriteString(`\t`)
-			default:
-				b.WriteString(`\u00`)
-				b.WriteByte(hex[c>>4])
-				b.WriteByte(hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b.WriteString(s[start:i])
-			b.WriteString("\ufffd")
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b.WriteString(s[start:i])
-			b.WriteString(`\u202`)
-			b.WriteByte(hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b.WriteString(s[start:])
-	b.WriteByte('"')
+	b.Write(jsonstr.Append(b.AvailableBuffer(), s))
 }
 
 // validNumber reports whether s is a number as JSON (RFC 8259) writes it.

@@ -5,6 +5,7 @@ package firehose
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
 // PutRecordBatch limits, from the Firehose API reference.
@@ -57,6 +59,28 @@ type Sink struct {
 // New returns a sink using client.
 func New(client *firehose.Client) *Sink { return &Sink{client: client} }
 
+// Body is the JSON body of PutRecordBatch for records, as the Firehose API
+// (JSON 1.1) defines it: each record's data in base64.
+func Body(stream string, records []Record) []byte {
+	n := 64 + len(stream)
+	for _, r := range records {
+		n += 12 + base64.StdEncoding.EncodedLen(len(r.Data))
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"DeliveryStreamName":`...)
+	b = jsonstr.Append(b, stream)
+	b = append(b, `,"Records":[`...)
+	for i, r := range records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"Data":"`...)
+		b = base64.StdEncoding.AppendEncode(b, r.Data)
+		b = append(b, `"}`...)
+	}
+	return append(b, "]}"...)
+}
+
 // PutBatch sends one batch (as Batches cut it) to the delivery stream.
 // Records that the answer reports as failed (FailedPutCount) are sent
 // again, with backoff and jitter, until all are accepted or ctx ends. It
@@ -64,11 +88,13 @@ func New(client *firehose.Client) *Sink { return &Sink{client: client} }
 func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (accepted []int, err error) {
 	pending := batch
 	for attempt := 0; ; attempt++ {
-		in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(stream), Records: make([]types.Record, len(pending))}
-		for i, r := range pending {
-			in.Records[i] = types.Record{Data: r.Data}
-		}
-		out, err := s.client.PutRecordBatch(ctx, in)
+		// A minimal input for the SDK; the records go in a body written
+		// here at once (see awsclient.WithBody).
+		in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(stream), Records: []types.Record{}}
+		body := Body(stream, pending)
+		out, err := s.client.PutRecordBatch(ctx, in, func(o *firehose.Options) {
+			o.APIOptions = append(o.APIOptions, awsclient.WithBody(body))
+		})
 		if err != nil {
 			return accepted, err
 		}

@@ -2,6 +2,7 @@ package firehose_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 
 	"github.com/falcocw/falcocw/falcocw/firehose"
@@ -28,5 +29,26 @@ func TestBatchesRespectLimits(t *testing.T) {
 	}
 	if total != len(records) {
 		t.Errorf("%d records batched, want %d", total, len(records))
+	}
+}
+
+func TestBody(t *testing.T) {
+	records := []firehose.Record{{Data: []byte("{\"a\":1}\n")}, {Data: []byte{0, 255, 10}}}
+	var got struct {
+		DeliveryStreamName string
+		Records            []struct{ Data []byte }
+	}
+	d := json.NewDecoder(bytes.NewReader(firehose.Body("falco-archive", records)))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.DeliveryStreamName != "falco-archive" || len(got.Records) != 2 {
+		t.Fatalf("%+v", got)
+	}
+	for i, r := range records {
+		if !bytes.Equal(got.Records[i].Data, r.Data) {
+			t.Errorf("record %d: %q", i, got.Records[i].Data)
+		}
 	}
 }

@@ -316,8 +316,32 @@ func (d *Decoder) value(depth int) (any, error) {
 
 func (d *Decoder) str(n int) (string, error) {
 	b, err := d.take(n)
-	return string(b), err
+	if err != nil {
+		return "", err
+	}
+	if n <= maxInterned {
+		if s, ok := interned[string(b)]; ok { // a lookup by string(b) does not allocate
+			return s, nil
+		}
+	}
+	return string(b), nil
 }
+
+// interned are the keys and values Fluent Bit's inputs repeat in every
+// record; returning one shared string for them saves an allocation each.
+var interned = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{"log", "source", "stdout", "stderr", "stream", "time", "logtag", "container_name", "container_id",
+		"ecs_cluster", "ecs_task_arn", "ecs_task_definition", "ec2_instance_id", "kubernetes", "pod_name", "namespace_name",
+		"pod_id", "labels", "annotations", "host", "docker_id", "container_hash", "container_image", "falco",
+		"rule", "priority", "output", "output_fields", "tags", "hostname", "uuid", "message",
+		"Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug", "syscall", "k8s_audit"} {
+		m[s] = s
+	}
+	return m
+}()
+
+const maxInterned = 32
 
 func (d *Decoder) strPrefixed(n int) (any, error) {
 	l, err := d.count(n, 1)

@@ -1,0 +1,35 @@
+package awsclient
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// WithBody makes one call send body, already serialised, as its request
+// body. The SDK serialises the (minimal) input as usual, setting the
+// operation's headers, then this replaces the body; signing, checksums,
+// retries and response parsing stay the SDK's. falcocw writes the bodies
+// of its data calls itself because the SDK's serialiser escapes every
+// message through several growing buffers, which was most of the CPU
+// spent per alert.
+func WithBody(body []byte) func(*middleware.Stack) error {
+	return func(s *middleware.Stack) error {
+		return s.Serialize.Insert(middleware.SerializeMiddlewareFunc("falcocwBody",
+			func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+				req, ok := in.Request.(*smithyhttp.Request)
+				if !ok {
+					return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("unexpected transport type %T", in.Request)
+				}
+				r, err := req.SetStream(bytes.NewReader(body))
+				if err != nil {
+					return middleware.SerializeOutput{}, middleware.Metadata{}, err
+				}
+				in.Request = r
+				return next.HandleSerialize(ctx, in)
+			}), "OperationSerializer", middleware.After)
+	}
+}

@@ -1,0 +1,37 @@
+package jsonstr_test
+
+import (
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
+)
+
+func TestAppend(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"uo\te`, "nl\n\r\t", "\x00\x1f", "é😀", "bad\xffbyte\xc3", "\u2028\u2029", "</script>"} {
+		out := jsonstr.Append(nil, s)
+		if !json.Valid(out) || !utf8.Valid(out) {
+			t.Fatalf("%q → invalid %q", s, out)
+		}
+		var back string
+		_ = json.Unmarshal(out, &back)
+		if utf8.ValidString(s) && back != s {
+			t.Errorf("%q → %q → %q", s, out, back)
+		}
+	}
+}
+
+func FuzzAppend(f *testing.F) {
+	f.Add("a\"b\\c\x00\xff\u2028")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := jsonstr.Append(nil, s)
+		var back string
+		if err := json.Unmarshal(out, &back); err != nil || !utf8.Valid(out) {
+			t.Fatalf("%q → %q: %v", s, out, err)
+		}
+		if back != string([]rune(s)) && utf8.ValidString(s) {
+			t.Fatalf("round trip %q → %q", s, back)
+		}
+	})
+}
