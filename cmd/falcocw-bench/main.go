@@ -121,7 +121,7 @@ func run(n, size int, so string, rounds int) error {
 	fmt.Printf("\n%-32s %10s %12s %10s %10s %10s\n", "path", "alerts/s", "CPU µs/alert", "peak RSS", "p50 flush", "p99 flush")
 	for _, r := range results {
 		fmt.Printf("%-32s %10.0f %12.2f %8d MB %10s %10s\n", r.name, float64(r.alerts)/r.wall.Seconds(),
-			float64(r.cpu.Microseconds())/float64(r.alerts), r.maxRSS>>10, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond))
+			float64(r.cpu.Microseconds())/float64(r.alerts), r.maxRSS>>20, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond))
 	}
 	return nil
 }
@@ -161,12 +161,15 @@ func measure(host, so, name string, extra []flbhost.Property, chunks [][]byte, n
 		}
 	}
 	r.wall = time.Since(start)
+	r.maxRSS = h.PeakRSS()
 	if _, err := h.Exit(); err != nil {
 		return result{}, err
 	}
+	if os.Getenv("FALCOCW_BENCH_LOG") != "" {
+		fmt.Fprint(os.Stderr, h.Log())
+	}
 	ru := h.Usage()
 	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	r.maxRSS = ru.Maxrss
 	r.alerts = n * rounds
 	r.acked = srv.LightCount()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })

@@ -233,6 +233,23 @@ func (h *Host) Exit() (int, error) {
 	return r[0], nil
 }
 
+// PeakRSS returns the host process's peak resident set size in bytes, from
+// /proc (VmHWM). Call it before Exit. (The rusage of a child that Go
+// starts through vfork can report the parent's memory, hence /proc.)
+func (h *Host) PeakRSS() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", h.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
 // Usage returns the resource usage of the host process once it has
 // ended (after Exit): its CPU time and peak RSS.
 func (h *Host) Usage() *syscall.Rusage {
