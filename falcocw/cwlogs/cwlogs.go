@@ -16,6 +16,7 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/awserr"
+	"github.com/falcocw/falcocw/falcocw/batch"
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
@@ -62,21 +63,9 @@ func ClampTime(t, now time.Time) (ts time.Time, clamped bool) {
 // most MaxMessageBytes long.
 func Batches(events []Event) [][]Event {
 	sort.SliceStable(events, func(i, j int) bool { return events[i].Time.Before(events[j].Time) })
-	var out [][]Event
-	start, size := 0, 0
-	for i, e := range events {
-		n := len(e.Message) + EventOverhead
-		if i > start && (i-start >= MaxBatchEvents || size+n > MaxBatchBytes ||
-			e.Time.Sub(events[start].Time) >= MaxBatchSpan) {
-			out = append(out, events[start:i])
-			start, size = i, 0
-		}
-		size += n
-	}
-	if start < len(events) {
-		out = append(out, events[start:])
-	}
-	return out
+	return batch.Cut(events, MaxBatchEvents, MaxBatchBytes,
+		func(e Event) int { return len(e.Message) + EventOverhead },
+		func(first, next Event) bool { return next.Time.Sub(first.Time) >= MaxBatchSpan })
 }
 
 // Logger receives the sink's warnings.

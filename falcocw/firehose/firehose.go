@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
+	"github.com/falcocw/falcocw/falcocw/batch"
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
@@ -36,19 +37,7 @@ type Record struct {
 // Batches cuts records into batches of at most MaxBatchRecords records and
 // MaxBatchBytes bytes. Every record must be at most MaxRecordBytes long.
 func Batches(records []Record) [][]Record {
-	var out [][]Record
-	start, size := 0, 0
-	for i, r := range records {
-		if i > start && (i-start >= MaxBatchRecords || size+len(r.Data) > MaxBatchBytes) {
-			out = append(out, records[start:i])
-			start, size = i, 0
-		}
-		size += len(r.Data)
-	}
-	if start < len(records) {
-		out = append(out, records[start:])
-	}
-	return out
+	return batch.Cut(records, MaxBatchRecords, MaxBatchBytes, func(r Record) int { return len(r.Data) }, nil)
 }
 
 // Sink puts records into delivery streams. It is safe for concurrent use.

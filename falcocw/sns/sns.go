@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
+	"github.com/falcocw/falcocw/falcocw/batch"
 )
 
 // PublishBatch limits, from the SNS API reference.
@@ -62,20 +63,7 @@ func (m Message) Size() int {
 // Batches cuts messages into batches of at most MaxBatchEntries messages
 // and MaxBatchBytes bytes. Every message must fit alone.
 func Batches(msgs []Message) [][]Message {
-	var out [][]Message
-	start, size := 0, 0
-	for i, m := range msgs {
-		n := m.Size()
-		if i > start && (i-start >= MaxBatchEntries || size+n > MaxBatchBytes) {
-			out = append(out, msgs[start:i])
-			start, size = i, 0
-		}
-		size += n
-	}
-	if start < len(msgs) {
-		out = append(out, msgs[start:])
-	}
-	return out
+	return batch.Cut(msgs, MaxBatchEntries, MaxBatchBytes, Message.Size, nil)
 }
 
 // Sink publishes to SNS topics. It is safe for concurrent use.
