@@ -44,6 +44,26 @@ type Alert struct {
 	// Cluster is the cluster name: set by the instance from its cluster
 	// property, else taken from the FireLens metadata (ecs_cluster).
 	Cluster string
+
+	// rawFields is output_fields as the fast path found it: validated JSON,
+	// written into the event as is; OutputFields is then decoded from it
+	// only when asked for (Fields). workload holds the output fields the
+	// context object reads, found on the way.
+	rawFields   []byte
+	workload    [5]string
+	hasWorkload bool
+}
+
+// Fields returns output_fields as a map, decoding it on first use when the
+// fast path kept it as JSON text.
+func (a *Alert) Fields() map[string]any {
+	if a.OutputFields == nil && a.rawFields != nil {
+		var m map[string]any
+		if err := jsonAPI.Unmarshal(a.rawFields, &m); err == nil {
+			a.OutputFields = m
+		}
+	}
+	return a.OutputFields
 }
 
 // known are the keys Alert holds in typed fields.
@@ -64,6 +84,13 @@ func Recognise(body map[string]any, logKey string, recordTime time.Time) (a *Ale
 		src, nested = nil, true
 		switch v := body[logKey].(type) {
 		case string:
+			if a, ok, handled := parseFast(v, recordTime); handled {
+				if !ok {
+					return nil, false
+				}
+				a.attachMetadata(body)
+				return a, true
+			}
 			src = decodeJSONObject(v)
 		case map[string]any:
 			src = v
@@ -236,7 +263,7 @@ func (a *Alert) Field(name string) (string, bool) {
 		return stringOf(v), true
 	}
 	if k, ok := strings.CutPrefix(name, "output_fields."); ok {
-		v, found := a.OutputFields[k]
+		v, found := a.Fields()[k]
 		if !found || v == nil {
 			return "", false
 		}

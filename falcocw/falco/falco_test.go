@@ -80,8 +80,8 @@ func TestRecogniseAlerts(t *testing.T) {
 			if tags, ok := want["tags"].([]any); ok && len(tags) != len(a.Tags) {
 				t.Errorf("alerts.jsonl:%d %d tags, want %d", i+1, len(a.Tags), len(tags))
 			}
-			if of, ok := want["output_fields"].(map[string]any); ok && len(of) != len(a.OutputFields) {
-				t.Errorf("alerts.jsonl:%d %d output_fields, want %d", i+1, len(a.OutputFields), len(of))
+			if of, ok := want["output_fields"].(map[string]any); ok && len(of) != len(a.Fields()) {
+				t.Errorf("alerts.jsonl:%d %d output_fields, want %d", i+1, len(a.Fields()), len(of))
 			}
 		}
 	}

@@ -36,14 +36,14 @@ func (a *Alert) AppendJSON(b []byte) []byte {
 		b = make([]byte, 0, a.sizeHint())
 	}
 	buf := bytes.NewBuffer(b)
-	a.write(buf, a.OutputFields, a.Output)
+	a.write(buf, true, a.Output)
 	return buf.Bytes()
 }
 
 // sizeHint estimates the length of the event JSON, so that it is written
 // into one buffer rather than a growing one.
 func (a *Alert) sizeHint() int {
-	n := 512 + len(a.Rule) + 2*len(a.Output) + len(a.Hostname)
+	n := 512 + len(a.Rule) + 2*len(a.Output) + len(a.Hostname) + len(a.rawFields)
 	for k, v := range a.OutputFields {
 		n += len(k) + 8
 		if s, ok := v.(string); ok {
@@ -68,7 +68,7 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 	slim.Extra = map[string]any{TruncatedKey: true, "falcocw_original_bytes": len(out)}
 	slim.Kubernetes = nil
 	var buf bytes.Buffer
-	slim.write(&buf, nil, "")
+	slim.write(&buf, false, "")
 	room := limit - buf.Len() - len(`,"output":""`) - 16
 	text := a.Output
 	if room < 0 {
@@ -81,18 +81,18 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 		}
 	}
 	buf.Reset()
-	slim.write(&buf, nil, text)
+	slim.write(&buf, false, text)
 	out = buf.Bytes()
 	if len(out) > limit { // metadata alone is over the limit: keep the essentials
 		slim.ECS, slim.Tags = nil, nil
 		buf.Reset()
-		slim.write(&buf, nil, "")
+		slim.write(&buf, false, "")
 		out = buf.Bytes()
 	}
 	return out, true
 }
 
-func (a *Alert) write(b *bytes.Buffer, fields map[string]any, output string) {
+func (a *Alert) write(b *bytes.Buffer, withFields bool, output string) {
 	b.WriteString(`{"time":`)
 	writeString(b, a.Time.UTC().Format(TimeFormat))
 	b.WriteString(`,"rule":`)
@@ -121,9 +121,14 @@ func (a *Alert) write(b *bytes.Buffer, fields map[string]any, output string) {
 		b.WriteString(`,"output":`)
 		writeString(b, output)
 	}
-	if fields != nil {
+	switch {
+	case !withFields:
+	case a.rawFields != nil && a.OutputFields == nil:
 		b.WriteString(`,"output_fields":`)
-		writeValue(b, fields, 1)
+		b.Write(a.rawFields)
+	case a.OutputFields != nil:
+		b.WriteString(`,"output_fields":`)
+		writeValue(b, a.OutputFields, 1)
 	}
 	if a.UUID != "" {
 		b.WriteString(`,"uuid":`)
@@ -200,8 +205,10 @@ func (a *Alert) writeContext(b *bytes.Buffer) {
 		add(&sensor, "node", a.Kubernetes["host"])
 	}
 	var workload [][2]any
-	for _, f := range workloadFields {
-		if v, ok := a.OutputFields[f[1]]; ok {
+	for i, f := range workloadFields {
+		if a.hasWorkload {
+			add(&workload, f[0], a.workload[i])
+		} else if v, ok := a.OutputFields[f[1]]; ok {
 			add(&workload, f[0], stringOf(v))
 		}
 	}

@@ -168,8 +168,15 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	srv := fakeaws.New()
 	defer srv.Close()
 	srv.CreateDeliveryStream("falco-archive")
-	srv.SetFaults(fakeaws.Faults{Seed: 7, Throttle: 0.05, ServerError: 0.03, Reset: 0.02, Slow: 0.01,
-		SlowDelay: 2500 * time.Millisecond, RecordFailure: 0.05})
+	// The endpoint starts down (so the first flushes answer FLB_RETRY and
+	// come back, as in an outage), then misbehaves at random: slow answers
+	// of 4.5s outlast the 2s flush_timeout and its 2s grace.
+	srv.SetFaults(fakeaws.Faults{Down: true})
+	outage := time.AfterFunc(3*time.Second, func() {
+		srv.SetFaults(fakeaws.Faults{Seed: 7, Throttle: 0.05, ServerError: 0.03, Reset: 0.02, Slow: 0.005,
+			SlowDelay: 4500 * time.Millisecond, RecordFailure: 0.05})
+	})
+	defer outage.Stop()
 
 	h := startHost(t)
 	id, ret, err := h.Init(props(append([]string{"endpoint", srv.URL}, deliveryConfig...)...))
@@ -218,13 +225,13 @@ func TestDeliveryUnderFaults(t *testing.T) {
 		t.Logf("delivered to %s: %d", d, len(m))
 	}
 	t.Logf("expected deliveries: %d; lost: %d; duplicates: %d", expected, lost, dups)
-	t.Logf("faults injected: throttled %d, 500s %d, connection resets %d, slow answers %d, Firehose record failures %d",
-		f.Throttle, f.ServerError, f.Reset, f.Slow, f.RecordFailure)
+	t.Logf("faults injected: down %d, throttled %d, 500s %d, connection resets %d, slow answers %d, Firehose record failures %d",
+		f.Down, f.Throttle, f.ServerError, f.Reset, f.Slow, f.RecordFailure)
 	t.Logf("API limit violations: %d", len(srv.Violations()))
 	if len(srv.Violations()) > 0 {
 		t.Errorf("API limits broken: %v", srv.Violations()[:1])
 	}
-	if f.Throttle == 0 || f.ServerError == 0 || f.Reset == 0 || f.Slow == 0 || f.RecordFailure == 0 || retries == 0 {
+	if f.Down == 0 || f.Throttle == 0 || f.ServerError == 0 || f.Reset == 0 || f.RecordFailure == 0 || retries == 0 || n >= 100000 && f.Slow == 0 {
 		t.Errorf("the run did not exercise every fault and a retry: %+v, %d retries", f, retries)
 	}
 	if !strings.Contains(h.Log(), "exit:") {

@@ -1,0 +1,442 @@
+package falco
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file is falcocw's fast path for the common case: the alert is Falco's
+// JSON line in a string field (FireLens, the Kubernetes tail input). It reads
+// Falco's top-level keys straight into the Alert, without building a map of
+// the whole line, and keeps output_fields as the validated JSON text Falco
+// printed: the event carries it as is, and it is decoded only if a template
+// or storm_by asks for one of its fields. Anything unusual (escaped keys,
+// duplicate keys, non-string scalars, numbers JSON does not allow, deep
+// nesting, invalid UTF-8) makes it give up, and the general path
+// (decodeJSONObject, fromMap) handles the line. FuzzFastPath and
+// TestFastPathMatchesGeneralPath check that both give the same event.
+
+// workloadIndex maps the output fields the context object reads to their
+// slot in Alert.workload.
+var workloadIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, f := range workloadFields {
+		m[f[1]] = i
+	}
+	return m
+}()
+
+// maxRawDepth bounds the nesting the fast path accepts in output_fields,
+// below the general path's writer limit, so both write the same.
+const maxRawDepth = 32
+
+type scanner struct {
+	s   string
+	pos int
+}
+
+func (sc *scanner) ws() {
+	for sc.pos < len(sc.s) {
+		switch sc.s[sc.pos] {
+		case ' ', '\t', '\n', '\r':
+			sc.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (sc *scanner) peek() byte {
+	if sc.pos < len(sc.s) {
+		return sc.s[sc.pos]
+	}
+	return 0
+}
+
+// str reads a JSON string and returns its value; ok is false for anything
+// invalid.
+func (sc *scanner) str() (string, bool) {
+	if sc.peek() != '"' {
+		return "", false
+	}
+	sc.pos++
+	start := sc.pos
+	for sc.pos < len(sc.s) {
+		c := sc.s[sc.pos]
+		switch {
+		case c == '"':
+			v := sc.s[start:sc.pos]
+			sc.pos++
+			return v, true
+		case c == '\\':
+			return sc.escaped(start)
+		case c < 0x20:
+			return "", false
+		}
+		sc.pos++
+	}
+	return "", false
+}
+
+// escaped finishes a string that holds escapes, from start.
+func (sc *scanner) escaped(start int) (string, bool) {
+	var b strings.Builder
+	b.WriteString(sc.s[start:sc.pos])
+	for sc.pos < len(sc.s) {
+		c := sc.s[sc.pos]
+		switch {
+		case c == '"':
+			sc.pos++
+			return b.String(), true
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			b.WriteByte(c)
+			sc.pos++
+			continue
+		}
+		if sc.pos+1 >= len(sc.s) {
+			return "", false
+		}
+		e := sc.s[sc.pos+1]
+		sc.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, ok := sc.hex4()
+			if !ok {
+				return "", false
+			}
+			if utf16.IsSurrogate(r) {
+				if !strings.HasPrefix(sc.s[sc.pos:], `\u`) {
+					return "", false
+				}
+				sc.pos += 2
+				r2, ok := sc.hex4()
+				if !ok {
+					return "", false
+				}
+				if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
+					return "", false
+				}
+			}
+			b.WriteRune(r)
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+func (sc *scanner) hex4() (rune, bool) {
+	if sc.pos+4 > len(sc.s) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(sc.s[sc.pos:sc.pos+4], 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	sc.pos += 4
+	return rune(n), true
+}
+
+// number checks a JSON number as RFC 8259 writes it.
+func (sc *scanner) number() bool {
+	start := sc.pos
+	for sc.pos < len(sc.s) && strings.IndexByte("+-0123456789.eE", sc.s[sc.pos]) >= 0 {
+		sc.pos++
+	}
+	return sc.pos > start && validNumber(sc.s[start:sc.pos])
+}
+
+// value checks one JSON value; in an object at depth 1 it reports the
+// string values of the workload fields through found.
+func (sc *scanner) value(depth int) bool {
+	if depth > maxRawDepth {
+		return false
+	}
+	sc.ws()
+	switch c := sc.peek(); {
+	case c == '"':
+		_, ok := sc.str()
+		return ok
+	case c == '{':
+		return sc.object(depth+1, nil)
+	case c == '[':
+		sc.pos++
+		sc.ws()
+		if sc.peek() == ']' {
+			sc.pos++
+			return true
+		}
+		for {
+			if !sc.value(depth + 1) {
+				return false
+			}
+			sc.ws()
+			switch sc.peek() {
+			case ',':
+				sc.pos++
+			case ']':
+				sc.pos++
+				return true
+			default:
+				return false
+			}
+		}
+	case c == 't':
+		return sc.lit("true")
+	case c == 'f':
+		return sc.lit("false")
+	case c == 'n':
+		return sc.lit("null")
+	default:
+		return sc.number()
+	}
+}
+
+func (sc *scanner) lit(word string) bool {
+	if strings.HasPrefix(sc.s[sc.pos:], word) {
+		sc.pos += len(word)
+		return true
+	}
+	return false
+}
+
+// object checks a JSON object without duplicate or escaped keys; when
+// workload is not nil it receives the string values of the workload
+// fields.
+func (sc *scanner) object(depth int, workload *[5]string) bool {
+	if sc.peek() != '{' {
+		return false
+	}
+	sc.pos++
+	var keys []string
+	sc.ws()
+	if sc.peek() == '}' {
+		sc.pos++
+		return true
+	}
+	for {
+		sc.ws()
+		key, ok := sc.rawKey()
+		if !ok {
+			return false
+		}
+		for _, k := range keys {
+			if k == key {
+				return false // duplicate: the general path decides which wins
+			}
+		}
+		if len(keys) >= 256 {
+			return false
+		}
+		keys = append(keys, key)
+		sc.ws()
+		if sc.peek() != ':' {
+			return false
+		}
+		sc.pos++
+		sc.ws()
+		if i, wanted := workloadIndex[key]; wanted && workload != nil {
+			v, ok := sc.str() // not a string: the general path formats it
+			if !ok {
+				return false
+			}
+			workload[i] = v
+		} else if !sc.value(depth) {
+			return false
+		}
+		sc.ws()
+		switch sc.peek() {
+		case ',':
+			sc.pos++
+		case '}':
+			sc.pos++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// rawKey reads an object key without escapes.
+func (sc *scanner) rawKey() (string, bool) {
+	if sc.peek() != '"' {
+		return "", false
+	}
+	end := strings.IndexByte(sc.s[sc.pos+1:], '"')
+	if end < 0 {
+		return "", false
+	}
+	key := sc.s[sc.pos+1 : sc.pos+1+end]
+	if strings.IndexByte(key, '\\') >= 0 {
+		return "", false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x20 {
+			return "", false
+		}
+	}
+	sc.pos += end + 2
+	return key, true
+}
+
+// parseFast reads a Falco JSON line. handled is false when the general
+// path must decide; otherwise ok says whether the line is a Falco alert.
+func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
+	if !utf8.ValidString(line) {
+		return nil, false, false
+	}
+	sc := &scanner{s: line}
+	sc.ws()
+	if sc.peek() != '{' {
+		return nil, false, false
+	}
+	sc.pos++
+	a = &Alert{}
+	var have struct{ rule, priority, output, fields, time, tags, source, hostname, uuid bool }
+	var prio, ts string
+	var seen []string
+	sc.ws()
+	if sc.peek() == '}' {
+		return nil, false, false
+	}
+	for {
+		sc.ws()
+		key, kok := sc.rawKey()
+		if !kok {
+			return nil, false, false
+		}
+		for _, k := range seen {
+			if k == key {
+				return nil, false, false
+			}
+		}
+		seen = append(seen, key)
+		sc.ws()
+		if sc.peek() != ':' {
+			return nil, false, false
+		}
+		sc.pos++
+		sc.ws()
+		var v string
+		var sok bool
+		switch key {
+		case "rule", "priority", "output", "source", "hostname", "uuid", "time":
+			if v, sok = sc.str(); !sok {
+				return nil, false, false // not a string: the general path formats it
+			}
+			switch key {
+			case "rule":
+				a.Rule, have.rule = v, true
+			case "priority":
+				prio, have.priority = v, true
+			case "output":
+				a.Output, have.output = v, true
+			case "source":
+				a.Source, have.source = v, true
+			case "hostname":
+				a.Hostname, have.hostname = v, true
+			case "uuid":
+				a.UUID, have.uuid = v, true
+			case "time":
+				ts, have.time = v, true
+			}
+		case "tags":
+			if sc.peek() != '[' {
+				return nil, false, false
+			}
+			sc.pos++
+			a.Tags = []string{}
+			sc.ws()
+			if sc.peek() == ']' {
+				sc.pos++
+			} else {
+				for {
+					sc.ws()
+					t, tok := sc.str()
+					if !tok {
+						return nil, false, false
+					}
+					a.Tags = append(a.Tags, t)
+					sc.ws()
+					if sc.peek() == ',' {
+						sc.pos++
+						continue
+					}
+					if sc.peek() != ']' {
+						return nil, false, false
+					}
+					sc.pos++
+					break
+				}
+			}
+			have.tags = true
+		case "output_fields":
+			start := sc.pos
+			if !sc.object(1, &a.workload) {
+				return nil, false, false
+			}
+			a.rawFields = []byte(line[start:sc.pos])
+			a.hasWorkload = true
+			have.fields = true
+		case "kubernetes", "stream", "log":
+			return nil, false, false
+		default:
+			if isECSKey(key) {
+				return nil, false, false
+			}
+			if v, sok = sc.str(); !sok {
+				return nil, false, false // another type in Extra: the general path
+			}
+			if a.Extra == nil {
+				a.Extra = map[string]any{}
+			}
+			a.Extra[key] = v
+		}
+		sc.ws()
+		if sc.peek() == ',' {
+			sc.pos++
+			continue
+		}
+		if sc.peek() != '}' {
+			return nil, false, false
+		}
+		sc.pos++
+		break
+	}
+	sc.ws()
+	if sc.pos != len(line) {
+		return nil, false, false
+	}
+	// The same test as looksLikeAlert.
+	p, pok := ParsePriority(prio)
+	if strings.TrimSpace(a.Rule) == "" || prio == "" || !pok || !(have.output || have.fields || have.time) {
+		return nil, false, true
+	}
+	a.Priority = p
+	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ts)); have.time && err == nil {
+		a.Time = t.UTC()
+	} else {
+		a.Time, a.TimeFromRecord = recordTime, true
+	}
+	if !have.tags {
+		a.Tags = nil
+	}
+	return a, true, true
+}

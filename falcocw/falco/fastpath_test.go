@@ -1,0 +1,121 @@
+package falco
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+var diffTime = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// general is the general path, the reference the fast path must match.
+func general(line string) (*Alert, bool) {
+	m := decodeJSONObject(line)
+	if m == nil || !looksLikeAlert(m) {
+		return nil, false
+	}
+	a := fromMap(m, diffTime)
+	a.attachMetadata(m)
+	return a, true
+}
+
+// sameEvent compares what the two paths deliver: the event JSON, decoded
+// (key order may differ: the fast path keeps Falco's), and the values
+// routing and templates read.
+func sameEvent(t *testing.T, line string) {
+	t.Helper()
+	fast, fok, handled := parseFast(line, diffTime)
+	if !handled {
+		return // the general path decides; nothing to compare
+	}
+	ref, rok := general(line)
+	if fok != rok {
+		t.Fatalf("fast path says alert=%v, general path %v, for %q", fok, rok, line)
+	}
+	if !fok {
+		return
+	}
+	var got, want any
+	fj, rj := fast.AppendJSON(nil), ref.AppendJSON(nil)
+	if err := json.Unmarshal(fj, &got); err != nil {
+		t.Fatalf("fast path wrote invalid JSON %q: %v", fj, err)
+	}
+	_ = json.Unmarshal(rj, &want)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("events differ for %q:\nfast    %s\ngeneral %s", line, fj, rj)
+	}
+	for _, f := range []string{"rule", "priority", "source", "hostname", "uuid", "output_fields.proc.cmdline", "output_fields.container.id", "output_fields.evt.time"} {
+		fv, fo := fast.Field(f)
+		rv, ro := ref.Field(f)
+		if fv != rv || fo != ro {
+			t.Fatalf("Field(%s): fast %q %v, general %q %v, for %q", f, fv, fo, rv, ro, line)
+		}
+	}
+	if !reflect.DeepEqual(fast.Tags, ref.Tags) || !fast.Time.Equal(ref.Time) || fast.TimeFromRecord != ref.TimeFromRecord {
+		t.Fatalf("tags or time differ for %q", line)
+	}
+}
+
+func sampleLines(t testing.TB) []string {
+	var lines []string
+	for _, f := range []string{"alerts.jsonl", "noise.txt"} {
+		b, err := os.ReadFile("../../internal/samples/data/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, strings.Split(string(b), "\n")...)
+	}
+	return lines
+}
+
+// TestFastPathMatchesGeneralPath: on every sample, and on lines built to
+// hit each case the fast path treats specially, both paths deliver the
+// same event, and the fast path handles the common lines itself.
+func TestFastPathMatchesGeneralPath(t *testing.T) {
+	handled := 0
+	lines := sampleLines(t)
+	for _, l := range lines {
+		sameEvent(t, l)
+		if _, ok, h := parseFast(l, diffTime); h && ok {
+			handled++
+		}
+	}
+	if handled < 150 {
+		t.Errorf("the fast path handled %d sample alerts of 151", handled)
+	}
+	for _, l := range []string{
+		`{"rule":"r","priority":"warning","output":"o","output_fields":{"a":"\u00e9\ud83d\ude00","b":1.5e3,"c":[1,{"d":null}],"k8s.ns.name":"ns"}}`,
+		`{"rule":"r","priority":"Error","time":"bad","tags":[],"uuid":"u","message":"m\n"}`,
+		`{"rule":"r","priority":"Error","output_fields":{"a":00}}`,
+		`{"rule":"r","priority":"Error","output_fields":{"a":1,"a":2}}`,
+		`{"rule":"r","rule":"s","priority":"Error","output":"o"}`,
+		`{"rule":"r","priority":"Error","output":"o","extra":{"x":1}}`,
+		`{"rule":"r","priority":"Error","output":"o","tags":["a",1]}`,
+		`{"rule":" ","priority":"Error","output":"o"}`,
+		`{"rule":"r","priority":"Severe","output":"o"}`,
+		`{"rule":"r","priority":"Error"}`,
+		`{"rule":"r","priority":"Error","output":"o"} trailing`,
+		`{"r\u0075le":"r","priority":"Error","output":"o"}`,
+		`{"rule":"r","priority":"Error","output_fields":{"container.id":5}}`,
+		`{"rule":"r","priority":"Error","output":"\ud800"}`,
+		"{\"rule\":\"r\",\"priority\":\"Error\",\"output\":\"a\x01b\"}",
+		`  {"rule":"r","priority":"Error","output":"o"}` + "\n",
+	} {
+		sameEvent(t, l)
+	}
+}
+
+// FuzzFastPath: on any line the fast path either gives way to the general
+// path or delivers the same event.
+func FuzzFastPath(f *testing.F) {
+	for _, l := range sampleLines(f) {
+		f.Add(l)
+	}
+	f.Add(`{"rule":"r","priority":"Error","output_fields":{"a":"\u00e9","b":[{"c":-0.5e-3}]}}`)
+	f.Fuzz(func(t *testing.T, line string) {
+		sameEvent(t, line)
+	})
+}
