@@ -99,6 +99,9 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (ret
 	// A panic is a bug in falcocw, not in the data: retry, so nothing is
 	// lost, and let Fluent Bit's retry limit end it.
 	defer recoverTo(pl.id, &ret, output.FLB_RETRY)
+	if panicTag != "" && C.GoString(tag) == panicTag {
+		panic("FALCOCW_PANIC_ON_TAG: a panic on purpose, to test that Fluent Bit survives it")
+	}
 	var buf []byte
 	if length > 0 && data != nil {
 		buf = unsafe.Slice((*byte)(data), int(length)) // valid until we return
@@ -147,6 +150,10 @@ func FLBPluginExit() (ret int) {
 	}
 	return output.FLB_OK
 }
+
+// panicTag, from FALCOCW_PANIC_ON_TAG, makes a flush of that tag panic: the
+// plugin host test uses it to prove that no panic reaches Fluent Bit.
+var panicTag = os.Getenv("FALCOCW_PANIC_ON_TAG")
 
 var gcLimit int64
 

@@ -290,3 +290,32 @@ func TestSNSThroughPlugin(t *testing.T) {
 		t.Errorf("faults %+v, violations %v", srv.Injected(), srv.Violations())
 	}
 }
+
+// TestPanicStaysInside: a panic inside a flush is recovered, logged with
+// its stack, answered FLB_RETRY, and the plugin goes on working.
+func TestPanicStaysInside(t *testing.T) {
+	h, err := flbhost.Start(hostPath, soPath, append(append([]string{}, testCredentials...), "FALCOCW_PANIC_ON_TAG=boom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Kill()
+	srv := fakeaws.New()
+	defer srv.Close()
+	id, ret, err := h.Init(props("endpoint", srv.URL, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true"))
+	if err != nil || ret != flbhost.FLBOK {
+		t.Fatal(ret, err)
+	}
+	c := samples.Chunk(chunk.FormatV2, time.Now(), map[string]any{"log": samples.Lines("alerts.jsonl")[0]})
+	if ret, err := h.Flush(id, "boom", c); err != nil || ret != flbhost.FLBRetry {
+		t.Fatalf("panicking flush: ret %d, %v\n%s", ret, err, h.Log())
+	}
+	if !strings.Contains(h.Log(), "internal error (please report it)") || !strings.Contains(h.Log(), "goroutine") {
+		t.Errorf("the panic is not logged with its stack:\n%s", h.Log())
+	}
+	if ret, err := h.Flush(id, "falco", c); err != nil || ret != flbhost.FLBOK {
+		t.Errorf("after the panic: ret %d, %v", ret, err)
+	}
+	if _, err := h.Exit(); err != nil {
+		t.Error(err)
+	}
+}
