@@ -3,11 +3,13 @@ package falcocw
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/awserr"
@@ -219,6 +221,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 
 	p := plan{groups: map[route.Target][]item{}}
 	var matches []route.Match
+	kubeJSON := map[unsafe.Pointer][]byte{}
 	var metrics *emf.Aggregator
 	if m := in.cfg.Metrics; m != nil {
 		metrics = emf.NewAggregator(m.Namespace, m.Dimensions)
@@ -269,6 +272,13 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			res.Dropped++
 			in.logf(config.LevelDebug, "alert %s dropped by a route", alert)
 			continue
+		}
+		if alert.Kubernetes != nil { // shared by the records of a pod: write it once
+			k := reflect.ValueOf(alert.Kubernetes).UnsafePointer()
+			if kubeJSON[k] == nil {
+				kubeJSON[k] = falco.KubernetesJSON(alert.Kubernetes)
+			}
+			alert.UseKubernetesJSON(kubeJSON[k])
 		}
 		e := &encoded{alert: alert, full: alert.AppendJSON(nil)}
 		for _, m := range matches {

@@ -16,6 +16,12 @@ import (
 	"github.com/falcocw/falcocw/falcocw/msgpack"
 )
 
+// SharedKeys are the body keys whose repeated values records share (one
+// decoded value for all the records of a chunk that carry the same bytes):
+// the Kubernetes filter's map, the same on every record of a pod. Values
+// in a Record are read-only.
+var SharedKeys = []string{"kubernetes"}
+
 // Record is one log record of a chunk.
 type Record struct {
 	Index    int // position in the chunk, from 0, for error messages
@@ -48,6 +54,7 @@ type Decoded struct {
 func Decode(data []byte) Decoded {
 	var out Decoded
 	d := msgpack.NewDecoder(data)
+	d.Share(SharedKeys...)
 	for i := 0; d.More(); i++ {
 		off := d.Offset()
 		v, err := d.Decode()

@@ -52,7 +52,21 @@ type Alert struct {
 	rawFields   []byte
 	workload    [5]string
 	hasWorkload bool
+	// kubeJSON, when set, is Kubernetes already written as JSON (records
+	// of one pod share their map, so a flush writes it once).
+	kubeJSON []byte
 }
+
+// KubernetesJSON writes a Kubernetes map as the event carries it.
+func KubernetesJSON(m map[string]any) []byte {
+	var b bytes.Buffer
+	writeValue(&b, m, 1)
+	return b.Bytes()
+}
+
+// UseKubernetesJSON gives the alert its Kubernetes map already written by
+// KubernetesJSON, for the event to copy.
+func (a *Alert) UseKubernetesJSON(b []byte) { a.kubeJSON = b }
 
 // Fields returns output_fields as a map, decoding it on first use when the
 // fast path kept it as JSON text.

@@ -150,7 +150,11 @@ func (a *Alert) write(b *bytes.Buffer, withFields bool, output string) {
 	}
 	if a.Kubernetes != nil {
 		b.WriteString(`,"kubernetes":`)
-		writeValue(b, a.Kubernetes, 1)
+		if a.kubeJSON != nil {
+			b.Write(a.kubeJSON)
+		} else {
+			writeValue(b, a.Kubernetes, 1)
+		}
 	}
 	a.writeContext(b)
 	b.WriteByte('}')

@@ -8,6 +8,7 @@
 package msgpack
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -46,6 +47,26 @@ func (e *Error) Error() string { return fmt.Sprintf("msgpack: offset %d: %s", e.
 type Decoder struct {
 	buf []byte
 	pos int
+	// share, when set, names keys of the maps at depth 1 (a record's
+	// body) whose value, when its bytes repeat those of the previous
+	// such value, is not decoded again: the same decoded value is
+	// returned, shared (read it, never change it). Fluent Bit repeats the
+	// Kubernetes filter's map on every record of a pod.
+	share map[string]*shared
+}
+
+type shared struct {
+	raw []byte
+	val any
+}
+
+// Share makes the decoder share repeated values of the given body keys
+// (see Decoder.share).
+func (d *Decoder) Share(keys ...string) {
+	d.share = map[string]*shared{}
+	for _, k := range keys {
+		d.share[k] = &shared{}
+	}
 }
 
 // NewDecoder returns a decoder reading buf. The decoder does not copy buf;
@@ -399,11 +420,30 @@ func (d *Decoder) mapN(n int, depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		key := keyString(k)
+		if sh := d.share[key]; sh != nil && depth == 1 {
+			start := d.pos
+			if err := d.Skip(start); err != nil {
+				return nil, err
+			}
+			if raw := d.buf[start:d.pos]; sh.raw != nil && bytes.Equal(raw, sh.raw) {
+				m[key] = sh.val
+				continue
+			}
+			d.pos = start
+			v, err := d.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			sh.raw, sh.val = d.buf[start:d.pos], v
+			m[key] = v
+			continue
+		}
 		v, err := d.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		m[keyString(k)] = v
+		m[key] = v
 	}
 	return m, nil
 }
