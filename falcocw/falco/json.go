@@ -181,75 +181,78 @@ const ContextKey = "context"
 var workloadFields = [][2]string{{"namespace", "k8s.ns.name"}, {"pod", "k8s.pod.name"}, {"container", "container.name"},
 	{"container_id", "container.id"}, {"image", "container.image.repository"}}
 
+// pairs is a short list of string keys and values, kept on the stack.
+type pairs struct {
+	kv [6][2]string
+	n  int
+}
+
+func (p *pairs) add(k, v string) {
+	if v != "" && p.n < len(p.kv) {
+		p.kv[p.n] = [2]string{k, v}
+		p.n++
+	}
+}
+
 func (a *Alert) writeContext(b *bytes.Buffer) {
-	var ctx [][2]any
-	if a.Cluster != "" {
-		ctx = append(ctx, [2]any{"cluster", a.Cluster})
-	}
-	var sensor [][2]any
-	add := func(list *[][2]any, k string, v any) {
-		if s, ok := v.(string); ok && s != "" {
-			*list = append(*list, [2]any{k, s})
-		}
-	}
+	var top, sensor, workload pairs
+	top.add("cluster", a.Cluster)
 	switch {
 	case len(a.ECS) > 0 && (a.ECS["ecs_cluster"] != "" || a.ECS["ecs_task_arn"] != ""):
-		ctx = append(ctx, [2]any{"platform", "ecs"})
+		top.add("platform", "ecs")
 		id, _ := a.Field("ecs_task_id")
-		add(&sensor, "task_arn", a.ECS["ecs_task_arn"])
-		add(&sensor, "task_id", id)
-		add(&sensor, "task_definition", a.ECS["ecs_task_definition"])
-		add(&sensor, "container", a.ECS["container_name"])
-		add(&sensor, "instance_id", a.ECS["ec2_instance_id"])
+		sensor.add("task_arn", a.ECS["ecs_task_arn"])
+		sensor.add("task_id", id)
+		sensor.add("task_definition", a.ECS["ecs_task_definition"])
+		sensor.add("container", a.ECS["container_name"])
+		sensor.add("instance_id", a.ECS["ec2_instance_id"])
 	case a.Kubernetes != nil:
-		ctx = append(ctx, [2]any{"platform", "kubernetes"})
-		add(&sensor, "namespace", a.Kubernetes["namespace_name"])
-		add(&sensor, "pod", a.Kubernetes["pod_name"])
-		add(&sensor, "container", a.Kubernetes["container_name"])
-		add(&sensor, "node", a.Kubernetes["host"])
+		top.add("platform", "kubernetes")
+		k := func(key string) string { s, _ := a.Kubernetes[key].(string); return s }
+		sensor.add("namespace", k("namespace_name"))
+		sensor.add("pod", k("pod_name"))
+		sensor.add("container", k("container_name"))
+		sensor.add("node", k("host"))
 	}
-	var workload [][2]any
 	for i, f := range workloadFields {
 		if a.hasWorkload {
-			add(&workload, f[0], a.workload[i])
+			workload.add(f[0], a.workload[i])
 		} else if v, ok := a.OutputFields[f[1]]; ok {
-			add(&workload, f[0], stringOf(v))
+			workload.add(f[0], stringOf(v))
 		}
 	}
-	if len(ctx) == 0 && len(sensor) == 0 && len(workload) == 0 {
+	if top.n == 0 && sensor.n == 0 && workload.n == 0 {
 		return
 	}
 	b.WriteString(`,"` + ContextKey + `":{`)
-	first := true
-	writePairs := func(pairs [][2]any) {
-		for _, p := range pairs {
-			if !first {
+	comma := false
+	write := func(p *pairs) {
+		for _, kv := range p.kv[:p.n] {
+			if comma {
 				b.WriteByte(',')
 			}
-			first = false
-			writeString(b, p[0].(string))
+			comma = true
+			writeString(b, kv[0])
 			b.WriteByte(':')
-			writeString(b, p[1].(string))
+			writeString(b, kv[1])
 		}
 	}
-	writePairs(ctx)
+	write(&top)
 	for _, obj := range []struct {
-		name  string
-		pairs [][2]any
-	}{{"sensor", sensor}, {"workload", workload}} {
-		if len(obj.pairs) == 0 {
+		name string
+		p    *pairs
+	}{{"sensor", &sensor}, {"workload", &workload}} {
+		if obj.p.n == 0 {
 			continue
 		}
-		if !first {
+		if comma {
 			b.WriteByte(',')
 		}
-		first = false
 		b.WriteString(`"` + obj.name + `":{`)
-		inner := first
-		first = true
-		writePairs(obj.pairs)
-		first = inner
+		comma = false
+		write(obj.p)
 		b.WriteByte('}')
+		comma = true
 	}
 	b.WriteByte('}')
 }
