@@ -7,7 +7,7 @@ IMAGE     ?= falcocw/aws-for-fluent-bit:latest
 GO        ?= go
 
 FUZZTIME  ?= 5m
-FUZZ      := FuzzDecode:./falcocw/chunk FuzzRecognise:./falcocw/falco FuzzFastPath:./falcocw/falco FuzzParseRule:./falcocw/route FuzzParse:./falcocw/config FuzzAppend:./falcocw/jsonstr
+FUZZ      := FuzzDecode:./falcocw/chunk FuzzRecognise:./falcocw/falco FuzzFastPath:./falcocw/falco FuzzParseRule:./falcocw/route FuzzParse:./falcocw/config FuzzAppend:./falcocw/jsonstr FuzzScan:./falcocw/jsonstr
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help build test demo bench lint fuzz docker clean moto

@@ -34,8 +34,10 @@ func main() {
 }
 
 // workload builds chunks of FireLens-wrapped, Kubernetes-wrapped and
-// already-decoded alerts, about 790 bytes of alert each.
-func workload(n, size int) ([][]byte, int) {
+// already-decoded alerts, about 790 bytes of alert each. With tailOnly,
+// every record is what Fluent Bit's tail input makes of a line of Falco's
+// output without a parser, {"log": line}: the Performance issue's run.
+func workload(n, size int, tailOnly bool) ([][]byte, int) {
 	lines := samples.Lines("alerts.jsonl")
 	k8s := samples.DecodeJSON(samples.Lines("wrapped-k8s.jsonl")[0])["kubernetes"]
 	var chunks [][]byte
@@ -46,12 +48,14 @@ func workload(n, size int) ([][]byte, int) {
 		line := lines[i%len(lines)]
 		bytesOfAlerts += len(line)
 		var body map[string]any
-		switch i % 3 {
-		case 0:
+		switch shape := i % 3; {
+		case tailOnly:
+			body = map[string]any{"log": line}
+		case shape == 0:
 			body = map[string]any{"log": line, "source": "stdout", "container_name": "falco", "container_id": "bd2ef894faef",
 				"ecs_cluster": "prod", "ecs_task_arn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/7d26ff92a525c8151bda7ad143b1bddb",
 				"ecs_task_definition": "falco:7"}
-		case 1:
+		case shape == 1:
 			body = map[string]any{"log": line + "\n", "stream": "stdout", "time": "2026-11-22T10:00:00.000000094Z", "kubernetes": k8s}
 		default:
 			body = samples.DecodeJSON(line)
@@ -95,23 +99,33 @@ func run(n, size int, so string, rounds int) error {
 	if err != nil {
 		return err
 	}
-	chunks, avg := workload(n, size)
-	fmt.Printf("workload: %d alerts (%d bytes of alert JSON on average) in %d chunks of up to %d KiB, %d round(s); "+
-		"FireLens-wrapped, Kubernetes-wrapped and decoded records in equal parts\n", n, avg, len(chunks), size>>10, rounds)
+	mixed, avg := workload(n, size, false)
+	tail, _ := workload(n, size, true)
+	fmt.Printf("workload: %d alerts (%d bytes of alert JSON on average) in chunks of up to %d KiB, %d round(s)\n"+
+		"  mixed: FireLens-wrapped, Kubernetes-wrapped and decoded records in equal parts (%d chunks)\n"+
+		"  tail:  {\"log\": line} records, as the tail input makes them without a parser (%d chunks)\n",
+		n, avg, size>>10, rounds, len(mixed), len(tail))
+	cloudwatch := []flbhost.Property{{Key: "log_group_name", Value: "/falco/alerts"}, {Key: "log_stream_name", Value: "{hostname}"}}
 	var results []result
-	for _, mode := range []struct {
-		name  string
-		props []flbhost.Property
+	for _, path := range []struct {
+		name   string
+		chunks [][]byte
+		props  []flbhost.Property
 	}{
-		{"falcocw, delivering", []flbhost.Property{
-			{Key: "log_group_name", Value: "/falco/alerts"}, {Key: "log_stream_name", Value: "{hostname}"},
-			{Key: "route.1", Value: "tag=mitre_* -> firehose:falco-mitre continue"}}},
+		// The Performance issue's run: tail records, every alert to
+		// CloudWatch Logs.
+		{"tail, CloudWatch", tail, cloudwatch},
+		{"tail, up to delivery", tail, []flbhost.Property{{Key: "route.1", Value: "* -> drop"}}},
+		// Every shape, every alert to CloudWatch Logs and the MITRE-tagged
+		// ones to Firehose as well.
+		{"mixed, CloudWatch + Firehose", mixed, append(cloudwatch,
+			flbhost.Property{Key: "route.1", Value: "tag=mitre_* -> firehose:falco-mitre continue"})},
 		// The same work up to the AWS calls: decode, recognise, route,
 		// encode; every alert then dropped. The difference is the cost
 		// of the requests (the SDK's serialisation, signing, HTTP).
-		{"falcocw, up to delivery", []flbhost.Property{{Key: "route.1", Value: "* -> drop"}}},
+		{"mixed, up to delivery", mixed, []flbhost.Property{{Key: "route.1", Value: "* -> drop"}}},
 	} {
-		r, err := measure(host, so, mode.name, mode.props, chunks, n, rounds)
+		r, err := measure(host, so, path.name, path.props, path.chunks, n, rounds)
 		if err != nil {
 			return err
 		}

@@ -49,7 +49,7 @@ type Alert struct {
 	// written into the event as is; OutputFields is then decoded from it
 	// only when asked for (Fields). workload holds the output fields the
 	// context object reads, found on the way.
-	rawFields   []byte
+	rawFields   string
 	workload    [5]string
 	hasWorkload bool
 	// kubeJSON, when set, is Kubernetes already written as JSON (records
@@ -71,9 +71,9 @@ func (a *Alert) UseKubernetesJSON(b []byte) { a.kubeJSON = b }
 // Fields returns output_fields as a map, decoding it on first use when the
 // fast path kept it as JSON text.
 func (a *Alert) Fields() map[string]any {
-	if a.OutputFields == nil && a.rawFields != nil {
+	if a.OutputFields == nil && a.rawFields != "" {
 		var m map[string]any
-		if err := jsonAPI.Unmarshal(a.rawFields, &m); err == nil {
+		if err := jsonAPI.UnmarshalFromString(a.rawFields, &m); err == nil {
 			a.OutputFields = m
 		}
 	}

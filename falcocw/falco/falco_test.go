@@ -288,3 +288,24 @@ func TestContext(t *testing.T) {
 		t.Errorf("empty context written: %v", c)
 	}
 }
+
+// TestAppendTimeMatchesFormat compares AppendTime with time.Format on
+// times across the years it writes itself and beyond them, in zones other
+// than UTC, at every digit of the nanoseconds.
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	times := []time.Time{time.Time{}, time.Unix(0, 0), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 22, 10, 0, 0, 94, zone), time.Date(2026, 1, 1, 0, 0, 0, 1, time.Local)}
+	for i, ns := 0, 1; i < 10; i, ns = i+1, ns*10 {
+		times = append(times, time.Date(2026, time.Month(i+1), i+1, i, 2*i, 3*i, ns-1, time.UTC))
+	}
+	for s := int64(-1e11); s < 3e11; s += 7777777 {
+		times = append(times, time.Unix(s, s%1e9))
+	}
+	for _, tm := range times {
+		if got, want := string(falco.AppendTime([]byte("x"), tm)), "x"+tm.UTC().Format(falco.TimeFormat); got != want {
+			t.Fatalf("AppendTime(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}

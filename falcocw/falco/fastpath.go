@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
 // This file is falcocw's fast path for the common case: the alert is Falco's
@@ -64,21 +66,19 @@ func (sc *scanner) str() (string, bool) {
 	}
 	sc.pos++
 	start := sc.pos
-	for sc.pos < len(sc.s) {
-		c := sc.s[sc.pos]
-		switch {
-		case c == '"':
-			v := sc.s[start:sc.pos]
-			sc.pos++
-			return v, true
-		case c == '\\':
-			return sc.escaped(start)
-		case c < 0x20:
-			return "", false
-		}
+	sc.pos += jsonstr.Special(sc.s[sc.pos:])
+	switch {
+	case sc.pos == len(sc.s):
+		return "", false
+	case sc.s[sc.pos] == '"':
+		v := sc.s[start:sc.pos]
 		sc.pos++
+		return v, true
+	case sc.s[sc.pos] == '\\':
+		return sc.escaped(start)
+	default: // a control character
+		return "", false
 	}
-	return "", false
 }
 
 // escaped finishes a string that holds escapes, from start.
@@ -225,7 +225,8 @@ func (sc *scanner) object(depth int, workload *[5]string) bool {
 		return false
 	}
 	sc.pos++
-	var keys []string
+	var room [32]string // the keys seen, on the stack for objects of usual size
+	keys := room[:0]
 	sc.ws()
 	if sc.peek() == '}' {
 		sc.pos++
@@ -279,19 +280,12 @@ func (sc *scanner) rawKey() (string, bool) {
 	if sc.peek() != '"' {
 		return "", false
 	}
-	end := strings.IndexByte(sc.s[sc.pos+1:], '"')
-	if end < 0 {
-		return "", false
+	rest := sc.s[sc.pos+1:]
+	end := jsonstr.Special(rest)
+	if end == len(rest) || rest[end] != '"' {
+		return "", false // unterminated, escaped or holding a control character
 	}
-	key := sc.s[sc.pos+1 : sc.pos+1+end]
-	if strings.IndexByte(key, '\\') >= 0 {
-		return "", false
-	}
-	for i := 0; i < len(key); i++ {
-		if key[i] < 0x20 {
-			return "", false
-		}
-	}
+	key := rest[:end]
 	sc.pos += end + 2
 	return key, true
 }
@@ -311,7 +305,8 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 	a = &Alert{}
 	var have struct{ rule, priority, output, fields, time, tags, source, hostname, uuid bool }
 	var prio, ts string
-	var seen []string
+	var room [16]string // the keys seen, on the stack for lines of usual size
+	seen := room[:0]
 	sc.ws()
 	if sc.peek() == '}' {
 		return nil, false, false
@@ -362,7 +357,7 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 				return nil, false, false
 			}
 			sc.pos++
-			a.Tags = []string{}
+			a.Tags = make([]string, 0, 8)
 			sc.ws()
 			if sc.peek() == ']' {
 				sc.pos++
@@ -392,7 +387,7 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 			if !sc.object(1, &a.workload) {
 				return nil, false, false
 			}
-			a.rawFields = []byte(line[start:sc.pos])
+			a.rawFields = line[start:sc.pos]
 			a.hasWorkload = true
 			have.fields = true
 		case "kubernetes", "stream", "log":

@@ -93,8 +93,9 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 }
 
 func (a *Alert) write(b *bytes.Buffer, withFields bool, output string) {
-	b.WriteString(`{"time":`)
-	writeString(b, a.Time.UTC().Format(TimeFormat))
+	b.WriteString(`{"time":"`)
+	b.Write(AppendTime(b.AvailableBuffer(), a.Time))
+	b.WriteByte('"')
 	b.WriteString(`,"rule":`)
 	writeString(b, a.Rule)
 	b.WriteString(`,"priority":`)
@@ -123,9 +124,9 @@ func (a *Alert) write(b *bytes.Buffer, withFields bool, output string) {
 	}
 	switch {
 	case !withFields:
-	case a.rawFields != nil && a.OutputFields == nil:
+	case a.rawFields != "" && a.OutputFields == nil:
 		b.WriteString(`,"output_fields":`)
-		b.Write(a.rawFields)
+		b.WriteString(a.rawFields)
 	case a.OutputFields != nil:
 		b.WriteString(`,"output_fields":`)
 		writeValue(b, a.OutputFields, 1)

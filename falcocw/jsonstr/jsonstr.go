@@ -4,26 +4,67 @@
 // needs: it refuses a whole batch for one invalid byte).
 package jsonstr
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf8"
+)
 
 const hex = "0123456789abcdef"
 
-// plain marks the bytes copied as they are: printable ASCII but for " and \.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
+// Eight bytes at a time: a word holds ones in every byte times a value.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// special sets the high bit of the lowest byte of x (little-endian) that is
+// a control character, '"' or '\\', or, when ascii is set, not ASCII. Bytes
+// above the lowest such byte may be marked too (a borrow carries up), so
+// only the lowest mark counts.
+func special(x uint64, ascii bool) uint64 {
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	m := (x - ones*0x20) &^ x
+	m |= (quote - ones) &^ quote
+	m |= (backslash - ones) &^ backslash
+	if ascii {
+		m |= x
 	}
-	return t
-}()
+	return m & highs
+}
+
+// scan returns the index of the first byte of s at or after i that is a
+// control character, '"' or '\\' (or, when ascii is set, not ASCII), or
+// len(s) when there is none. It reads eight bytes at a time.
+func scan(s string, i int, ascii bool) int {
+	if i+8 <= len(s) {
+		p := unsafeBytes(s)
+		for ; i+8 <= len(p); i += 8 {
+			if m := special(binary.LittleEndian.Uint64(p[i:]), ascii); m != 0 {
+				return i + bits.TrailingZeros64(m)/8
+			}
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || (ascii && c >= utf8.RuneSelf) {
+			return i
+		}
+	}
+	return i
+}
+
+// Special returns the index of the first byte of s that ends or escapes a
+// JSON string or may not appear in one unescaped ('"', '\\' or a control
+// character), or len(s) when there is none. Scanners of JSON text use it to
+// skip the plain part of a string eight bytes at a time.
+func Special(s string) int { return scan(s, 0, false) }
 
 // Append appends s as a JSON string.
 func Append(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		for i < len(s) && plain[s[i]] {
-			i++
-		}
+		i = scan(s, i, true)
 		if i == len(s) {
 			break
 		}

@@ -1,0 +1,124 @@
+package jsonstr
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// referenceAppend is Append as it was before it read eight bytes at a
+// time: one byte at a time against a table. The word-at-a-time scan must
+// give exactly its result.
+func referenceAppend(b []byte, s string) []byte {
+	var plain [256]bool
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+	}
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		for i < len(s) && plain[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, "\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// naiveSpecial is Special one byte at a time.
+func naiveSpecial(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// TestScanMatchesByteAtATime puts every byte value at every position of
+// words of one to three eight-byte lanes, after every kind of earlier byte
+// (a borrow from a lower byte must never hide or invent a mark), and
+// compares with the one-byte-at-a-time result.
+func TestScanMatchesByteAtATime(t *testing.T) {
+	fillers := []byte{'a', ' ', 0x7f, 0x80, 0x9f, 0xa0, 0xff, 0x00, 0x1f, '"', '\\', '!', '#', '[', ']'}
+	for n := 1; n <= 24; n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				for _, fill := range fillers {
+					p := bytes.Repeat([]byte{'x'}, n)
+					if pos > 0 {
+						p[pos-1] = fill
+					}
+					p[pos] = byte(c)
+					s := string(p)
+					if got, want := Special(s), naiveSpecial(s); got != want {
+						t.Fatalf("Special(%q) = %d, want %d", s, got, want)
+					}
+					if got, want := Append(nil, s), referenceAppend(nil, s); !bytes.Equal(got, want) {
+						t.Fatalf("Append(%q) = %q, want %q", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestAppendMatchesReference(t *testing.T) {
+	for _, s := range []string{"", "plain", strings.Repeat("long plain text ", 40), `{"a":"b\"c","d":[1,2]}`,
+		"é😀 and more text after it", "bad\xffbyte\xc3", "\u2028\u2029 in the middle of a long line", "\x00\x01\x1f\x7f"} {
+		if got, want := Append(nil, s), referenceAppend(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("Append(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	f.Add("a\"b\\c\x00\xff\u2028 then a long plain tail of text")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Special(s), naiveSpecial(s); got != want {
+			t.Fatalf("Special(%q) = %d, want %d", s, got, want)
+		}
+		if got, want := Append(nil, s), referenceAppend(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("Append(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
