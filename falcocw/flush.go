@@ -169,17 +169,28 @@ func (e *encoded) limited(limit int) (b []byte, truncated bool) {
 	return b, true
 }
 
-// plan is a flush's events grouped by target, in first-seen order.
+// plan is a flush's events grouped by target, in first-seen order:
+// items[i] go to order[i].
 type plan struct {
-	order  []route.Target
-	groups map[route.Target][]item
+	order []route.Target
+	items [][]item
+	index map[route.Target]int
+	last  int // the index added to last: consecutive alerts mostly share a target
 }
 
 func (p *plan) add(t route.Target, it item) {
-	if _, ok := p.groups[t]; !ok {
-		p.order = append(p.order, t)
+	i := p.last
+	if i >= len(p.order) || p.order[i] != t {
+		var ok bool
+		if i, ok = p.index[t]; !ok {
+			i = len(p.order)
+			p.order = append(p.order, t)
+			p.items = append(p.items, nil)
+			p.index[t] = i
+		}
+		p.last = i
 	}
-	p.groups[t] = append(p.groups[t], it)
+	p.items[i] = append(p.items[i], it)
 }
 
 // Flush decodes a chunk, routes its alerts and delivers them, within the
@@ -219,7 +230,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		in.logf(config.LevelWarn, "tag %s: skipping malformed record: %v", tag, b)
 	}
 
-	p := plan{groups: map[route.Target][]item{}}
+	p := plan{index: map[route.Target]int{}}
 	var matches []route.Match
 	kubeJSON := map[unsafe.Pointer][]byte{}
 	var metrics *emf.Aggregator
@@ -296,7 +307,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		t := route.Target{Kind: route.CloudWatch, Name: in.cfg.Metrics.Group, Stream: in.cfg.Metrics.Stream}
 		for i, r := range metrics.Records() {
 			id := res.Records + i
-			if before.Has(t.String(), id) {
+			if len(before) > 0 && before.Has(t.String(), id) { // a retry: skip what was accepted before
 				res.AlreadyDelivered++
 				continue
 			}
@@ -371,7 +382,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 }
 
 func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t route.Target, id int, e *encoded, ts time.Time) {
-	if before.Has(t.String(), id) {
+	if len(before) > 0 && before.Has(t.String(), id) { // a retry: skip what was accepted before
 		res.AlreadyDelivered++
 		return
 	}
@@ -415,8 +426,8 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 	var calls []call
 	byID := map[route.Target]map[int]item{}
 	now := in.now()
-	for _, t := range p.order {
-		items := p.groups[t]
+	for i, t := range p.order {
+		items := p.items[i]
 		ids := make(map[int]item, len(items))
 		for _, it := range items {
 			ids[it.id] = it
@@ -530,12 +541,12 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 		}()
 	}
 	wg.Wait()
-	for _, t := range p.order {
+	for i, t := range p.order {
 		errs := failed[t]
 		if len(errs) == 0 {
 			continue
 		}
-		note := fmt.Sprintf("%s: %d of %d events not delivered: %v", t, res.Undelivered[t.String()], len(p.groups[t]), errs[0])
+		note := fmt.Sprintf("%s: %d of %d events not delivered: %v", t, res.Undelivered[t.String()], len(p.items[i]), errs[0])
 		if len(errs) > 1 {
 			note += fmt.Sprintf(" (and %d more failed requests)", len(errs)-1)
 		}

@@ -6,7 +6,7 @@ package cwlogs
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -62,7 +62,10 @@ func ClampTime(t, now time.Time) (ts time.Time, clamped bool) {
 // bytes spanning at most MaxBatchSpan. Every message must already be at
 // most MaxMessageBytes long.
 func Batches(events []Event) [][]Event {
-	sort.SliceStable(events, func(i, j int) bool { return events[i].Time.Before(events[j].Time) })
+	byTime := func(a, b Event) int { return a.Time.Compare(b.Time) }
+	if !slices.IsSortedFunc(events, byTime) { // the usual case: Fluent Bit keeps records in order
+		slices.SortStableFunc(events, byTime)
+	}
 	return batch.Cut(events, MaxBatchEvents, MaxBatchBytes,
 		func(e Event) int { return len(e.Message) + EventOverhead },
 		func(first, next Event) bool { return next.Time.Sub(first.Time) >= MaxBatchSpan })

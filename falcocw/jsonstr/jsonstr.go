@@ -7,6 +7,7 @@ package jsonstr
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -59,53 +60,68 @@ func scan(s string, i int, ascii bool) int {
 // skip the plain part of a string eight bytes at a time.
 func Special(s string) int { return scan(s, 0, false) }
 
-// Append appends s as a JSON string.
+// Append appends s as a JSON string. Plain text goes eight bytes at a
+// time: each word is stored whole and the output advanced past its plain
+// bytes, so a run of plain text costs no copy call of its own.
 func Append(b []byte, s string) []byte {
+	const slack = 16 // a word, or the longest escape (6 bytes), and then some
 	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		i = scan(s, i, true)
-		if i == len(s) {
-			break
+	n := len(b)
+	b = slices.Grow(b, len(s)+slack)
+	b = b[:cap(b)]
+	p := unsafeBytes(s)
+	for i := 0; i < len(p); {
+		if len(b)-n < slack { // escapes used up the room
+			b = slices.Grow(b[:n], len(p)-i+slack)
+			b = b[:cap(b)]
 		}
-		c := s[i]
+		if i+8 <= len(p) {
+			x := binary.LittleEndian.Uint64(p[i:])
+			binary.LittleEndian.PutUint64(b[n:], x)
+			m := special(x, true)
+			if m == 0 {
+				i, n = i+8, n+8
+				continue
+			}
+			k := bits.TrailingZeros64(m) / 8
+			i, n = i+k, n+k
+		} else if c := p[i]; c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+			b[n] = c
+			i, n = i+1, n+1
+			continue
+		}
+		c := p[i]
 		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
-				b = append(b, '\\', c)
+				b[n], b[n+1] = '\\', c
 			case '\n':
-				b = append(b, '\\', 'n')
+				b[n], b[n+1] = '\\', 'n'
 			case '\r':
-				b = append(b, '\\', 'r')
+				b[n], b[n+1] = '\\', 'r'
 			case '\t':
-				b = append(b, '\\', 't')
+				b[n], b[n+1] = '\\', 't'
 			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+				n += copy(b[n:], `\u00`)
+				b[n], b[n+1] = hex[c>>4], hex[c&0xf]
 			}
-			i++
-			start = i
+			i, n = i+1, n+2
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
+		r, size := utf8.DecodeRune(p[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += copy(b[n:], "\ufffd")
+		case r == '\u2028' || r == '\u2029':
+			n += copy(b[n:], `\u202`)
+			b[n] = hex[r&0xf]
+			n++
+		default:
+			n += copy(b[n:], p[i:i+size])
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b[:n], '"')
 }
 
 // AppendBytes appends p as a JSON string, as Append does.

@@ -104,9 +104,14 @@ func TestScanMatchesByteAtATime(t *testing.T) {
 
 func TestAppendMatchesReference(t *testing.T) {
 	for _, s := range []string{"", "plain", strings.Repeat("long plain text ", 40), `{"a":"b\"c","d":[1,2]}`,
-		"é😀 and more text after it", "bad\xffbyte\xc3", "\u2028\u2029 in the middle of a long line", "\x00\x01\x1f\x7f"} {
-		if got, want := Append(nil, s), referenceAppend(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("Append(%q) = %q, want %q", s, got, want)
+		"é😀 and more text after it", "bad\xffbyte\xc3", "\u2028\u2029 in the middle of a long line", "\x00\x01\x1f\x7f",
+		// Escapes that outgrow the room made for the text as it is.
+		strings.Repeat("\x01", 300), strings.Repeat("\xff", 300), strings.Repeat(`"\`, 300), strings.Repeat("ab\u2028\x02\xc3", 100)} {
+		for _, prefix := range [][]byte{nil, []byte("x"), make([]byte, 3, 5)} {
+			got, want := Append(bytes.Clone(prefix), s), referenceAppend(bytes.Clone(prefix), s)
+			if !bytes.Equal(got, want) {
+				t.Errorf("Append(%q, %q) = %q, want %q", prefix, s, got, want)
+			}
 		}
 	}
 }
