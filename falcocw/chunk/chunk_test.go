@@ -118,3 +118,20 @@ func TestDeepNestingSkipped(t *testing.T) {
 		t.Errorf("got %d good, %d bad, truncated %v", len(d.Records), len(d.Bad), d.Truncated)
 	}
 }
+
+// TestDecodeDoesNotAliasTheCallersBuffer: Fluent Bit's buffer is freed once
+// the flush returns; the records' strings share Decode's own copy of it.
+func TestDecodeDoesNotAliasTheCallersBuffer(t *testing.T) {
+	line := `{"rule":"Terminal shell in container","priority":"Notice","output":"a shell was spawned in a container"}`
+	data, err := chunk.Append(nil, chunk.FormatV2, time.Unix(1, 0), map[string]any{"log": line})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := chunk.Decode(data)
+	for i := range data {
+		data[i] = 0
+	}
+	if len(d.Records) != 1 || d.Records[0].Body["log"] != line {
+		t.Fatalf("records changed with the caller's buffer: %+v", d.Records)
+	}
+}

@@ -210,19 +210,37 @@ func isECSKey(k string) bool {
 	return false
 }
 
-// attachMetadata copies FireLens and Kubernetes metadata from m.
+// attachMetadata copies FireLens and Kubernetes metadata from m. A small
+// map (a tail record, an alert alone) is walked rather than asked for
+// every metadata key it does not have.
 func (a *Alert) attachMetadata(m map[string]any) {
+	if len(m) <= len(ECSKeys) {
+		for k, v := range m {
+			if k == "kubernetes" {
+				if k, ok := v.(map[string]any); ok {
+					a.Kubernetes = k
+				}
+			} else if v != nil && isECSKey(k) {
+				a.setECS(k, v)
+			}
+		}
+		return
+	}
 	for _, k := range ECSKeys {
 		if v, ok := m[k]; ok && v != nil {
-			if a.ECS == nil {
-				a.ECS = make(map[string]string, len(ECSKeys))
-			}
-			a.ECS[k] = stringOf(v)
+			a.setECS(k, v)
 		}
 	}
 	if k, ok := m["kubernetes"].(map[string]any); ok {
 		a.Kubernetes = k
 	}
+}
+
+func (a *Alert) setECS(k string, v any) {
+	if a.ECS == nil {
+		a.ECS = make(map[string]string, len(ECSKeys))
+	}
+	a.ECS[k] = stringOf(v)
 }
 
 func stringOf(v any) string {
@@ -289,4 +307,64 @@ func (a *Alert) Field(name string) (string, bool) {
 // String names the alert in log lines: its rule, priority and time.
 func (a *Alert) String() string {
 	return fmt.Sprintf("rule=%q priority=%s time=%s", a.Rule, a.Priority, a.Time.Format(time.RFC3339Nano))
+}
+
+// Detached returns a deep copy of a that shares no memory with the chunk
+// it was decoded from (chunk.Decode's strings are views of the chunk): an
+// alert kept after its flush, as a storm window keeps its last repeat,
+// must not keep the whole chunk alive.
+func (a *Alert) Detached() *Alert {
+	c := *a
+	c.Rule, c.Output, c.Source = strings.Clone(a.Rule), strings.Clone(a.Output), strings.Clone(a.Source)
+	c.Hostname, c.UUID, c.Cluster = strings.Clone(a.Hostname), strings.Clone(a.UUID), strings.Clone(a.Cluster)
+	c.rawFields = strings.Clone(a.rawFields)
+	for i, w := range a.workload {
+		c.workload[i] = strings.Clone(w)
+	}
+	if a.Tags != nil {
+		c.Tags = make([]string, len(a.Tags))
+		for i, t := range a.Tags {
+			c.Tags[i] = strings.Clone(t)
+		}
+	}
+	if a.ECS != nil {
+		c.ECS = make(map[string]string, len(a.ECS))
+		for k, v := range a.ECS {
+			c.ECS[strings.Clone(k)] = strings.Clone(v)
+		}
+	}
+	c.OutputFields, _ = detachedValue(a.OutputFields).(map[string]any)
+	c.Extra, _ = detachedValue(a.Extra).(map[string]any)
+	c.Kubernetes, _ = detachedValue(a.Kubernetes).(map[string]any)
+	c.kubeJSON = bytes.Clone(a.kubeJSON)
+	return &c
+}
+
+// detachedValue deep-copies a decoded value (see Detached).
+func detachedValue(v any) any {
+	switch v := v.(type) {
+	case string:
+		return strings.Clone(v)
+	case []byte:
+		return bytes.Clone(v)
+	case map[string]any:
+		if v == nil {
+			return v
+		}
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[strings.Clone(k)] = detachedValue(x)
+		}
+		return m
+	case []any:
+		if v == nil {
+			return v
+		}
+		s := make([]any, len(v))
+		for i, x := range v {
+			s[i] = detachedValue(x)
+		}
+		return s
+	}
+	return v
 }

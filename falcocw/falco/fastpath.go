@@ -21,15 +21,23 @@ import (
 // (decodeJSONObject, fromMap) handles the line. FuzzFastPath and
 // TestFastPathMatchesGeneralPath check that both give the same event.
 
-// workloadIndex maps the output fields the context object reads to their
-// slot in Alert.workload.
-var workloadIndex = func() map[string]int {
-	m := map[string]int{}
-	for i, f := range workloadFields {
-		m[f[1]] = i
+// workloadIndex returns the slot in Alert.workload of an output field the
+// context object reads (workloadFields), or -1.
+func workloadIndex(field string) int {
+	switch field {
+	case "k8s.ns.name":
+		return 0
+	case "k8s.pod.name":
+		return 1
+	case "container.name":
+		return 2
+	case "container.id":
+		return 3
+	case "container.image.repository":
+		return 4
 	}
-	return m
-}()
+	return -1
+}
 
 // maxRawDepth bounds the nesting the fast path accepts in output_fields,
 // below the general path's writer limit, so both write the same.
@@ -253,7 +261,7 @@ func (sc *scanner) object(depth int, workload *[5]string) bool {
 		}
 		sc.pos++
 		sc.ws()
-		if i, wanted := workloadIndex[key]; wanted && workload != nil {
+		if i := workloadIndex(key); i >= 0 && workload != nil {
 			v, ok := sc.str() // not a string: the general path formats it
 			if !ok {
 				return false

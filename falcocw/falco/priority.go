@@ -34,6 +34,11 @@ func (p Priority) String() string {
 // ParsePriority parses a priority name, ignoring case and surrounding
 // space. Falco's rule files also use the short forms "info" and "warn".
 func ParsePriority(s string) (Priority, bool) {
+	for i, n := range priorityNames { // as Falco prints it: no folding needed
+		if s == n {
+			return Priority(i), true
+		}
+	}
 	s = strings.TrimSpace(s)
 	for i, n := range priorityNames {
 		if strings.EqualFold(s, n) {
