@@ -9,7 +9,6 @@
 package chunk
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"time"
@@ -52,14 +51,9 @@ type Decoded struct {
 }
 
 // Decode decodes every record of data.
-//
-// data is copied once; the strings of the records share that copy (no
-// copy and no allocation per log line), so whatever is kept after the
-// records are done with must be copied (strings.Clone), or it keeps the
-// whole chunk alive.
 func Decode(data []byte) Decoded {
 	var out Decoded
-	d := msgpack.NewAliasingDecoder(bytes.Clone(data))
+	d := msgpack.NewDecoder(data)
 	d.Share(SharedKeys...)
 	for i := 0; d.More(); i++ {
 		off := d.Offset()

@@ -14,7 +14,6 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unsafe"
 )
 
 // MaxDepth bounds the nesting of arrays and maps the decoder accepts.
@@ -54,8 +53,6 @@ type Decoder struct {
 	// returned, shared (read it, never change it). Fluent Bit repeats the
 	// Kubernetes filter's map on every record of a pod.
 	share map[string]*shared
-	// alias makes strings longer than maxInterned share buf's memory.
-	alias bool
 }
 
 type shared struct {
@@ -75,13 +72,6 @@ func (d *Decoder) Share(keys ...string) {
 // NewDecoder returns a decoder reading buf. The decoder does not copy buf;
 // strings it returns are copies, so buf may be reused after decoding.
 func NewDecoder(buf []byte) *Decoder { return &Decoder{buf: buf} }
-
-// NewAliasingDecoder returns a decoder whose strings longer than a few
-// bytes are views of buf rather than copies: no allocation and no copy for
-// each log line. buf must never change afterwards, and any such string
-// kept keeps all of buf alive: what outlives the use of buf must be
-// copied (strings.Clone).
-func NewAliasingDecoder(buf []byte) *Decoder { return &Decoder{buf: buf, alias: true} }
 
 // Offset is the position of the next unread byte.
 func (d *Decoder) Offset() int { return d.pos }
@@ -354,9 +344,6 @@ func (d *Decoder) str(n int) (string, error) {
 		if s, ok := interned[string(b)]; ok { // a lookup by string(b) does not allocate
 			return s, nil
 		}
-	}
-	if d.alias {
-		return unsafe.String(unsafe.SliceData(b), n), nil
 	}
 	return string(b), nil
 }

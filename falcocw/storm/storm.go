@@ -12,7 +12,6 @@ package storm
 
 import (
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -82,10 +81,7 @@ func (g *Gate) Admit(key string, id ID, m route.Match, a *falco.Alert) bool {
 		if len(g.windows) >= MaxWindows {
 			return true
 		}
-		// What the window keeps outlives the flush: copies, so that it does
-		// not keep the flush's chunk alive (see chunk.Decode).
-		target := route.Target{Kind: m.Target.Kind, Name: strings.Clone(m.Target.Name), Stream: strings.Clone(m.Target.Stream)}
-		g.windows[strings.Clone(key)] = &window{opener: id, until: a.Time.Add(m.Options.Storm), target: target, format: strings.Clone(m.Options.Format),
+		g.windows[key] = &window{opener: id, until: a.Time.Add(m.Options.Storm), target: m.Target, format: m.Options.Format,
 			window: m.Options.Storm, suppressed: map[ID]bool{}}
 		return true
 	}
@@ -98,7 +94,7 @@ func (g *Gate) Admit(key string, id ID, m route.Match, a *falco.Alert) bool {
 			w.first = a.Time
 		}
 		if w.last == nil || !a.Time.Before(w.last.Time) {
-			w.last = a.Detached()
+			w.last = a
 		}
 	}
 	return false
