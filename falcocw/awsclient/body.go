@@ -1,9 +1,9 @@
 package awsclient
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -16,7 +16,7 @@ import (
 // of its data calls itself because the SDK's serialiser escapes every
 // message through several growing buffers, which was most of the CPU
 // spent per alert.
-func WithBody(body []byte) func(*middleware.Stack) error {
+func WithBody(body *Body) func(*middleware.Stack) error {
 	return func(s *middleware.Stack) error {
 		return s.Serialize.Insert(middleware.SerializeMiddlewareFunc("falcocwBody",
 			func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
@@ -24,7 +24,10 @@ func WithBody(body []byte) func(*middleware.Stack) error {
 				if !ok {
 					return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("unexpected transport type %T", in.Request)
 				}
-				r, err := req.SetStream(bytes.NewReader(body))
+				if _, err := body.Seek(0, io.SeekStart); err != nil { // a call sent again starts from the top
+					return middleware.SerializeOutput{}, middleware.Metadata{}, err
+				}
+				r, err := req.SetStream(body)
 				if err != nil {
 					return middleware.SerializeOutput{}, middleware.Metadata{}, err
 				}

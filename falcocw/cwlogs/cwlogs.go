@@ -89,14 +89,18 @@ func New(client *cloudwatchlogs.Client, autoCreateGroup, autoCreateStream bool, 
 		retentionDays: retentionDays, warn: warn}
 }
 
-// Body is the JSON body of PutLogEvents for a batch, as the CloudWatch Logs
-// API (JSON 1.1) defines it.
-func Body(group, stream string, batch []Event) []byte {
+// bodySize estimates the length of the batch's body, escapes included.
+func bodySize(group, stream string, batch []Event) int {
 	n := 96 + len(group) + len(stream)
 	for _, e := range batch {
 		n += 48 + len(e.Message) + len(e.Message)/4
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+// AppendBody appends the JSON body of PutLogEvents for a batch, as the
+// CloudWatch Logs API (JSON 1.1) defines it.
+func AppendBody(b []byte, group, stream string, batch []Event) []byte {
 	b = append(b, `{"logGroupName":`...)
 	b = jsonstr.Append(b, group)
 	b = append(b, `,"logStreamName":`...)
@@ -135,7 +139,9 @@ func (s *Sink) PutBatch(ctx context.Context, group, stream string, batch []Event
 		LogStreamName: aws.String(stream),
 		LogEvents:     []types.InputLogEvent{},
 	}
-	body := Body(group, stream, batch)
+	body := awsclient.NewBody(bodySize(group, stream, batch))
+	defer body.Release() // once the calls below returned, nothing reads it
+	body.Append(func(b []byte) []byte { return AppendBody(b, group, stream, batch) })
 	withBody := func(o *cloudwatchlogs.Options) { o.APIOptions = append(o.APIOptions, awsclient.WithBody(body)) }
 	out, err := s.client.PutLogEvents(ctx, in, withBody)
 	if err != nil && awserr.Is(err, "ResourceNotFoundException") {

@@ -82,7 +82,7 @@ func TestBody(t *testing.T) {
 			Message   string `json:"message"`
 		} `json:"logEvents"`
 	}
-	body := cwlogs.Body("/falco/alerts", "host-1", batch)
+	body := cwlogs.AppendBody(nil, "/falco/alerts", "host-1", batch)
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&got); err != nil {

@@ -48,14 +48,19 @@ type Sink struct {
 // New returns a sink using client.
 func New(client *firehose.Client) *Sink { return &Sink{client: client} }
 
-// Body is the JSON body of PutRecordBatch for records, as the Firehose API
-// (JSON 1.1) defines it: each record's data in base64.
-func Body(stream string, records []Record) []byte {
+// bodySize is the length of the records' body, give or take the stream
+// name's escapes.
+func bodySize(stream string, records []Record) int {
 	n := 64 + len(stream)
 	for _, r := range records {
 		n += 12 + base64.StdEncoding.EncodedLen(len(r.Data))
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+// AppendBody appends the JSON body of PutRecordBatch for records, as the
+// Firehose API (JSON 1.1) defines it: each record's data in base64.
+func AppendBody(b []byte, stream string, records []Record) []byte {
 	b = append(b, `{"DeliveryStreamName":`...)
 	b = jsonstr.Append(b, stream)
 	b = append(b, `,"Records":[`...)
@@ -80,10 +85,12 @@ func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (acc
 		// A minimal input for the SDK; the records go in a body written
 		// here at once (see awsclient.WithBody).
 		in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(stream), Records: []types.Record{}}
-		body := Body(stream, pending)
+		body := awsclient.NewBody(bodySize(stream, pending))
+		body.Append(func(b []byte) []byte { return AppendBody(b, stream, pending) })
 		out, err := s.client.PutRecordBatch(ctx, in, func(o *firehose.Options) {
 			o.APIOptions = append(o.APIOptions, awsclient.WithBody(body))
 		})
+		body.Release() // the call returned: nothing reads it any more
 		if err != nil {
 			return accepted, err
 		}

@@ -38,7 +38,7 @@ func TestBody(t *testing.T) {
 		DeliveryStreamName string
 		Records            []struct{ Data []byte }
 	}
-	d := json.NewDecoder(bytes.NewReader(firehose.Body("falco-archive", records)))
+	d := json.NewDecoder(bytes.NewReader(firehose.AppendBody(nil, "falco-archive", records)))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&got); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,111 @@
+package awsclient
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"sync"
+)
+
+// Body is a request body written into a buffer from a pool, so that the
+// megabyte-sized bodies of data calls do not each cost a fresh allocation
+// (and, in a host process, fresh pages). Write it with Append, send it with
+// WithBody, and Release it once the call returned.
+//
+// Reuse is safe whatever the HTTP transport does: every read of the body
+// goes through Body under its lock, and after Release every read fails
+// instead of returning bytes of another request. (The SDK closes the
+// request body after each attempt, waiting for a read in progress, so a
+// released body is not read in practice.)
+type Body struct {
+	mu       sync.Mutex
+	buf      []byte
+	r        bytes.Reader
+	released bool
+}
+
+// maxPooled bounds the buffers kept for reuse: a Firehose batch (4 MiB of
+// records in base64) and a little more.
+const maxPooled = 6 << 20
+
+var buffers = sync.Pool{New: func() any { return new([]byte) }}
+
+var errReleased = errors.New("falcocw: a request body was read after its call returned (not sent)")
+
+// NewBody returns an empty body with room for size bytes.
+func NewBody(size int) *Body {
+	p := buffers.Get().(*[]byte)
+	b := (*p)[:0]
+	if cap(b) < size {
+		b = make([]byte, 0, size)
+	}
+	return &Body{buf: b}
+}
+
+// Append lets write append to the body's bytes; call it before sending.
+func (b *Body) Append(write func([]byte) []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = write(b.buf)
+	b.r.Reset(b.buf)
+}
+
+// Bytes returns the body's bytes, valid until Release.
+func (b *Body) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf
+}
+
+// Release gives the buffer back to the pool. The body must not be used
+// after: reads fail.
+func (b *Body) Release() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released {
+		return
+	}
+	b.released = true
+	b.r.Reset(nil)
+	if cap(b.buf) <= maxPooled {
+		buf := b.buf[:0]
+		buffers.Put(&buf)
+	}
+	b.buf = nil
+}
+
+// Read, Seek, WriteTo and Len make Body the seekable stream the SDK
+// rewinds for each attempt and measures for Content-Length.
+
+func (b *Body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released {
+		return 0, errReleased
+	}
+	return b.r.Read(p)
+}
+
+func (b *Body) Seek(offset int64, whence int) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released {
+		return 0, errReleased
+	}
+	return b.r.Seek(offset, whence)
+}
+
+func (b *Body) WriteTo(w io.Writer) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released {
+		return 0, errReleased
+	}
+	return b.r.WriteTo(w)
+}
+
+func (b *Body) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.r.Len()
+}
