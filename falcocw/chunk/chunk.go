@@ -51,12 +51,24 @@ type Decoded struct {
 }
 
 // Decode decodes every record of data.
-func Decode(data []byte) Decoded {
+func Decode(data []byte) Decoded { return decode(data, true) }
+
+// decode is Decode; without fast, every record takes the general path
+// (the reference the fast path is tested against).
+func decode(data []byte, fast bool) Decoded {
 	var out Decoded
 	d := msgpack.NewDecoder(data)
 	d.Share(SharedKeys...)
 	for i := 0; d.More(); i++ {
 		off := d.Offset()
+		if fast {
+			if r, ok := fastRecord(d); ok {
+				r.Index = i
+				out.Records = append(out.Records, r)
+				continue
+			}
+			d.Rewind(off)
+		}
 		v, err := d.Decode()
 		if err != nil {
 			out.Bad = append(out.Bad, BadRecord{Index: i, Offset: off, Err: err})
@@ -75,6 +87,59 @@ func Decode(data []byte) Decoded {
 		out.Records = append(out.Records, r)
 	}
 	return out
+}
+
+// emptyMetadata is the metadata of the 2.x records that have none, nearly
+// all of them: one shared empty map, read-only like the rest of a Record.
+var emptyMetadata = map[string]any{}
+
+// fastRecord reads a record of the usual shapes, [[EventTime, metadata],
+// body] and [timestamp, body], without building the arrays around the
+// body or boxing the timestamp. Anything else, or anything wrong, returns
+// false, and the general path (record) decides, so that the result and the
+// errors are the same.
+func fastRecord(d *msgpack.Decoder) (Record, bool) {
+	var r Record
+	if n, ok := d.FixArray(); !ok || n != 2 {
+		return r, false
+	}
+	depth := 1 // of the timestamp
+	if n, ok := d.FixArray(); ok {
+		if n != 2 {
+			return r, false
+		}
+		depth = 2
+	}
+	if et, ok := d.EventTime(); ok {
+		r.Time = et.Time()
+	} else {
+		v, err := d.DecodeAt(depth)
+		if err != nil {
+			return r, false
+		}
+		if r.Time, err = Timestamp(v); err != nil {
+			return r, false
+		}
+	}
+	if depth == 2 {
+		if d.EmptyMap() {
+			r.Metadata = emptyMetadata
+		} else {
+			v, err := d.DecodeAt(2)
+			m, ok := v.(map[string]any)
+			if err != nil || !ok {
+				return r, false
+			}
+			r.Metadata = m
+		}
+	}
+	v, err := d.DecodeAt(1)
+	body, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return r, false
+	}
+	r.Body = body
+	return r, true
 }
 
 func record(v any) (Record, error) {

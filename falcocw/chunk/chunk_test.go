@@ -2,12 +2,14 @@ package chunk_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/falcocw/falcocw/falcocw/chunk"
 	"github.com/falcocw/falcocw/falcocw/msgpack"
+	"github.com/falcocw/falcocw/internal/samples"
 )
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
@@ -134,4 +136,38 @@ func TestDecodeDoesNotAliasTheCallersBuffer(t *testing.T) {
 	if len(d.Records) != 1 || d.Records[0].Body["log"] != line {
 		t.Fatalf("records changed with the caller's buffer: %+v", d.Records)
 	}
+}
+
+// TestFastPathMatchesGeneralPath decodes the bundled records in both
+// formats, with every timestamp encoding, by both paths.
+func TestFastPathMatchesGeneralPath(t *testing.T) {
+	recs := samples.Records()
+	for _, format := range []chunk.Format{chunk.FormatV1, chunk.FormatV2} {
+		data := samples.Chunk(format, time.Unix(1795338000, 5), samples.Bodies(recs)...)
+		for _, ts := range []any{int64(1795338000), uint64(1795338000), 1795338000.25, msgpack.EventTime{Sec: 1795338000, Nsec: 5}} {
+			data = append(data, chunkWith(format, ts, map[string]any{"log": "x"})...)
+		}
+		fast, general := chunk.Decode(data), chunk.DecodeGeneral(data)
+		if len(fast.Records) < len(recs) {
+			t.Fatalf("format %d: %d records decoded, want at least %d", format, len(fast.Records), len(recs))
+		}
+		if a, b := fmt.Sprintf("%v", fast), fmt.Sprintf("%v", general); a != b {
+			t.Errorf("format %d:\nfast    %s\ngeneral %s", format, a, b)
+		}
+	}
+}
+
+// chunkWith is one record with timestamp ts as given (chunk.Append always
+// writes an EventTime), in format f.
+func chunkWith(f chunk.Format, ts any, body map[string]any) []byte {
+	b := msgpack.AppendArrayHeader(nil, 2)
+	if f == chunk.FormatV2 {
+		b = msgpack.AppendArrayHeader(b, 2)
+		b, _ = msgpack.Append(b, ts)
+		b, _ = msgpack.Append(b, map[string]any{"otlp": map[string]any{}})
+	} else {
+		b, _ = msgpack.Append(b, ts)
+	}
+	b, _ = msgpack.Append(b, body)
+	return b
 }

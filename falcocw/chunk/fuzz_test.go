@@ -3,6 +3,7 @@ package chunk_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 )
 
 // FuzzDecode: any bytes decode without panic, in bounded memory, the same
-// way twice, and every record decoded has a body.
+// way twice, every record decoded has a body, and the fast path for the
+// usual record shapes gives exactly the general path's result.
 func FuzzDecode(f *testing.F) {
 	recs := samples.Records()
 	for _, format := range []chunk.Format{chunk.FormatV1, chunk.FormatV2} {
@@ -23,6 +25,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(binary.BigEndian.AppendUint32([]byte{0xdd}, 100<<20))
 	f.Add([]byte{0x92, 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1, 0x80})
+	f.Add([]byte{0x92, 0x92, 0xd7, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0xc0, 0x81, 0xa1, 'a', 1}) // metadata nil
+	f.Add([]byte{0x92, 0x92, 0xd7, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0x80, 0x90})               // body not a map
+	f.Add([]byte{0x92, 0x93, 0xd7, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0x80, 0x80, 0x80})         // header of 3
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := chunk.Decode(data)
 		for _, r := range d.Records {
@@ -36,6 +41,9 @@ func FuzzDecode(f *testing.F) {
 		again := chunk.Decode(bytes.Clone(data))
 		if len(again.Records) != len(d.Records) || len(again.Bad) != len(d.Bad) {
 			t.Fatal("decoding is not deterministic")
+		}
+		if fast, general := fmt.Sprintf("%v", d), fmt.Sprintf("%v", chunk.DecodeGeneral(data)); fast != general {
+			t.Fatalf("fast path %s\ngeneral path %s", fast, general)
 		}
 	})
 }

@@ -96,6 +96,45 @@ func (d *Decoder) Decode() (any, error) {
 	return v, nil
 }
 
+// DecodeAt decodes the next value as one nested at depth: a record's
+// body is at depth 1, where Share applies. On error the position is
+// undefined; Rewind to go back.
+func (d *Decoder) DecodeAt(depth int) (any, error) { return d.value(depth) }
+
+// Rewind moves back to offset, a value's start as Offset reported it.
+func (d *Decoder) Rewind(offset int) { d.pos = offset }
+
+// FixArray consumes the header of a fixarray (at most 15 elements) when
+// the next value is one, and returns its length; otherwise it consumes
+// nothing.
+func (d *Decoder) FixArray() (n int, ok bool) {
+	if d.pos < len(d.buf) && d.buf[d.pos]&0xf0 == 0x90 {
+		d.pos++
+		return int(d.buf[d.pos-1] & 0x0f), true
+	}
+	return 0, false
+}
+
+// EmptyMap consumes an empty map when the next value is one.
+func (d *Decoder) EmptyMap() bool {
+	if d.pos < len(d.buf) && d.buf[d.pos] == 0x80 {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+// EventTime consumes an EventTime when the next value is one in its usual
+// encoding (fixext 8 of type 0), without boxing it.
+func (d *Decoder) EventTime() (EventTime, bool) {
+	if d.pos+10 <= len(d.buf) && d.buf[d.pos] == 0xd7 && d.buf[d.pos+1] == 0 {
+		b := d.buf[d.pos+2 : d.pos+10]
+		d.pos += 10
+		return EventTime{Sec: binary.BigEndian.Uint32(b), Nsec: binary.BigEndian.Uint32(b[4:])}, true
+	}
+	return EventTime{}, false
+}
+
 // Skip moves past the value at offset start without building it and
 // without recursion, so a value nested too deeply for Decode can still be
 // stepped over. It returns an error when the bytes are not one complete
