@@ -199,7 +199,8 @@ func anyGlob(globs []string, s string) bool {
 // Glob reports whether s matches pattern, where * matches any run of
 // characters (including / and none) and ? any one character, ignoring case.
 func Glob(pattern, s string) bool {
-	p, str := []rune(strings.ToLower(pattern)), []rune(strings.ToLower(s))
+	var pb, sb [64]rune // rule names and tags fit: no allocation
+	p, str := lowerRunes(pb[:0], pattern), lowerRunes(sb[:0], s)
 	pi, si, star, mark := 0, 0, -1, 0
 	for si < len(str) {
 		switch {
@@ -221,6 +222,22 @@ func Glob(pattern, s string) bool {
 		pi++
 	}
 	return pi == len(p)
+}
+
+// lowerRunes appends the runes of strings.ToLower(s) to dst, ASCII without
+// building the lower-case string.
+func lowerRunes(dst []rune, s string) []rune {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return append(dst[:0], []rune(strings.ToLower(s))...)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, rune(c))
+	}
+	return dst
 }
 
 // Table is an ordered list of rules and the default destinations.

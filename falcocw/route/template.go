@@ -133,23 +133,32 @@ func (t *Template) Fill(v Values, clean func(string) string) string {
 	if len(t.parts) == 1 && t.parts[0].field == "" {
 		return t.parts[0].lit
 	}
-	var b strings.Builder
-	for _, p := range t.parts {
-		if p.field == "" {
-			b.WriteString(p.lit)
-			continue
+	var out string
+	if len(t.parts) == 1 { // one field alone, as {hostname}: clean returns it as is when it is clean
+		out = clean(t.value(v, t.parts[0].field))
+	} else {
+		var b strings.Builder
+		for _, p := range t.parts {
+			if p.field == "" {
+				b.WriteString(p.lit)
+				continue
+			}
+			b.WriteString(clean(t.value(v, p.field)))
 		}
-		s, ok := v.get(p.field)
-		if !ok || s == "" {
-			s = Missing
-		}
-		b.WriteString(clean(s))
+		out = b.String()
 	}
-	out := b.String()
 	if len(out) > 512 {
 		out = out[:512]
 	}
 	return out
+}
+
+// value is a field's value for the template, Missing when absent or empty.
+func (t *Template) value(v Values, field string) string {
+	if s, ok := v.get(field); ok && s != "" {
+		return s
+	}
+	return Missing
 }
 
 // validGroupChar: CloudWatch log group names are [.-_/#A-Za-z0-9]+.
@@ -180,11 +189,37 @@ func sanitizeWith(s string, valid func(rune) bool) string {
 	}, s)
 }
 
+// asciiSet is which ASCII characters a name may hold, by table, so that
+// the usual name (a host name, a namespace) is checked without a call per
+// character and returned as it is.
+type asciiSet [128]bool
+
+func newASCIISet(valid func(rune) bool) *asciiSet {
+	var t asciiSet
+	for c := range t {
+		t[c] = valid(rune(c))
+	}
+	return &t
+}
+
+// sanitize is sanitizeWith(s, valid), where set is valid's ASCII part.
+func (set *asciiSet) sanitize(s string, valid func(rune) bool) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || !set[c] {
+			return sanitizeWith(s, valid)
+		}
+	}
+	return s
+}
+
+var groupSet, streamSet, firehoseSet, topicSet = newASCIISet(validGroupChar), newASCIISet(validStreamChar),
+	newASCIISet(validFirehoseChar), newASCIISet(validTopicNameChar)
+
+func validTopicNameChar(c rune) bool { return c == '-' || c == '_' || isAlnum(c) }
+
 // A rule name such as "Read sensitive file untrusted" becomes
 // "Read_sensitive_file_untrusted" in a group name.
-func sanitizeGroup(s string) string    { return sanitizeWith(s, validGroupChar) }
-func sanitizeStream(s string) string   { return sanitizeWith(s, validStreamChar) }
-func sanitizeFirehose(s string) string { return sanitizeWith(s, validFirehoseChar) }
-func sanitizeTopic(s string) string {
-	return sanitizeWith(s, func(c rune) bool { return c == '-' || c == '_' || isAlnum(c) })
-}
+func sanitizeGroup(s string) string    { return groupSet.sanitize(s, validGroupChar) }
+func sanitizeStream(s string) string   { return streamSet.sanitize(s, validStreamChar) }
+func sanitizeFirehose(s string) string { return firehoseSet.sanitize(s, validFirehoseChar) }
+func sanitizeTopic(s string) string    { return topicSet.sanitize(s, validTopicNameChar) }
