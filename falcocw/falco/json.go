@@ -233,8 +233,9 @@ func (a *Alert) writeContext(b *bytes.Buffer) {
 				b.WriteByte(',')
 			}
 			comma = true
-			writeString(b, kv[0])
-			b.WriteByte(':')
+			b.WriteByte('"') // the keys are this file's own plain names
+			b.WriteString(kv[0])
+			b.WriteString(`":`)
 			writeString(b, kv[1])
 		}
 	}
