@@ -10,6 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -107,31 +109,41 @@ func run(n, size int, so string, rounds, runs int) error {
 		"  tail:  {\"log\": line} records, as the tail input makes them without a parser (%d chunks)\n",
 		n, avg, size>>10, rounds, len(mixed), len(tail))
 	cloudwatch := []flbhost.Property{{Key: "log_group_name", Value: "/falco/alerts"}, {Key: "log_stream_name", Value: "{hostname}"}}
+	// The straightforward way, built from internal/reference, through the
+	// same host on the same chunks: the ratio holds on a noisy machine.
+	reference := filepath.Join(dir, "reference.so")
+	build := exec.Command("go", "build", "-buildmode=c-shared", "-o", reference, "./internal/reference")
+	build.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the reference plugin (run from the repository's top): %v\n%s", err, out)
+	}
 	var results []result
 	for _, path := range []struct {
 		name   string
+		so     string
 		chunks [][]byte
 		props  []flbhost.Property
 	}{
 		// The Performance issue's run: tail records, every alert to
-		// CloudWatch Logs.
-		{"tail, CloudWatch", tail, cloudwatch},
-		{"tail, up to delivery", tail, []flbhost.Property{{Key: "route.1", Value: "* -> drop"}}},
+		// CloudWatch Logs; then the same through the reference plugin.
+		{"tail, CloudWatch", so, tail, cloudwatch},
+		{"tail, CloudWatch, reference", reference, tail, cloudwatch[:1]},
+		{"tail, up to delivery", so, tail, []flbhost.Property{{Key: "route.1", Value: "* -> drop"}}},
 		// Every shape, every alert to CloudWatch Logs and the MITRE-tagged
 		// ones to Firehose as well.
-		{"mixed, CloudWatch + Firehose", mixed, append(cloudwatch,
+		{"mixed, CloudWatch + Firehose", so, mixed, append(cloudwatch,
 			flbhost.Property{Key: "route.1", Value: "tag=mitre_* -> firehose:falco-mitre continue"})},
 		// The work before delivery: decode, recognise, route; every alert
 		// is then dropped, before its event JSON is written. The
 		// difference is the cost of delivery: writing the event JSON and
 		// the request bodies, signing, HTTP.
-		{"mixed, up to delivery", mixed, []flbhost.Property{{Key: "route.1", Value: "* -> drop"}}},
+		{"mixed, up to delivery", so, mixed, []flbhost.Property{{Key: "route.1", Value: "* -> drop"}}},
 	} {
 		// On a shared machine one run can be slowed by a neighbour; the
 		// median of several runs holds still.
 		var tries []result
 		for i := 0; i < runs; i++ {
-			r, err := measure(host, so, path.name, path.props, path.chunks, n, rounds)
+			r, err := measure(host, path.so, path.name, path.props, path.chunks, n, rounds)
 			if err != nil {
 				return err
 			}
@@ -144,10 +156,15 @@ func run(n, size int, so string, rounds, runs int) error {
 		"(GC included) and the small C host; the endpoint runs in another process and is not counted.\n"+
 		"Each line is the run of median CPU time of %d runs, each in a fresh host process.\n", runs)
 	fmt.Printf("\n%-32s %10s %12s %10s %10s %10s\n", "path", "alerts/s", "CPU µs/alert", "peak RSS", "p50 flush", "p99 flush")
+	perAlert := map[string]float64{}
 	for _, r := range results {
+		perAlert[r.name] = float64(r.cpu.Microseconds()) / float64(r.alerts)
 		fmt.Printf("%-32s %10.0f %12.2f %8d MB %10s %10s\n", r.name, float64(r.alerts)/r.wall.Seconds(),
-			float64(r.cpu.Microseconds())/float64(r.alerts), r.maxRSS>>20, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond))
+			perAlert[r.name], r.maxRSS>>20, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond))
 	}
+	fmt.Printf("\nfalcocw / reference, CPU per alert on the tail run: %.2f (the reference decodes with fluent-bit-go and\n"+
+		"encoding/json and lets the SDK serialise, as AWS's Go cloudwatch plugin does)\n",
+		perAlert["tail, CloudWatch"]/perAlert["tail, CloudWatch, reference"])
 	return nil
 }
 
