@@ -3,7 +3,6 @@ package awsclient
 import (
 	"bytes"
 	"errors"
-	"io"
 	"sync"
 )
 
@@ -74,8 +73,16 @@ func (b *Body) Release() {
 	b.buf = nil
 }
 
-// Read, Seek, WriteTo and Len make Body the seekable stream the SDK
-// rewinds for each attempt and measures for Content-Length.
+// Read, Seek and Len make Body the seekable stream the SDK rewinds for
+// each attempt and measures for Content-Length.
+//
+// Body has no WriteTo, on purpose. The SDK wraps the stream in a closer
+// whose WriteTo, once closed (right after the response arrives), returns
+// io.EOF as an error; Go's transport, checking for bytes past
+// Content-Length after the body was sent, takes that for a write error
+// and closes the connection while the response is being read; the SDK
+// then retries a request AWS already accepted: a duplicate. Through Read,
+// a closed body is a clean end of data.
 
 func (b *Body) Read(p []byte) (int, error) {
 	b.mu.Lock()
@@ -93,15 +100,6 @@ func (b *Body) Seek(offset int64, whence int) (int64, error) {
 		return 0, errReleased
 	}
 	return b.r.Seek(offset, whence)
-}
-
-func (b *Body) WriteTo(w io.Writer) (int64, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.released {
-		return 0, errReleased
-	}
-	return b.r.WriteTo(w)
 }
 
 func (b *Body) Len() int {

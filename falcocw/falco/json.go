@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
 	"github.com/falcocw/falcocw/falcocw/msgpack"
@@ -36,7 +37,20 @@ func (a *Alert) AppendJSON(b []byte) []byte {
 		b = make([]byte, 0, a.sizeHint())
 	}
 	buf := bytes.NewBuffer(b)
-	a.write(buf, true, a.Output)
+	a.write(jsonOut{buf: buf}, true, a.Output)
+	return buf.Bytes()
+}
+
+// AppendJSONEscaped appends what AppendJSON writes, escaped as the content
+// of a JSON string (jsonstr.AppendContent of it), written in one pass: a
+// CloudWatch message as it sits inside the PutLogEvents body.
+func (a *Alert) AppendJSONEscaped(b []byte) []byte {
+	if b == nil {
+		n := a.sizeHint()
+		b = make([]byte, 0, n+n/8)
+	}
+	buf := bytes.NewBuffer(b)
+	a.write(jsonOut{buf: buf, esc: true}, true, a.Output)
 	return buf.Bytes()
 }
 
@@ -68,7 +82,7 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 	slim.Extra = map[string]any{TruncatedKey: true, "falcocw_original_bytes": len(out)}
 	slim.Kubernetes = nil
 	var buf bytes.Buffer
-	slim.write(&buf, false, "")
+	slim.write(jsonOut{buf: &buf}, false, "")
 	room := limit - buf.Len() - len(`,"output":""`) - 16
 	text := a.Output
 	if room < 0 {
@@ -81,84 +95,85 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 		}
 	}
 	buf.Reset()
-	slim.write(&buf, false, text)
+	slim.write(jsonOut{buf: &buf}, false, text)
 	out = buf.Bytes()
 	if len(out) > limit { // metadata alone is over the limit: keep the essentials
 		slim.ECS, slim.Tags = nil, nil
 		buf.Reset()
-		slim.write(&buf, false, "")
+		slim.write(jsonOut{buf: &buf}, false, "")
 		out = buf.Bytes()
 	}
 	return out, true
 }
 
-func (a *Alert) write(b *bytes.Buffer, withFields bool, output string) {
-	b.WriteString(`{"time":"`)
-	b.Write(AppendTime(b.AvailableBuffer(), a.Time))
-	b.WriteByte('"')
-	b.WriteString(`,"rule":`)
+func (a *Alert) write(b jsonOut, withFields bool, output string) {
+	var tb [48]byte
+	b.text(`{"time":"`)
+	b.raw(AppendTime(tb[:0], a.Time))
+	b.char('"')
+	b.text(`,"rule":`)
 	writeString(b, a.Rule)
-	b.WriteString(`,"priority":`)
+	b.text(`,"priority":`)
 	writeString(b, a.Priority.String())
 	if a.Source != "" {
-		b.WriteString(`,"source":`)
+		b.text(`,"source":`)
 		writeString(b, a.Source)
 	}
 	if a.Hostname != "" {
-		b.WriteString(`,"hostname":`)
+		b.text(`,"hostname":`)
 		writeString(b, a.Hostname)
 	}
 	if a.Tags != nil {
-		b.WriteString(`,"tags":[`)
+		b.text(`,"tags":[`)
 		for i, t := range a.Tags {
 			if i > 0 {
-				b.WriteByte(',')
+				b.char(',')
 			}
 			writeString(b, t)
 		}
-		b.WriteByte(']')
+		b.char(']')
 	}
 	if output != "" {
-		b.WriteString(`,"output":`)
+		b.text(`,"output":`)
 		writeString(b, output)
 	}
 	switch {
 	case !withFields:
 	case a.rawFields != "" && a.OutputFields == nil:
-		b.WriteString(`,"output_fields":`)
-		b.WriteString(a.rawFields)
+		b.text(`,"output_fields":`)
+		b.text(a.rawFields)
 	case a.OutputFields != nil:
-		b.WriteString(`,"output_fields":`)
+		b.text(`,"output_fields":`)
 		writeValue(b, a.OutputFields, 1)
 	}
 	if a.UUID != "" {
-		b.WriteString(`,"uuid":`)
+		b.text(`,"uuid":`)
 		writeString(b, a.UUID)
 	}
 	for _, k := range sortedKeys(a.Extra) {
-		b.WriteByte(',')
+		b.char(',')
 		writeString(b, k)
-		b.WriteByte(':')
+		b.char(':')
 		writeValue(b, a.Extra[k], 1)
 	}
 	for _, k := range ECSKeys {
 		if v, ok := a.ECS[k]; ok {
-			b.WriteByte(',')
+			b.char(',')
 			writeString(b, k)
-			b.WriteByte(':')
+			b.char(':')
 			writeString(b, v)
 		}
 	}
 	if a.Kubernetes != nil {
-		b.WriteString(`,"kubernetes":`)
+		b.text(`,"kubernetes":`)
 		if a.kubeJSON != nil {
-			b.Write(a.kubeJSON)
+			b.raw(a.kubeJSON)
 		} else {
 			writeValue(b, a.Kubernetes, 1)
 		}
 	}
 	a.writeContext(b)
-	b.WriteByte('}')
+	b.char('}')
 }
 
 // ContextKey is the key of the enrichment object every delivered event
@@ -195,7 +210,7 @@ func (p *pairs) add(k, v string) {
 	}
 }
 
-func (a *Alert) writeContext(b *bytes.Buffer) {
+func (a *Alert) writeContext(b jsonOut) {
 	var top, sensor, workload pairs
 	top.add("cluster", a.Cluster)
 	switch {
@@ -225,17 +240,17 @@ func (a *Alert) writeContext(b *bytes.Buffer) {
 	if top.n == 0 && sensor.n == 0 && workload.n == 0 {
 		return
 	}
-	b.WriteString(`,"` + ContextKey + `":{`)
+	b.text(`,"` + ContextKey + `":{`)
 	comma := false
 	write := func(p *pairs) {
 		for _, kv := range p.kv[:p.n] {
 			if comma {
-				b.WriteByte(',')
+				b.char(',')
 			}
 			comma = true
-			b.WriteByte('"') // the keys are this file's own plain names
-			b.WriteString(kv[0])
-			b.WriteString(`":`)
+			b.char('"') // the keys are this file's own plain names
+			b.text(kv[0])
+			b.text(`":`)
 			writeString(b, kv[1])
 		}
 	}
@@ -248,22 +263,22 @@ func (a *Alert) writeContext(b *bytes.Buffer) {
 			continue
 		}
 		if comma {
-			b.WriteByte(',')
+			b.char(',')
 		}
-		b.WriteString(`"` + obj.name + `":{`)
+		b.text(`"` + obj.name + `":{`)
 		comma = false
 		write(obj.p)
-		b.WriteByte('}')
+		b.char('}')
 		comma = true
 	}
-	b.WriteByte('}')
+	b.char('}')
 }
 
 // AppendString appends s as a JSON string, repaired as AppendJSON repairs
 // strings.
 func AppendString(b []byte, s string) []byte {
 	buf := bytes.NewBuffer(b)
-	writeString(buf, s)
+	writeString(jsonOut{buf: buf}, s)
 	return buf.Bytes()
 }
 
@@ -271,7 +286,7 @@ func AppendString(b []byte, s string) []byte {
 // AppendJSON repairs strings.
 func AppendStringArray(b []byte, ss []string) []byte {
 	buf := bytes.NewBuffer(b)
-	writeValue(buf, ss, 0)
+	writeValue(jsonOut{buf: buf}, ss, 0)
 	return buf.Bytes()
 }
 
@@ -279,7 +294,7 @@ func AppendStringArray(b []byte, ss []string) []byte {
 // as AppendJSON; non-Falco records delivered by the non_falco policy use it.
 func AppendRecordJSON(b []byte, body map[string]any) []byte {
 	buf := bytes.NewBuffer(b)
-	writeValue(buf, body, 0)
+	writeValue(jsonOut{buf: buf}, body, 0)
 	return buf.Bytes()
 }
 
@@ -295,31 +310,31 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-func writeValue(b *bytes.Buffer, v any, depth int) {
+func writeValue(b jsonOut, v any, depth int) {
 	if depth > maxJSONDepth {
-		b.WriteString(`"[too deep]"`)
+		b.text(`"[too deep]"`)
 		return
 	}
 	switch v := v.(type) {
 	case nil:
-		b.WriteString("null")
+		b.text("null")
 	case bool:
-		b.WriteString(strconv.FormatBool(v))
+		b.text(strconv.FormatBool(v))
 	case string:
 		writeString(b, v)
 	case []byte:
 		writeString(b, string(v))
 	case int64:
-		b.WriteString(strconv.FormatInt(v, 10))
+		b.text(strconv.FormatInt(v, 10))
 	case int:
-		b.WriteString(strconv.Itoa(v))
+		b.text(strconv.Itoa(v))
 	case uint64:
-		b.WriteString(strconv.FormatUint(v, 10))
+		b.text(strconv.FormatUint(v, 10))
 	case float64:
 		writeFloat(b, v)
 	case json.Number:
 		if validNumber(string(v)) {
-			b.WriteString(string(v))
+			b.text(string(v))
 		} else { // the lenient decoder let through e.g. "00"
 			writeString(b, string(v))
 		}
@@ -328,23 +343,23 @@ func writeValue(b *bytes.Buffer, v any, depth int) {
 	case msgpack.Ext:
 		writeString(b, base64.StdEncoding.EncodeToString(v.Data))
 	case []any:
-		b.WriteByte('[')
+		b.char('[')
 		for i, e := range v {
 			if i > 0 {
-				b.WriteByte(',')
+				b.char(',')
 			}
 			writeValue(b, e, depth+1)
 		}
-		b.WriteByte(']')
+		b.char(']')
 	case []string:
-		b.WriteByte('[')
+		b.char('[')
 		for i, e := range v {
 			if i > 0 {
-				b.WriteByte(',')
+				b.char(',')
 			}
 			writeString(b, e)
 		}
-		b.WriteByte(']')
+		b.char(']')
 	case map[string]any:
 		// Keys in order, so the same alert always reads the same; sorted
 		// in a buffer on the stack for the usual small maps.
@@ -354,39 +369,89 @@ func writeValue(b *bytes.Buffer, v any, depth int) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		b.WriteByte('{')
+		b.char('{')
 		for i, k := range keys {
 			if i > 0 {
-				b.WriteByte(',')
+				b.char(',')
 			}
 			writeString(b, k)
-			b.WriteByte(':')
+			b.char(':')
 			writeValue(b, v[k], depth+1)
 		}
-		b.WriteByte('}')
+		b.char('}')
 	default:
 		writeString(b, "[unsupported value]")
 	}
 }
 
-func writeFloat(b *bytes.Buffer, f float64) {
+func writeFloat(b jsonOut, f float64) {
 	switch {
 	case math.IsNaN(f):
-		b.WriteString(`"NaN"`)
+		b.text(`"NaN"`)
 	case math.IsInf(f, 1):
-		b.WriteString(`"+Inf"`)
+		b.text(`"+Inf"`)
 	case math.IsInf(f, -1):
-		b.WriteString(`"-Inf"`)
+		b.text(`"-Inf"`)
 	case f == math.Trunc(f) && math.Abs(f) < 1e21:
-		b.WriteString(strconv.FormatFloat(f, 'f', -1, 64))
+		b.text(strconv.FormatFloat(f, 'f', -1, 64))
 	default:
-		b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+		b.text(strconv.FormatFloat(f, 'g', -1, 64))
 	}
 }
 
+// jsonOut is where the writers of this file put JSON: into buf as it is,
+// or, with esc, escaped as the content of a JSON string, as
+// jsonstr.AppendContent would escape what they write otherwise. A
+// CloudWatch message sits so inside the PutLogEvents body: written escaped
+// at once, an event is not written and then escaped in a second pass.
+type jsonOut struct {
+	buf *bytes.Buffer
+	esc bool
+}
+
+// text writes JSON text this file composed or checked: punctuation,
+// keys, numbers, literals, validated raw JSON.
+func (o jsonOut) text(s string) {
+	switch {
+	case !o.esc:
+		o.buf.WriteString(s)
+	case len(s) <= 16: // punctuation, a key, a number: a byte at a time
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf || s[i] < 0x20 {
+				o.buf.Write(jsonstr.AppendContent(o.buf.AvailableBuffer(), s[i:]))
+				return
+			}
+			o.char(s[i])
+		}
+	default:
+		o.buf.Write(jsonstr.AppendContent(o.buf.AvailableBuffer(), s))
+	}
+}
+
+// raw is text for bytes; p must not be o's own buffer.
+func (o jsonOut) raw(p []byte) {
+	if o.esc {
+		o.buf.Write(jsonstr.AppendContent(o.buf.AvailableBuffer(), unsafe.String(unsafe.SliceData(p), len(p))))
+	} else {
+		o.buf.Write(p)
+	}
+}
+
+// char writes one byte of JSON text.
+func (o jsonOut) char(c byte) {
+	if o.esc && (c == '"' || c == '\\') {
+		o.buf.WriteByte('\\')
+	}
+	o.buf.WriteByte(c)
+}
+
 // writeString writes s as a JSON string, repaired (see jsonstr).
-func writeString(b *bytes.Buffer, s string) {
-	b.Write(jsonstr.Append(b.AvailableBuffer(), s))
+func writeString(b jsonOut, s string) {
+	if b.esc {
+		b.buf.Write(jsonstr.AppendTwice(b.buf.AvailableBuffer(), s))
+	} else {
+		b.buf.Write(jsonstr.Append(b.buf.AvailableBuffer(), s))
+	}
 }
 
 // validNumber reports whether s is a number as JSON (RFC 8259) writes it.

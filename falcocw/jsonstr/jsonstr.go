@@ -185,6 +185,11 @@ func appendQuote(b []byte, m mode) []byte {
 	return b
 }
 
+// AppendBytesContent appends p as AppendContent appends a string.
+func AppendBytesContent(b []byte, p []byte) []byte {
+	return appendString(b, unsafeString(p), content)
+}
+
 // AppendBytes appends p as a JSON string, as Append does.
 func AppendBytes(b []byte, p []byte) []byte {
 	return Append(b, unsafeString(p))
