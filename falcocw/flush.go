@@ -19,7 +19,6 @@ import (
 	"github.com/falcocw/falcocw/falcocw/emf"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/firehose"
-	"github.com/falcocw/falcocw/falcocw/jsonstr"
 	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
 	"github.com/falcocw/falcocw/falcocw/sns"
@@ -118,45 +117,17 @@ type item struct {
 	id      int
 	time    time.Time
 	payload []byte
-	escaped bool         // payload is escaped as the content of a JSON string (a CloudWatch message)
 	alert   *falco.Alert // nil for a non-Falco record or a metric
 	metric  bool         // an EMF record
 }
 
-// encoded holds an event's JSON, cut to a service's limit on demand. For
-// an alert, the JSON (full) and its escaped form for CloudWatch (escaped)
-// are written on first use: an alert bound only for CloudWatch is written
-// once, escaped, straight as its message sits in the request body.
+// encoded holds an event's JSON, cut to a service's limit on demand.
 type encoded struct {
-	alert   *falco.Alert
-	full    []byte
-	escaped []byte
-	cut     map[int][]byte
-	output  *encoded     // the format=output form, made on first use
-	textOf  *falco.Alert // set on an output-text form: the alert it shows
-}
-
-// json returns the event's JSON.
-func (e *encoded) json() []byte {
-	if e.full == nil && e.alert != nil {
-		e.full = e.alert.AppendJSON(nil)
-	}
-	return e.full
-}
-
-// escapedJSON returns the alert's event JSON escaped as the content of a
-// JSON string, or nil when the event is not an alert's JSON. When the JSON
-// is written already (for another destination), escaping it is cheaper
-// than writing the event again.
-func (e *encoded) escapedJSON() []byte {
-	if e.escaped == nil && e.alert != nil && e.textOf == nil {
-		if e.full != nil {
-			e.escaped = jsonstr.AppendBytesContent(nil, e.full)
-		} else {
-			e.escaped = e.alert.AppendJSONEscaped(nil)
-		}
-	}
-	return e.escaped
+	alert  *falco.Alert
+	full   []byte
+	cut    map[int][]byte
+	output *encoded     // the format=output form, made on first use
+	textOf *falco.Alert // set on an output-text form: the alert it shows
 }
 
 // as returns the event in a route's format: the JSON, or for "output" only
@@ -173,8 +144,8 @@ func (e *encoded) as(format string) *encoded {
 }
 
 func (e *encoded) limited(limit int) (b []byte, truncated bool) {
-	if full := e.json(); len(full) <= limit {
-		return full, false
+	if len(e.full) <= limit {
+		return e.full, false
 	}
 	if b, ok := e.cut[limit]; ok {
 		return b, true
@@ -320,13 +291,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			}
 			alert.UseKubernetesJSON(kubeJSON[k])
 		}
-		e := &encoded{alert: alert}
-		for _, m := range matches {
-			if m.Target.Kind != route.CloudWatch { // the JSON itself is needed: write it first
-				e.json()
-				break
-			}
-		}
+		e := &encoded{alert: alert, full: alert.AppendJSON(nil)}
 		for _, m := range matches {
 			if m.Options.Storm > 0 && !in.storm.Admit(storm.Key(m, alert), storm.ID{Chunk: key, Index: rec.Index}, m, alert) {
 				res.Suppressed++
@@ -361,7 +326,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	summaries := in.storm.Take(now)
 	const summaryBase = 1 << 30
 	for i, sm := range summaries {
-		e := (&encoded{alert: sm.Alert}).as(sm.Format)
+		e := (&encoded{alert: sm.Alert, full: sm.Alert.AppendJSON(nil)}).as(sm.Format)
 		in.addItem(&res, &p, nil, sm.Target, summaryBase+i, e, sm.Alert.Time)
 	}
 
@@ -428,19 +393,11 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 	case route.SNS:
 		limit = sns.MaxMessageBytes
 	}
+	payload, cut := e.limited(limit)
 	alert := e.alert
 	if e.textOf != nil {
 		alert = e.textOf
 	}
-	// Escaping never shortens: an escaped message within the limit is
-	// within it as CloudWatch counts it.
-	if t.Kind == route.CloudWatch {
-		if esc := e.escapedJSON(); esc != nil && len(esc) <= limit {
-			p.add(t, item{id: id, time: ts, payload: esc, escaped: true, alert: alert})
-			return
-		}
-	}
-	payload, cut := e.limited(limit)
 	if cut {
 		res.Truncated++
 		what := "record"
@@ -448,7 +405,7 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 			what = "alert " + e.alert.String()
 		}
 		in.logf(config.LevelWarn, "%s is %d bytes, over the %d-byte limit of %s: delivered truncated, marked %q",
-			what, len(e.json()), limit, t, falco.TruncatedKey)
+			what, len(e.full), limit, t, falco.TruncatedKey)
 	}
 	p.add(t, item{id: id, time: ts, payload: payload, alert: alert})
 }
@@ -486,7 +443,7 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 					in.logf(config.LevelWarn, "%s: timestamp %s is outside CloudWatch's window (14 days back, 2 hours ahead): "+
 						"sent with the current time, the original kept in the message", describeItem(it), it.time.Format(time.RFC3339Nano))
 				}
-				events[i] = cwlogs.Event{ID: it.id, Time: ts, Message: it.payload, Escaped: it.escaped}
+				events[i] = cwlogs.Event{ID: it.id, Time: ts, Message: it.payload}
 			}
 			for _, b := range cwlogs.Batches(events) {
 				calls = append(calls, call{target: t, cw: b})

@@ -43,11 +43,6 @@ type Event struct {
 	ID      int
 	Time    time.Time
 	Message []byte
-	// Escaped says Message is already escaped as the content of a JSON
-	// string (falco.Alert.AppendJSONEscaped), copied into the body as it
-	// is. Its length, never shorter than the message CloudWatch counts,
-	// is what the batch limits count.
-	Escaped bool
 }
 
 // ClampTime returns the timestamp to send for an event of time t: t itself
@@ -118,13 +113,7 @@ func AppendBody(b []byte, group, stream string, batch []Event) []byte {
 		b = append(b, `{"timestamp":`...)
 		b = strconv.AppendInt(b, e.Time.UnixMilli(), 10)
 		b = append(b, `,"message":`...)
-		if e.Escaped {
-			b = append(b, '"')
-			b = append(b, e.Message...)
-			b = append(b, '"')
-		} else {
-			b = jsonstr.AppendBytes(b, e.Message)
-		}
+		b = jsonstr.AppendBytes(b, e.Message)
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)

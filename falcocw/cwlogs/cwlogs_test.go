@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
-	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
 func TestBatchesRespectLimits(t *testing.T) {
@@ -95,32 +94,6 @@ func TestBody(t *testing.T) {
 	for i, e := range batch {
 		if got.LogEvents[i].Timestamp != e.Time.UnixMilli() || got.LogEvents[i].Message != string(e.Message) {
 			t.Errorf("event %d: %+v", i, got.LogEvents[i])
-		}
-	}
-}
-
-// TestBodyTakesEscapedMessagesAsTheyAre: an event already escaped (as
-// falco.Alert.AppendJSONEscaped writes it) reads back from the body as the
-// same message as its raw twin.
-func TestBodyTakesEscapedMessagesAsTheyAre(t *testing.T) {
-	msg := `{"rule":"Terminal shell","output":"a \"quoted\" path\\here é \u2028"}`
-	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	batch := []cwlogs.Event{
-		{ID: 1, Time: t0, Message: []byte(msg)},
-		{ID: 2, Time: t0, Message: jsonstr.AppendContent(nil, msg), Escaped: true},
-	}
-	var got struct {
-		LogEvents []struct {
-			Message string `json:"message"`
-		} `json:"logEvents"`
-	}
-	body := cwlogs.AppendBody(nil, "/falco/alerts", "host-1", batch)
-	if err := json.Unmarshal(body, &got); err != nil || len(got.LogEvents) != 2 {
-		t.Fatalf("%v: %s", err, body)
-	}
-	for i, e := range got.LogEvents {
-		if e.Message != msg {
-			t.Errorf("event %d reads back as %q, want %q", i, e.Message, msg)
 		}
 	}
 }

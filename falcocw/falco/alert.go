@@ -60,7 +60,7 @@ type Alert struct {
 // KubernetesJSON writes a Kubernetes map as the event carries it.
 func KubernetesJSON(m map[string]any) []byte {
 	var b bytes.Buffer
-	writeValue(jsonOut{buf: &b}, m, 1)
+	writeValue(&b, m, 1)
 	return b.Bytes()
 }
 
@@ -253,7 +253,7 @@ func stringOf(v any) string {
 		return string(v)
 	default:
 		var b bytes.Buffer
-		writeValue(jsonOut{buf: &b}, v, 0)
+		writeValue(&b, v, 0)
 		return strings.Trim(b.String(), `"`)
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
 var diffTime = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -139,38 +137,5 @@ func TestWorkloadIndexMatchesWorkloadFields(t *testing.T) {
 	}
 	if got := workloadIndex("proc.name"); got != -1 {
 		t.Errorf("workloadIndex(proc.name) = %d, want -1", got)
-	}
-}
-
-// TestEscapedJSONMatchesEscapingAfter: the event written escaped at once is
-// the event written as JSON and then escaped, for every sample, bare and
-// with the FireLens and Kubernetes metadata, its Kubernetes map written
-// once or not, output_fields kept raw or decoded.
-func TestEscapedJSONMatchesEscapingAfter(t *testing.T) {
-	k8s := map[string]any{"namespace_name": "falco", "pod_name": `we"ird\pod`, "labels": map[string]any{"a": "\u2028", "n": 1.5}}
-	checked := 0
-	for _, line := range sampleLines(t) {
-		for _, body := range []map[string]any{
-			{"log": line},
-			{"log": line, "ecs_cluster": "prod", "ecs_task_arn": "arn:aws:ecs:eu-west-1:1:task/prod/abc", "container_name": "falco"},
-			{"log": line + "\n", "kubernetes": k8s},
-		} {
-			a, ok := Recognise(body, "log", diffTime)
-			if !ok {
-				continue
-			}
-			a.Cluster = `c"1`
-			for _, prepare := range []func(){func() {}, func() { a.UseKubernetesJSON(KubernetesJSON(a.Kubernetes)) }, func() { a.Fields() }} {
-				prepare()
-				raw := a.AppendJSON(nil)
-				if got, want := a.AppendJSONEscaped(nil), jsonstr.AppendContent(nil, string(raw)); !bytes.Equal(got, want) {
-					t.Fatalf("escaped at once %q\nescaped after %q", got, want)
-				}
-				checked++
-			}
-		}
-	}
-	if checked < 300 {
-		t.Fatalf("only %d events checked", checked)
 	}
 }

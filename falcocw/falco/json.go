@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
 	"github.com/falcocw/falcocw/falcocw/msgpack"
@@ -37,20 +36,7 @@ func (a *Alert) AppendJSON(b []byte) []byte {
 		b = make([]byte, 0, a.sizeHint())
 	}
 	buf := bytes.NewBuffer(b)
-	a.write(jsonOut{buf: buf}, true, a.Output)
-	return buf.Bytes()
-}
-
-// AppendJSONEscaped appends what AppendJSON writes, escaped as the content
-// of a JSON string (jsonstr.AppendContent of it), written in one pass: a
-// CloudWatch message as it sits inside the PutLogEvents body.
-func (a *Alert) AppendJSONEscaped(b []byte) []byte {
-	if b == nil {
-		n := a.sizeHint()
-		b = make([]byte, 0, n+n/8)
-	}
-	buf := bytes.NewBuffer(b)
-	a.write(jsonOut{buf: buf, esc: true}, true, a.Output)
+	a.write(buf, true, a.Output)
 	return buf.Bytes()
 }
 
@@ -82,7 +68,7 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 	slim.Extra = map[string]any{TruncatedKey: true, "falcocw_original_bytes": len(out)}
 	slim.Kubernetes = nil
 	var buf bytes.Buffer
-	slim.write(jsonOut{buf: &buf}, false, "")
+	slim.write(&buf, false, "")
 	room := limit - buf.Len() - len(`,"output":""`) - 16
 	text := a.Output
 	if room < 0 {
@@ -95,85 +81,84 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 		}
 	}
 	buf.Reset()
-	slim.write(jsonOut{buf: &buf}, false, text)
+	slim.write(&buf, false, text)
 	out = buf.Bytes()
 	if len(out) > limit { // metadata alone is over the limit: keep the essentials
 		slim.ECS, slim.Tags = nil, nil
 		buf.Reset()
-		slim.write(jsonOut{buf: &buf}, false, "")
+		slim.write(&buf, false, "")
 		out = buf.Bytes()
 	}
 	return out, true
 }
 
-func (a *Alert) write(b jsonOut, withFields bool, output string) {
-	var tb [48]byte
-	b.text(`{"time":"`)
-	b.raw(AppendTime(tb[:0], a.Time))
-	b.char('"')
-	b.text(`,"rule":`)
+func (a *Alert) write(b *bytes.Buffer, withFields bool, output string) {
+	b.WriteString(`{"time":"`)
+	b.Write(AppendTime(b.AvailableBuffer(), a.Time))
+	b.WriteByte('"')
+	b.WriteString(`,"rule":`)
 	writeString(b, a.Rule)
-	b.text(`,"priority":`)
+	b.WriteString(`,"priority":`)
 	writeString(b, a.Priority.String())
 	if a.Source != "" {
-		b.text(`,"source":`)
+		b.WriteString(`,"source":`)
 		writeString(b, a.Source)
 	}
 	if a.Hostname != "" {
-		b.text(`,"hostname":`)
+		b.WriteString(`,"hostname":`)
 		writeString(b, a.Hostname)
 	}
 	if a.Tags != nil {
-		b.text(`,"tags":[`)
+		b.WriteString(`,"tags":[`)
 		for i, t := range a.Tags {
 			if i > 0 {
-				b.char(',')
+				b.WriteByte(',')
 			}
 			writeString(b, t)
 		}
-		b.char(']')
+		b.WriteByte(']')
 	}
 	if output != "" {
-		b.text(`,"output":`)
+		b.WriteString(`,"output":`)
 		writeString(b, output)
 	}
 	switch {
 	case !withFields:
 	case a.rawFields != "" && a.OutputFields == nil:
-		b.text(`,"output_fields":`)
-		b.text(a.rawFields)
+		b.WriteString(`,"output_fields":`)
+		b.WriteString(a.rawFields)
 	case a.OutputFields != nil:
-		b.text(`,"output_fields":`)
+		b.WriteString(`,"output_fields":`)
 		writeValue(b, a.OutputFields, 1)
 	}
 	if a.UUID != "" {
-		b.text(`,"uuid":`)
+		b.WriteString(`,"uuid":`)
 		writeString(b, a.UUID)
 	}
 	for _, k := range sortedKeys(a.Extra) {
-		b.char(',')
+		b.WriteByte(',')
 		writeString(b, k)
-		b.char(':')
+		b.WriteByte(':')
 		writeValue(b, a.Extra[k], 1)
 	}
 	for _, k := range ECSKeys {
 		if v, ok := a.ECS[k]; ok {
-			b.char(',')
+			b.WriteByte(',')
 			writeString(b, k)
-			b.char(':')
+			b.WriteByte(':')
 			writeString(b, v)
 		}
 	}
 	if a.Kubernetes != nil {
-		b.text(`,"kubernetes":`)
+		b.WriteString(`,"kubernetes":`)
 		if a.kubeJSON != nil {
-			b.raw(a.kubeJSON)
+			b.Write(a.kubeJSON)
 		} else {
 			writeValue(b, a.Kubernetes, 1)
 		}
 	}
 	a.writeContext(b)
-	b.char('}')
+	b.WriteByte('}')
 }
 
 // ContextKey is the key of the enrichment object every delivered event
@@ -210,7 +195,7 @@ func (p *pairs) add(k, v string) {
 	}
 }
 
-func (a *Alert) writeContext(b jsonOut) {
+func (a *Alert) writeContext(b *bytes.Buffer) {
 	var top, sensor, workload pairs
 	top.add("cluster", a.Cluster)
 	switch {
@@ -240,17 +225,17 @@ func (a *Alert) writeContext(b jsonOut) {
 	if top.n == 0 && sensor.n == 0 && workload.n == 0 {
 		return
 	}
-	b.text(`,"` + ContextKey + `":{`)
+	b.WriteString(`,"` + ContextKey + `":{`)
 	comma := false
 	write := func(p *pairs) {
 		for _, kv := range p.kv[:p.n] {
 			if comma {
-				b.char(',')
+				b.WriteByte(',')
 			}
 			comma = true
-			b.char('"') // the keys are this file's own plain names
-			b.text(kv[0])
-			b.text(`":`)
+			b.WriteByte('"') // the keys are this file's own plain names
+			b.WriteString(kv[0])
+			b.WriteString(`":`)
 			writeString(b, kv[1])
 		}
 	}
@@ -263,22 +248,22 @@ func (a *Alert) writeContext(b jsonOut) {
 			continue
 		}
 		if comma {
-			b.char(',')
+			b.WriteByte(',')
 		}
-		b.text(`"` + obj.name + `":{`)
+		b.WriteString(`"` + obj.name + `":{`)
 		comma = false
 		write(obj.p)
-		b.char('}')
+		b.WriteByte('}')
 		comma = true
 	}
-	b.char('}')
+	b.WriteByte('}')
 }
 
 // AppendString appends s as a JSON string, repaired as AppendJSON repairs
 // strings.
 func AppendString(b []byte, s string) []byte {
 	buf := bytes.NewBuffer(b)
-	writeString(jsonOut{buf: buf}, s)
+	writeString(buf, s)
 	return buf.Bytes()
 }
 
@@ -286,7 +271,7 @@ func AppendString(b []byte, s string) []byte {
 // AppendJSON repairs strings.
 func AppendStringArray(b []byte, ss []string) []byte {
 	buf := bytes.NewBuffer(b)
-	writeValue(jsonOut{buf: buf}, ss, 0)
+	writeValue(buf, ss, 0)
 	return buf.Bytes()
 }
 
@@ -294,7 +279,7 @@ func AppendStringArray(b []byte, ss []string) []byte {
 // as AppendJSON; non-Falco records delivered by the non_falco policy use it.
 func AppendRecordJSON(b []byte, body map[string]any) []byte {
 	buf := bytes.NewBuffer(b)
-	writeValue(jsonOut{buf: buf}, body, 0)
+	writeValue(buf, body, 0)
 	return buf.Bytes()
 }
 
@@ -310,31 +295,31 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-func writeValue(b jsonOut, v any, depth int) {
+func writeValue(b *bytes.Buffer, v any, depth int) {
 	if depth > maxJSONDepth {
-		b.text(`"[too deep]"`)
+		b.WriteString(`"[too deep]"`)
 		return
 	}
 	switch v := v.(type) {
 	case nil:
-		b.text("null")
+		b.WriteString("null")
 	case bool:
-		b.text(strconv.FormatBool(v))
+		b.WriteString(strconv.FormatBool(v))
 	case string:
 		writeString(b, v)
 	case []byte:
 		writeString(b, string(v))
 	case int64:
-		b.text(strconv.FormatInt(v, 10))
+		b.WriteString(strconv.FormatInt(v, 10))
 	case int:
-		b.text(strconv.Itoa(v))
+		b.WriteString(strconv.Itoa(v))
 	case uint64:
-		b.text(strconv.FormatUint(v, 10))
+		b.WriteString(strconv.FormatUint(v, 10))
 	case float64:
 		writeFloat(b, v)
 	case json.Number:
 		if validNumber(string(v)) {
-			b.text(string(v))
+			b.WriteString(string(v))
 		} else { // the lenient decoder let through e.g. "00"
 			writeString(b, string(v))
 		}
@@ -343,23 +328,23 @@ func writeValue(b jsonOut, v any, depth int) {
 	case msgpack.Ext:
 		writeString(b, base64.StdEncoding.EncodeToString(v.Data))
 	case []any:
-		b.char('[')
+		b.WriteByte('[')
 		for i, e := range v {
 			if i > 0 {
-				b.char(',')
+				b.WriteByte(',')
 			}
 			writeValue(b, e, depth+1)
 		}
-		b.char(']')
+		b.WriteByte(']')
 	case []string:
-		b.char('[')
+		b.WriteByte('[')
 		for i, e := range v {
 			if i > 0 {
-				b.char(',')
+				b.WriteByte(',')
 			}
 			writeString(b, e)
 		}
-		b.char(']')
+		b.WriteByte(']')
 	case map[string]any:
 		// Keys in order, so the same alert always reads the same; sorted
 		// in a buffer on the stack for the usual small maps.
@@ -369,89 +354,39 @@ func writeValue(b jsonOut, v any, depth int) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		b.char('{')
+		b.WriteByte('{')
 		for i, k := range keys {
 			if i > 0 {
-				b.char(',')
+				b.WriteByte(',')
 			}
 			writeString(b, k)
-			b.char(':')
+			b.WriteByte(':')
 			writeValue(b, v[k], depth+1)
 		}
-		b.char('}')
+		b.WriteByte('}')
 	default:
 		writeString(b, "[unsupported value]")
 	}
 }
 
-func writeFloat(b jsonOut, f float64) {
+func writeFloat(b *bytes.Buffer, f float64) {
 	switch {
 	case math.IsNaN(f):
-		b.text(`"NaN"`)
+		b.WriteString(`"NaN"`)
 	case math.IsInf(f, 1):
-		b.text(`"+Inf"`)
+		b.WriteString(`"+Inf"`)
 	case math.IsInf(f, -1):
-		b.text(`"-Inf"`)
+		b.WriteString(`"-Inf"`)
 	case f == math.Trunc(f) && math.Abs(f) < 1e21:
-		b.text(strconv.FormatFloat(f, 'f', -1, 64))
+		b.WriteString(strconv.FormatFloat(f, 'f', -1, 64))
 	default:
-		b.text(strconv.FormatFloat(f, 'g', -1, 64))
+		b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
 	}
-}
-
-// jsonOut is where the writers of this file put JSON: into buf as it is,
-// or, with esc, escaped as the content of a JSON string, as
-// jsonstr.AppendContent would escape what they write otherwise. A
-// CloudWatch message sits so inside the PutLogEvents body: written escaped
-// at once, an event is not written and then escaped in a second pass.
-type jsonOut struct {
-	buf *bytes.Buffer
-	esc bool
-}
-
-// text writes JSON text this file composed or checked: punctuation,
-// keys, numbers, literals, validated raw JSON.
-func (o jsonOut) text(s string) {
-	switch {
-	case !o.esc:
-		o.buf.WriteString(s)
-	case len(s) <= 16: // punctuation, a key, a number: a byte at a time
-		for i := 0; i < len(s); i++ {
-			if s[i] >= utf8.RuneSelf || s[i] < 0x20 {
-				o.buf.Write(jsonstr.AppendContent(o.buf.AvailableBuffer(), s[i:]))
-				return
-			}
-			o.char(s[i])
-		}
-	default:
-		o.buf.Write(jsonstr.AppendContent(o.buf.AvailableBuffer(), s))
-	}
-}
-
-// raw is text for bytes; p must not be o's own buffer.
-func (o jsonOut) raw(p []byte) {
-	if o.esc {
-		o.buf.Write(jsonstr.AppendContent(o.buf.AvailableBuffer(), unsafe.String(unsafe.SliceData(p), len(p))))
-	} else {
-		o.buf.Write(p)
-	}
-}
-
-// char writes one byte of JSON text.
-func (o jsonOut) char(c byte) {
-	if o.esc && (c == '"' || c == '\\') {
-		o.buf.WriteByte('\\')
-	}
-	o.buf.WriteByte(c)
 }
 
 // writeString writes s as a JSON string, repaired (see jsonstr).
-func writeString(b jsonOut, s string) {
-	if b.esc {
-		b.buf.Write(jsonstr.AppendTwice(b.buf.AvailableBuffer(), s))
-	} else {
-		b.buf.Write(jsonstr.Append(b.buf.AvailableBuffer(), s))
-	}
+func writeString(b *bytes.Buffer, s string) {
+	b.Write(jsonstr.Append(b.AvailableBuffer(), s))
 }
 
 // validNumber reports whether s is a number as JSON (RFC 8259) writes it.

@@ -60,36 +60,12 @@ func scan(s string, i int, ascii bool) int {
 // skip the plain part of a string eight bytes at a time.
 func Special(s string) int { return scan(s, 0, false) }
 
-// Append appends s as a JSON string.
-func Append(b []byte, s string) []byte { return appendString(b, s, quoted) }
-
-// AppendContent appends s escaped as Append escapes it, without the
-// quotes: the inside of a JSON string. For JSON text this package's
-// callers wrote, it is how that text sits inside another JSON string (a
-// CloudWatch message inside the PutLogEvents body).
-func AppendContent(b []byte, s string) []byte { return appendString(b, s, content) }
-
-// AppendTwice appends the JSON string of s escaped once more, as content:
-// AppendContent(b, Append(nil, s)) in one pass. A writer of JSON that is
-// itself to sit inside a JSON string writes its strings with it.
-func AppendTwice(b []byte, s string) []byte { return appendString(b, s, twice) }
-
-// mode is how appendString writes: the three functions above.
-type mode uint8
-
-const (
-	quoted mode = iota
-	content
-	twice
-)
-
-// appendString writes s in mode m. Plain text (printable ASCII but for "
-// and \\, which every mode copies as it is) goes eight bytes at a time:
-// each word is stored whole and the output advanced past its plain bytes,
-// so a run of plain text costs no copy call of its own.
-func appendString(b []byte, s string, m mode) []byte {
-	const slack = 16 // a word, or the longest escape (7 bytes), and then some
-	b = appendQuote(b, m)
+// Append appends s as a JSON string. Plain text goes eight bytes at a
+// time: each word is stored whole and the output advanced past its plain
+// bytes, so a run of plain text costs no copy call of its own.
+func Append(b []byte, s string) []byte {
+	const slack = 16 // a word, or the longest escape (6 bytes), and then some
+	b = append(b, '"')
 	n := len(b)
 	b = slices.Grow(b, len(s)+slack)
 	b = b[:cap(b)]
@@ -102,12 +78,12 @@ func appendString(b []byte, s string, m mode) []byte {
 		if i+8 <= len(p) {
 			x := binary.LittleEndian.Uint64(p[i:])
 			binary.LittleEndian.PutUint64(b[n:], x)
-			mask := special(x, true)
-			if mask == 0 {
+			m := special(x, true)
+			if m == 0 {
 				i, n = i+8, n+8
 				continue
 			}
-			k := bits.TrailingZeros64(mask) / 8
+			k := bits.TrailingZeros64(m) / 8
 			i, n = i+k, n+k
 		} else if c := p[i]; c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
 			b[n] = c
@@ -115,79 +91,40 @@ func appendString(b []byte, s string, m mode) []byte {
 			continue
 		}
 		c := p[i]
-		if c == '"' || c == '\\' { // the usual escapes, in JSON text a quote every few bytes
-			if m == twice {
-				b[n], b[n+1], b[n+2], b[n+3] = '\\', '\\', '\\', c
-				n += 4
-			} else {
-				b[n], b[n+1] = '\\', c
-				n += 2
-			}
-			i++
+		if c == '"' || c == '\\' { // the usual escapes: in JSON text, a quote every few bytes
+			b[n], b[n+1] = '\\', c
+			i, n = i+1, n+2
 			continue
 		}
-		// Another escape, as Append writes it, into e; twice escapes it again.
-		var e [6]byte
-		var el int
-		size := 1
 		if c < utf8.RuneSelf {
 			switch c {
 			case '\n':
-				e[0], e[1], el = '\\', 'n', 2
+				b[n], b[n+1] = '\\', 'n'
 			case '\r':
-				e[0], e[1], el = '\\', 'r', 2
+				b[n], b[n+1] = '\\', 'r'
 			case '\t':
-				e[0], e[1], el = '\\', 't', 2
+				b[n], b[n+1] = '\\', 't'
 			default:
-				e, el = [6]byte{'\\', 'u', '0', '0', hex[c>>4], hex[c&0xf]}, 6
+				n += copy(b[n:], `\u00`)
+				b[n], b[n+1] = hex[c>>4], hex[c&0xf]
 			}
-		} else {
-			var r rune
-			r, size = utf8.DecodeRune(p[i:])
-			switch {
-			case r == utf8.RuneError && size == 1:
-				n += copy(b[n:], "\ufffd") // not ASCII: no mode escapes it
-				i++
-				continue
-			case r == '\u2028' || r == '\u2029':
-				e, el = [6]byte{'\\', 'u', '2', '0', '2', hex[r&0xf]}, 6
-			default:
-				n += copy(b[n:], p[i:i+size])
-				i += size
-				continue
-			}
+			i, n = i+1, n+2
+			continue
 		}
-		if m == twice {
-			for _, c := range e[:el] {
-				if c == '\\' || c == '"' {
-					b[n] = '\\'
-					n++
-				}
-				b[n] = c
-				n++
-			}
-		} else {
-			n += copy(b[n:], e[:el])
+		r, size := utf8.DecodeRune(p[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += copy(b[n:], "\ufffd")
+		case r == '\u2028' || r == '\u2029':
+			n += copy(b[n:], `\u202`)
+			b[n] = hex[r&0xf]
+			n++
+		default:
+			n += copy(b[n:], p[i:i+size])
 		}
 		i += size
 	}
-	return appendQuote(b[:n], m)
-}
-
-// appendQuote opens or closes a string in mode m.
-func appendQuote(b []byte, m mode) []byte {
-	switch m {
-	case quoted:
-		return append(b, '"')
-	case twice:
-		return append(b, '\\', '"')
-	}
-	return b
-}
-
-// AppendBytesContent appends p as AppendContent appends a string.
-func AppendBytesContent(b []byte, p []byte) []byte {
-	return appendString(b, unsafeString(p), content)
+	return append(b[:n], '"')
 }
 
 // AppendBytes appends p as a JSON string, as Append does.
