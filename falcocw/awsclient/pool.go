@@ -49,13 +49,6 @@ func (b *Body) Append(write func([]byte) []byte) {
 	b.r.Reset(b.buf)
 }
 
-// Bytes returns the body's bytes, valid until Release.
-func (b *Body) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf
-}
-
 // Release gives the buffer back to the pool. The body must not be used
 // after: reads fail.
 func (b *Body) Release() {
