@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/falcocw/falcocw/falcocw/arena"
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/awserr"
 	"github.com/falcocw/falcocw/falcocw/chunk"
@@ -231,6 +232,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	}
 
 	p := plan{index: map[route.Target]int{}}
+	var events arena.Arena // the event JSON of this flush's alerts
 	var matches []route.Match
 	kubeJSON := map[unsafe.Pointer][]byte{}
 	var metrics *emf.Aggregator
@@ -291,7 +293,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			}
 			alert.UseKubernetesJSON(kubeJSON[k])
 		}
-		e := &encoded{alert: alert, full: alert.AppendJSON(nil)}
+		e := &encoded{alert: alert, full: events.Keep(alert.AppendJSON(events.Buffer(alert.SizeHint())))}
 		for _, m := range matches {
 			if m.Options.Storm > 0 && !in.storm.Admit(storm.Key(m, alert), storm.ID{Chunk: key, Index: rec.Index}, m, alert) {
 				res.Suppressed++
@@ -331,6 +333,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	}
 
 	accepted := in.deliver(ctx, &res, &p)
+	events.Release() // every request is answered: no event is read after this
 
 	if len(summaries) > 0 {
 		var again []storm.Summary
@@ -424,15 +427,9 @@ type call struct {
 // accepted.
 func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[string][]int {
 	var calls []call
-	byID := map[route.Target]map[int]item{}
 	now := in.now()
 	for i, t := range p.order {
 		items := p.items[i]
-		ids := make(map[int]item, len(items))
-		for _, it := range items {
-			ids[it.id] = it
-		}
-		byID[t] = ids
 		switch t.Kind {
 		case route.CloudWatch:
 			events := make([]cwlogs.Event, len(items))
@@ -451,7 +448,7 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 		case route.Firehose:
 			records := make([]firehose.Record, len(items))
 			for i, it := range items {
-				records[i] = firehose.Record{ID: it.id, Data: append(it.payload[:len(it.payload):len(it.payload)], '\n')}
+				records[i] = firehose.Record{ID: it.id, Data: it.payload, Newline: true}
 			}
 			for _, b := range firehose.Batches(records) {
 				calls = append(calls, call{target: t, fh: b})
@@ -469,6 +466,24 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 
 	accepted := map[string][]int{}
 	failed := map[route.Target][]error{}
+	// byID finds the item an event came from, to name it in an error; the
+	// index is built on the first error (under mu), not for every flush.
+	var index map[route.Target]map[int]item
+	byID := func(t route.Target, id int) item {
+		if index == nil {
+			index = map[route.Target]map[int]item{}
+		}
+		ids, ok := index[t]
+		if !ok {
+			items := p.items[p.index[t]]
+			ids = make(map[int]item, len(items))
+			for _, it := range items {
+				ids[it.id] = it
+			}
+			index[t] = ids
+		}
+		return ids[id]
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, in.cfg.MaxConcurrency)
@@ -503,7 +518,7 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 				res.Undelivered[dest] += len(rejected)
 				for _, e := range rejected {
 					in.logf(config.LevelError, "CloudWatch rejected %s for %s (timestamp %s too old, too new or expired)",
-						describeItem(byID[c.target][e.ID]), dest, e.Time.Format(time.RFC3339Nano))
+						describeItem(byID(c.target, e.ID)), dest, e.Time.Format(time.RFC3339Nano))
 				}
 				// Rejected events can never be delivered: remember them
 				// as done so a retry for another reason skips them.
@@ -522,16 +537,16 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 						sent[id] = true
 					}
 					for _, e := range c.cw {
-						in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID[c.target][e.ID]))
+						in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID(c.target, e.ID)))
 					}
 					for _, r := range c.fh {
 						if !sent[r.ID] {
-							in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID[c.target][r.ID]))
+							in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID(c.target, r.ID)))
 						}
 					}
 					for _, m := range c.sns {
 						if !sent[m.ID] {
-							in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID[c.target][m.ID]))
+							in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID(c.target, m.ID)))
 						}
 					}
 				} else {

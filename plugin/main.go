@@ -21,6 +21,7 @@ import (
 	"github.com/fluent/fluent-bit-go/output"
 
 	"github.com/falcocw/falcocw/falcocw"
+	"github.com/falcocw/falcocw/falcocw/arena"
 	"github.com/falcocw/falcocw/falcocw/config"
 )
 
@@ -154,6 +155,12 @@ func FLBPluginExit() (ret int) {
 // panicTag, from FALCOCW_PANIC_ON_TAG, makes a flush of that tag panic: the
 // plugin host test uses it to prove that no panic reaches Fluent Bit.
 var panicTag = os.Getenv("FALCOCW_PANIC_ON_TAG")
+
+// FALCOCW_ARENA_POISON makes every flush overwrite its event buffers once
+// its requests are answered (arena.Poison): the plugin host tests set it,
+// so that an event read after its flush would reach their checks as
+// garbage rather than pass unseen.
+func init() { arena.Poison = os.Getenv("FALCOCW_ARENA_POISON") != "" }
 
 var gcLimit int64
 

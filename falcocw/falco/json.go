@@ -33,16 +33,16 @@ const TruncatedKey = "falcocw_truncated"
 // infinite numbers become strings, so the result is always valid JSON.
 func (a *Alert) AppendJSON(b []byte) []byte {
 	if b == nil {
-		b = make([]byte, 0, a.sizeHint())
+		b = make([]byte, 0, a.SizeHint())
 	}
 	buf := bytes.NewBuffer(b)
 	a.write(buf, true, a.Output)
 	return buf.Bytes()
 }
 
-// sizeHint estimates the length of the event JSON, so that it is written
+// SizeHint estimates the length of the event JSON, so that it is written
 // into one buffer rather than a growing one.
-func (a *Alert) sizeHint() int {
+func (a *Alert) SizeHint() int {
 	n := 512 + len(a.Rule) + 2*len(a.Output) + len(a.Hostname) + len(a.rawFields)
 	for k, v := range a.OutputFields {
 		n += len(k) + 8

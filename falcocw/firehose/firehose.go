@@ -32,12 +32,25 @@ var IAMActions = []string{"firehose:PutRecordBatch"}
 type Record struct {
 	ID   int
 	Data []byte
+	// Newline sends a "\n" after Data, as the archives behind a delivery
+	// stream (S3, OpenSearch) want one record per line, without copying
+	// Data to append it.
+	Newline bool
+}
+
+// Len is the length of the record as sent.
+func (r Record) Len() int {
+	if r.Newline {
+		return len(r.Data) + 1
+	}
+	return len(r.Data)
 }
 
 // Batches cuts records into batches of at most MaxBatchRecords records and
-// MaxBatchBytes bytes. Every record must be at most MaxRecordBytes long.
+// MaxBatchBytes bytes. Every record must be at most MaxRecordBytes long
+// (its Len).
 func Batches(records []Record) [][]Record {
-	return batch.Cut(records, MaxBatchRecords, MaxBatchBytes, func(r Record) int { return len(r.Data) }, nil)
+	return batch.Cut(records, MaxBatchRecords, MaxBatchBytes, Record.Len, nil)
 }
 
 // Sink puts records into delivery streams. It is safe for concurrent use.
@@ -53,7 +66,7 @@ func New(client *firehose.Client) *Sink { return &Sink{client: client} }
 func bodySize(stream string, records []Record) int {
 	n := 64 + len(stream)
 	for _, r := range records {
-		n += 12 + base64.StdEncoding.EncodedLen(len(r.Data))
+		n += 12 + base64.StdEncoding.EncodedLen(r.Len())
 	}
 	return n
 }
@@ -69,10 +82,26 @@ func AppendBody(b []byte, stream string, records []Record) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"Data":"`...)
-		b = base64.StdEncoding.AppendEncode(b, r.Data)
+		b = appendBase64(b, r)
 		b = append(b, `"}`...)
 	}
 	return append(b, "]}"...)
+}
+
+// appendBase64 appends the base64 of the record as sent. With Newline, the
+// bytes of Data up to a multiple of three are encoded in place, and the
+// rest with the newline from a small copy: base64 of a whole number of
+// three-byte groups joins the base64 of what follows seamlessly.
+func appendBase64(b []byte, r Record) []byte {
+	if !r.Newline {
+		return base64.StdEncoding.AppendEncode(b, r.Data)
+	}
+	whole := len(r.Data) - len(r.Data)%3
+	b = base64.StdEncoding.AppendEncode(b, r.Data[:whole])
+	var tail [3]byte
+	n := copy(tail[:], r.Data[whole:])
+	tail[n] = '\n'
+	return base64.StdEncoding.AppendEncode(b, tail[:n+1])
 }
 
 // PutBatch sends one batch (as Batches cut it) to the delivery stream.

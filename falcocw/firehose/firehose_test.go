@@ -52,3 +52,29 @@ func TestBody(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyNewline: a record with Newline is sent as its data and "\n",
+// whatever its length modulo three (where the encoding joins its parts).
+func TestBodyNewline(t *testing.T) {
+	var records []firehose.Record
+	for n := 0; n < 8; n++ {
+		records = append(records, firehose.Record{ID: n, Data: []byte(`{"k":"abcdefg"}`)[:n], Newline: true})
+	}
+	records = append(records, firehose.Record{Data: []byte{0, 255, 10, 3}, Newline: true})
+	var got struct {
+		DeliveryStreamName string
+		Records            []struct{ Data []byte }
+	}
+	if err := json.Unmarshal(firehose.AppendBody(nil, "s", records), &got); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range records {
+		want := append(append([]byte{}, r.Data...), '\n')
+		if !bytes.Equal(got.Records[i].Data, want) {
+			t.Errorf("record of %d bytes: sent %q, want %q", len(r.Data), got.Records[i].Data, want)
+		}
+		if r.Len() != len(want) {
+			t.Errorf("Len %d, want %d", r.Len(), len(want))
+		}
+	}
+}
