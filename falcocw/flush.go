@@ -221,8 +221,21 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	stop := context.AfterFunc(in.shutdown, cancel) // abandon in-flight work at exit
 	defer stop()
 
-	key := ledger.KeyOf(tag, data)
-	before := in.ledger.Get(key)
+	// The chunk's key (a hash of all of it) is needed only to look up or
+	// remember its progress across retries: while no chunk waits for a
+	// retry, as when every destination answers, a flush does not hash.
+	var key ledger.Key
+	keyed := false
+	keyOf := func() ledger.Key {
+		if !keyed {
+			key, keyed = ledger.KeyOf(tag, data), true
+		}
+		return key
+	}
+	var before ledger.Progress
+	if in.ledger.Len() > 0 {
+		before = in.ledger.Get(keyOf())
+	}
 	res := Result{Delivered: map[string]int{}, Undelivered: map[string]int{}}
 	dec := chunk.Decode(data)
 	res.Records = len(dec.Records) + len(dec.Bad)
@@ -295,7 +308,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		}
 		e := &encoded{alert: alert, full: events.Keep(alert.AppendJSON(events.Buffer(alert.SizeHint())))}
 		for _, m := range matches {
-			if m.Options.Storm > 0 && !in.storm.Admit(storm.Key(m, alert), storm.ID{Chunk: key, Index: rec.Index}, m, alert) {
+			if m.Options.Storm > 0 && !in.storm.Admit(storm.Key(m, alert), storm.ID{Chunk: keyOf(), Index: rec.Index}, m, alert) {
 				res.Suppressed++
 				continue
 			}
@@ -371,13 +384,13 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			}
 		}
 		if progress.Count() > 0 {
-			if n := in.ledger.Remember(key, progress); n > 0 {
+			if n := in.ledger.Remember(keyOf(), progress); n > 0 {
 				in.logf(config.LevelWarn, "forgot the delivery progress of %d chunks waiting for a retry (more than %d are waiting); "+
 					"when Fluent Bit retries them, destinations that had accepted their events may receive them twice", n, maxLedgerChunks)
 			}
 		}
 	} else if before != nil {
-		in.ledger.Forget(key)
+		in.ledger.Forget(keyOf())
 	}
 	res.Duration = time.Since(start)
 	in.account(&res)
