@@ -237,12 +237,6 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		before = in.ledger.Get(keyOf())
 	}
 	res := Result{Delivered: map[string]int{}, Undelivered: map[string]int{}}
-	dec := chunk.Decode(data)
-	res.Records = len(dec.Records) + len(dec.Bad)
-	res.Malformed = len(dec.Bad)
-	for _, b := range dec.Bad {
-		in.logf(config.LevelWarn, "tag %s: skipping malformed record: %v", tag, b)
-	}
 
 	p := plan{index: map[route.Target]int{}}
 	var events arena.Arena // the event JSON of this flush's alerts
@@ -252,7 +246,22 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	if m := in.cfg.Metrics; m != nil {
 		metrics = emf.NewAggregator(m.Namespace, m.Dimensions)
 	}
-	for _, rec := range dec.Records {
+	// Each record is recognised, routed and written as its event as soon
+	// as it is decoded, while its bytes are still in the CPU's cache.
+	records := chunk.NewReader(data)
+	var lastBad chunk.BadRecord
+	for {
+		rec, bad, more := records.Next()
+		if !more {
+			break
+		}
+		res.Records++
+		if bad != nil {
+			res.Malformed++
+			lastBad = *bad
+			in.logf(config.LevelWarn, "tag %s: skipping malformed record: %v", tag, lastBad)
+			continue
+		}
 		alert, ok := falco.Recognise(rec.Body, in.cfg.LogKey, rec.Time)
 		if !ok {
 			res.NonFalco++
@@ -368,10 +377,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		// Retry wins over Error: the retryable events would otherwise be
 		// lost with the chunk.
 		res.Status = Retry
-	case dec.Truncated && res.Status == OK:
+	case records.Truncated && res.Status == OK:
 		res.Status = Error
 		in.logf(config.LevelError, "tag %s: the chunk ends in %d bytes that are not MessagePack; the records in them are lost",
-			tag, len(data)-dec.Bad[len(dec.Bad)-1].Offset)
+			tag, len(data)-lastBad.Offset)
 	}
 	if res.Status == Retry {
 		progress := before

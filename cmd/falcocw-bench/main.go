@@ -119,10 +119,15 @@ func run(n, size int, so string, rounds, runs int, only *regexp.Regexp) error {
 	// The straightforward way, built from internal/reference, through the
 	// same host on the same chunks: the ratio holds on a noisy machine.
 	reference := filepath.Join(dir, "reference.so")
-	build := exec.Command("go", "build", "-buildmode=c-shared", "-o", reference, "./internal/reference")
-	build.Env = append(os.Environ(), "CGO_ENABLED=1")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the reference plugin (run from the repository's top): %v\n%s", err, out)
+	// The null plugin accepts chunks unread: its line is the host's own
+	// share, as Fluent Bit's null output shows Fluent Bit's.
+	null := filepath.Join(dir, "null.so")
+	for so, pkg := range map[string]string{reference: "./internal/reference", null: "./internal/nullplugin"} {
+		build := exec.Command("go", "build", "-buildmode=c-shared", "-o", so, pkg)
+		build.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("building %s (run from the repository's top): %v\n%s", pkg, err, out)
+		}
 	}
 	var results []result
 	for _, path := range []struct {
@@ -135,6 +140,7 @@ func run(n, size int, so string, rounds, runs int, only *regexp.Regexp) error {
 		// CloudWatch Logs; then the same through the reference plugin.
 		{"tail, CloudWatch", so, tail, cloudwatch},
 		{"tail, CloudWatch, reference", reference, tail, cloudwatch[:1]},
+		{"tail, null output", null, tail, nil},
 		{"tail, up to delivery", so, tail, []flbhost.Property{{Key: "route.1", Value: "* -> drop"}}},
 		// Every shape, every alert to CloudWatch Logs and the MITRE-tagged
 		// ones to Firehose as well.
@@ -174,6 +180,10 @@ func run(n, size int, so string, rounds, runs int, only *regexp.Regexp) error {
 	}
 	if perAlert["tail, CloudWatch, reference"] == 0 || perAlert["tail, CloudWatch"] == 0 {
 		return nil
+	}
+	if host := perAlert["tail, null output"]; host > 0 {
+		fmt.Printf("\nthe host's own share (null output): %.2f µs/alert; inside the plugin on the tail run: falcocw %.2f, reference %.2f µs/alert\n",
+			host, perAlert["tail, CloudWatch"]-host, perAlert["tail, CloudWatch, reference"]-host)
 	}
 	fmt.Printf("\nfalcocw / reference, CPU per alert on the tail run: %.2f (the reference decodes with fluent-bit-go and\n"+
 		"encoding/json and lets the SDK serialise, as AWS's Go cloudwatch plugin does)\n",

@@ -57,36 +57,75 @@ func Decode(data []byte) Decoded { return decode(data, true) }
 // (the reference the fast path is tested against).
 func decode(data []byte, fast bool) Decoded {
 	var out Decoded
-	d := msgpack.NewDecoder(data)
-	d.Share(SharedKeys...)
-	for i := 0; d.More(); i++ {
-		off := d.Offset()
-		if fast {
-			if r, ok := fastRecord(d); ok {
-				r.Index = i
-				out.Records = append(out.Records, r)
-				continue
-			}
-			d.Rewind(off)
+	r := newReader(data, fast)
+	for {
+		rec, bad, ok := r.Next()
+		if !ok {
+			break
 		}
-		v, err := d.Decode()
-		if err != nil {
-			out.Bad = append(out.Bad, BadRecord{Index: i, Offset: off, Err: err})
-			if d.Skip(off) != nil { // not even its extent is readable
-				out.Truncated = true
-				break
-			}
-			continue // e.g. nested too deeply: the records after it are fine
-		}
-		r, err := record(v)
-		if err != nil {
-			out.Bad = append(out.Bad, BadRecord{Index: i, Offset: off, Err: err})
+		if bad != nil {
+			out.Bad = append(out.Bad, *bad)
 			continue
 		}
-		r.Index = i
-		out.Records = append(out.Records, r)
+		out.Records = append(out.Records, rec)
 	}
+	out.Truncated = r.Truncated
 	return out
+}
+
+// Reader decodes a chunk one record at a time, so that a flush handles
+// each record while its bytes are still in the CPU's cache, rather than
+// decoding a whole 2 MiB chunk before looking at the first record.
+type Reader struct {
+	d    *msgpack.Decoder
+	i    int
+	fast bool
+	// Truncated is set, once Next has returned false, when the chunk
+	// ended in bytes that are not MessagePack; the last BadRecord holds
+	// the error, and the records in those bytes are lost.
+	Truncated bool
+}
+
+// NewReader returns a reader of the records of data.
+func NewReader(data []byte) *Reader { return newReader(data, true) }
+
+func newReader(data []byte, fast bool) *Reader {
+	d := msgpack.NewDecoder(data)
+	d.Share(SharedKeys...)
+	return &Reader{d: d, fast: fast}
+}
+
+// Next returns the next record, or, for a record that cannot be decoded,
+// a BadRecord describing it; ok is false at the end of the chunk. A bad
+// record does not affect the records after it, unless not even its extent
+// is readable: then the chunk ends there (Truncated).
+func (r *Reader) Next() (rec Record, bad *BadRecord, ok bool) {
+	d := r.d
+	if r.Truncated || !d.More() {
+		return rec, nil, false
+	}
+	i, off := r.i, d.Offset()
+	r.i++
+	if r.fast {
+		if rec, ok := fastRecord(d); ok {
+			rec.Index = i
+			return rec, nil, true
+		}
+		d.Rewind(off)
+	}
+	v, err := d.Decode()
+	if err != nil {
+		if d.Skip(off) != nil { // not even its extent is readable
+			r.Truncated = true
+		}
+		// else, e.g. nested too deeply: the records after it are fine
+		return rec, &BadRecord{Index: i, Offset: off, Err: err}, true
+	}
+	if rec, err = record(v); err != nil {
+		return Record{}, &BadRecord{Index: i, Offset: off, Err: err}, true
+	}
+	rec.Index = i
+	return rec, nil, true
 }
 
 // emptyMetadata is the metadata of the 2.x records that have none, nearly
