@@ -262,10 +262,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			in.logf(config.LevelWarn, "tag %s: skipping malformed record: %v", tag, lastBad)
 			continue
 		}
-		alert, ok := falco.Recognise(rec.Body, in.cfg.LogKey, rec.Time)
+		alert, ok := recognise(&rec, in.cfg.LogKey)
 		if !ok {
 			res.NonFalco++
-			if falco.LooksCut(rec.Body, in.cfg.LogKey) {
+			if looksCut(&rec, in.cfg.LogKey) {
 				res.Cut++
 				if !in.warnedCut.Swap(true) {
 					in.logf(config.LevelWarn, "tag %s: record %d holds a Falco alert cut short (container runtimes split lines over 16 KiB): "+
@@ -276,7 +276,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			if nf == nil {
 				continue
 			}
-			e := &encoded{full: falco.AppendRecordJSON(nil, rec.Body)}
+			e := &encoded{full: falco.AppendRecordJSON(nil, rec.Map())}
 			v := route.Values{Tag: tag}
 			if nf.UseDefault {
 				for _, d := range in.cfg.Routes.Defaults {
@@ -628,6 +628,24 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// recognise finds the Falco alert in a record, in either of the forms the
+// chunk decoder gives a body.
+func recognise(rec *chunk.Record, logKey string) (*falco.Alert, bool) {
+	if rec.Body == nil { // {"log": line}
+		return falco.RecogniseLine(rec.Key, rec.Line, logKey, rec.Time)
+	}
+	return falco.Recognise(rec.Body, logKey, rec.Time)
+}
+
+// looksCut reports whether a record that is not an alert holds the start
+// of one cut short.
+func looksCut(rec *chunk.Record, logKey string) bool {
+	if rec.Body == nil {
+		return rec.Key == logKey && falco.LooksCutLine(rec.Line)
+	}
+	return falco.LooksCut(rec.Body, logKey)
 }
 
 func containsID(ids []int, id int) bool {

@@ -27,7 +27,22 @@ type Record struct {
 	Index    int // position in the chunk, from 0, for error messages
 	Time     time.Time
 	Metadata map[string]any // Fluent Bit 2.x metadata; nil for the 1.x format
-	Body     map[string]any
+	// Body is the record's map, except for a record whose body is one
+	// string under one key, what the tail input makes of a line: then
+	// Body is nil and the pair is in Key and Line, since a map per line
+	// cost as much as the rest of its decoding. Map returns the body in
+	// either case.
+	Body      map[string]any
+	Key, Line string
+}
+
+// Map returns the record's body as a map. For a record in the Key and
+// Line form it builds one.
+func (r *Record) Map() map[string]any {
+	if r.Body == nil {
+		return map[string]any{r.Key: r.Line}
+	}
+	return r.Body
 }
 
 // BadRecord describes a record that could not be decoded.
@@ -134,7 +149,8 @@ var emptyMetadata = map[string]any{}
 
 // fastRecord reads a record of the usual shapes, [[EventTime, metadata],
 // body] and [timestamp, body], without building the arrays around the
-// body or boxing the timestamp. Anything else, or anything wrong, returns
+// body or boxing the timestamp, and a body of one string pair without a
+// map. Anything else, or anything wrong, returns
 // false, and the general path (record) decides, so that the result and the
 // errors are the same.
 func fastRecord(d *msgpack.Decoder) (Record, bool) {
@@ -171,6 +187,16 @@ func fastRecord(d *msgpack.Decoder) (Record, bool) {
 			}
 			r.Metadata = m
 		}
+	}
+	if d.OnePairMap() { // {"log": line}, as the tail input makes it
+		start := d.Offset()
+		if k, ok := d.String(); ok {
+			if v, ok := d.String(); ok {
+				r.Key, r.Line = k, v
+				return r, true
+			}
+		}
+		d.Rewind(start - 1)
 	}
 	v, err := d.DecodeAt(1)
 	body, ok := v.(map[string]any)

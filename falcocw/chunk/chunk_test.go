@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,7 +135,7 @@ func TestDecodeDoesNotAliasTheCallersBuffer(t *testing.T) {
 	for i := range data {
 		data[i] = 0
 	}
-	if len(d.Records) != 1 || d.Records[0].Body["log"] != line {
+	if len(d.Records) != 1 || d.Records[0].Line != line {
 		t.Fatalf("records changed with the caller's buffer: %+v", d.Records)
 	}
 }
@@ -151,7 +153,7 @@ func TestFastPathMatchesGeneralPath(t *testing.T) {
 		if len(fast.Records) < len(recs) {
 			t.Fatalf("format %d: %d records decoded, want at least %d", format, len(fast.Records), len(recs))
 		}
-		if a, b := fmt.Sprintf("%v", fast), fmt.Sprintf("%v", general); a != b {
+		if a, b := fmt.Sprintf("%v", asMaps(fast)), fmt.Sprintf("%v", general); a != b {
 			t.Errorf("format %d:\nfast    %s\ngeneral %s", format, a, b)
 		}
 	}
@@ -170,4 +172,40 @@ func chunkWith(f chunk.Format, ts any, body map[string]any) []byte {
 	}
 	b, _ = msgpack.Append(b, body)
 	return b
+}
+
+// TestOnePairBody: a body of one string pair, what the tail input makes of
+// a line, is decoded without a map; any other body of one pair is a map.
+func TestOnePairBody(t *testing.T) {
+	for _, tc := range []struct {
+		body      map[string]any
+		key, line string
+	}{
+		{map[string]any{"log": `{"rule":"x"}`}, "log", `{"rule":"x"}`},
+		{map[string]any{"message": ""}, "message", ""},
+		{map[string]any{"": "empty key"}, "", "empty key"},
+		{map[string]any{"log": strings.Repeat("long line ", 7000)}, "log", strings.Repeat("long line ", 7000)}, // str32
+		{map[string]any{"log": int64(5)}, "", ""},
+		{map[string]any{"log": map[string]any{"rule": "x"}}, "", ""},
+		{map[string]any{"log": "a", "stream": "stdout"}, "", ""},
+	} {
+		for _, f := range []chunk.Format{chunk.FormatV1, chunk.FormatV2} {
+			data, err := chunk.Append(nil, f, time.Unix(1, 0), tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := chunk.Decode(data)
+			if len(d.Records) != 1 {
+				t.Fatalf("%v: %+v", tc.body, d)
+			}
+			r := d.Records[0]
+			pair := tc.key != "" || tc.line != ""
+			if pair != (r.Body == nil) || r.Key != tc.key || r.Line != tc.line {
+				t.Errorf("%.60v: Body %.60v, Key %q, Line %.40q", tc.body, r.Body, r.Key, r.Line)
+			}
+			if !reflect.DeepEqual(r.Map(), tc.body) {
+				t.Errorf("Map() = %.60v, want %.60v", r.Map(), tc.body)
+			}
+		}
+	}
 }

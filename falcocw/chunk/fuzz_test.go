@@ -12,8 +12,8 @@ import (
 )
 
 // FuzzDecode: any bytes decode without panic, in bounded memory, the same
-// way twice, every record decoded has a body, and the fast path for the
-// usual record shapes gives exactly the general path's result.
+// way twice, and the fast path for the usual record shapes gives exactly
+// the general path's result (which always makes a map of the body).
 func FuzzDecode(f *testing.F) {
 	recs := samples.Records()
 	for _, format := range []chunk.Format{chunk.FormatV1, chunk.FormatV2} {
@@ -30,11 +30,6 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{0x92, 0x93, 0xd7, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0x80, 0x80, 0x80})         // header of 3
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := chunk.Decode(data)
-		for _, r := range d.Records {
-			if r.Body == nil {
-				t.Fatal("record without body")
-			}
-		}
 		if d.Truncated && len(d.Bad) == 0 {
 			t.Fatal("truncated without an error")
 		}
@@ -42,8 +37,18 @@ func FuzzDecode(f *testing.F) {
 		if len(again.Records) != len(d.Records) || len(again.Bad) != len(d.Bad) {
 			t.Fatal("decoding is not deterministic")
 		}
-		if fast, general := fmt.Sprintf("%v", d), fmt.Sprintf("%v", chunk.DecodeGeneral(data)); fast != general {
+		if fast, general := fmt.Sprintf("%v", asMaps(d)), fmt.Sprintf("%v", chunk.DecodeGeneral(data)); fast != general {
 			t.Fatalf("fast path %s\ngeneral path %s", fast, general)
 		}
 	})
+}
+
+// asMaps turns the records of d in the Key and Line form into the map
+// form, as the general path decodes them.
+func asMaps(d chunk.Decoded) chunk.Decoded {
+	for i := range d.Records {
+		r := &d.Records[i]
+		r.Body, r.Key, r.Line = r.Map(), "", ""
+	}
+	return d
 }

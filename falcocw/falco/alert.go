@@ -121,11 +121,36 @@ func Recognise(body map[string]any, logKey string, recordTime time.Time) (a *Ale
 	return a, true
 }
 
+// RecogniseLine is Recognise for a body of one string pair, key: line, as
+// the tail input makes of a line, without the map: the result is exactly
+// Recognise(map[string]any{key: line}, logKey, recordTime).
+func RecogniseLine(key, line, logKey string, recordTime time.Time) (a *Alert, ok bool) {
+	if key != logKey {
+		return Recognise(map[string]any{key: line}, logKey, recordTime)
+	}
+	// A map of one pair never looks like an alert itself (that takes a
+	// rule and a priority), so Recognise would go straight to the line.
+	a, ok, handled := parseFast(line, recordTime)
+	if !handled {
+		return Recognise(map[string]any{key: line}, logKey, recordTime)
+	}
+	if !ok {
+		return nil, false
+	}
+	a.attachPair(key, line)
+	return a, true
+}
+
 // LooksCut reports whether the body's logKey field holds the start of what
 // looks like a Falco alert whose JSON is cut short, as when the container
 // runtime splits a line longer than 16 KiB and nothing joins the parts.
 func LooksCut(body map[string]any, logKey string) bool {
 	s, _ := body[logKey].(string)
+	return LooksCutLine(s)
+}
+
+// LooksCutLine is LooksCut for the text of the log field.
+func LooksCutLine(s string) bool {
 	t := strings.TrimSpace(s)
 	if !strings.HasPrefix(t, "{") || !strings.Contains(t, `"rule"`) && !strings.Contains(t, `"output"`) {
 		return false
@@ -216,13 +241,7 @@ func isECSKey(k string) bool {
 func (a *Alert) attachMetadata(m map[string]any) {
 	if len(m) <= len(ECSKeys) {
 		for k, v := range m {
-			if k == "kubernetes" {
-				if k, ok := v.(map[string]any); ok {
-					a.Kubernetes = k
-				}
-			} else if v != nil && isECSKey(k) {
-				a.setECS(k, v)
-			}
+			a.attachPair(k, v)
 		}
 		return
 	}
@@ -233,6 +252,18 @@ func (a *Alert) attachMetadata(m map[string]any) {
 	}
 	if k, ok := m["kubernetes"].(map[string]any); ok {
 		a.Kubernetes = k
+	}
+}
+
+// attachPair keeps one key of the record beside the alert, if it is
+// metadata: the Kubernetes filter's map or an ECS key.
+func (a *Alert) attachPair(k string, v any) {
+	if k == "kubernetes" {
+		if k, ok := v.(map[string]any); ok {
+			a.Kubernetes = k
+		}
+	} else if v != nil && isECSKey(k) {
+		a.setECS(k, v)
 	}
 }
 

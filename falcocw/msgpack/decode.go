@@ -124,6 +124,47 @@ func (d *Decoder) EmptyMap() bool {
 	return false
 }
 
+// OnePairMap consumes the header of a map of one pair when the next value
+// is one (fixmap 1).
+func (d *Decoder) OnePairMap() bool {
+	if d.pos < len(d.buf) && d.buf[d.pos] == 0x81 {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+// String consumes a string when the next value is one, or binary data,
+// which Decode returns as a string too, without boxing it. On false the
+// position is undefined; Rewind to go back.
+func (d *Decoder) String() (string, bool) {
+	if d.pos >= len(d.buf) {
+		return "", false
+	}
+	c := d.buf[d.pos]
+	d.pos++
+	n := 0
+	switch {
+	case c&0xe0 == 0xa0:
+		s, err := d.str(int(c & 0x1f))
+		return s, err == nil
+	case c == 0xc4 || c == 0xd9:
+		n = 1
+	case c == 0xc5 || c == 0xda:
+		n = 2
+	case c == 0xc6 || c == 0xdb:
+		n = 4
+	default:
+		return "", false
+	}
+	l, err := d.count(n, 1)
+	if err != nil {
+		return "", false
+	}
+	s, err := d.str(l)
+	return s, err == nil
+}
+
 // EventTime consumes an EventTime when the next value is one in its usual
 // encoding (fixext 8 of type 0), without boxing it.
 func (d *Decoder) EventTime() (EventTime, bool) {
