@@ -4,6 +4,7 @@
 package cwlogs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -57,14 +58,20 @@ func ClampTime(t, now time.Time) (ts time.Time, clamped bool) {
 	return t, false
 }
 
-// Batches sorts events by time (stable, as PutLogEvents requires) and cuts
-// them into batches of at most MaxBatchEvents events and MaxBatchBytes
-// bytes spanning at most MaxBatchSpan. Every message must already be at
-// most MaxMessageBytes long.
+// Batches sorts events by timestamp, as PutLogEvents requires, and among
+// events of the same millisecond by ID, and cuts them into batches of at
+// most MaxBatchEvents events and MaxBatchBytes bytes spanning at most
+// MaxBatchSpan. Every message must already be at most MaxMessageBytes
+// long.
 func Batches(events []Event) [][]Event {
-	byTime := func(a, b Event) int { return a.Time.Compare(b.Time) }
+	byTime := func(a, b Event) int {
+		if c := cmp.Compare(a.Time.UnixMilli(), b.Time.UnixMilli()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	}
 	if !slices.IsSortedFunc(events, byTime) { // the usual case: Fluent Bit keeps records in order
-		slices.SortStableFunc(events, byTime)
+		slices.SortFunc(events, byTime)
 	}
 	return batch.Cut(events, MaxBatchEvents, MaxBatchBytes,
 		func(e Event) int { return len(e.Message) + EventOverhead },

@@ -3,6 +3,7 @@ package cwlogs_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestBatchesRespectLimits(t *testing.T) {
 			size := 0
 			for i, e := range b {
 				size += len(e.Message) + cwlogs.EventOverhead
-				if i > 0 && e.Time.Before(b[i-1].Time) {
+				if i > 0 && e.Time.UnixMilli() < b[i-1].Time.UnixMilli() {
 					t.Fatalf("%s: batch not chronological", name)
 				}
 			}
@@ -43,6 +44,35 @@ func TestBatchesRespectLimits(t *testing.T) {
 		}
 		if total != n {
 			t.Errorf("%s: %d events batched, want %d", name, total, n)
+		}
+	}
+}
+
+// TestBatchesOrder: events go out by timestamp (CloudWatch's, in
+// milliseconds), and within a millisecond in the order of their records.
+func TestBatchesOrder(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		events []cwlogs.Event // ID, Time
+		want   []int          // IDs
+	}{
+		{"in order", []cwlogs.Event{{ID: 0, Time: t0}, {ID: 1, Time: t0.Add(ms)}, {ID: 2, Time: t0.Add(2 * ms)}}, []int{0, 1, 2}},
+		{"out of order", []cwlogs.Event{{ID: 0, Time: t0.Add(2 * ms)}, {ID: 1, Time: t0}, {ID: 2, Time: t0.Add(ms)}}, []int{1, 2, 0}},
+		{"same millisecond: record order", []cwlogs.Event{{ID: 0, Time: t0.Add(5 * ms)}, {ID: 3, Time: t0.Add(900 * time.Microsecond)},
+			{ID: 1, Time: t0.Add(100 * time.Microsecond)}, {ID: 2, Time: t0.Add(500 * time.Microsecond)}}, []int{1, 2, 3, 0}},
+		{"same millisecond, already in record order", []cwlogs.Event{{ID: 4, Time: t0.Add(900 * time.Microsecond)},
+			{ID: 5, Time: t0.Add(100 * time.Microsecond)}}, []int{4, 5}},
+	} {
+		var got []int
+		for _, b := range cwlogs.Batches(tc.events) {
+			for _, e := range b {
+				got = append(got, e.ID)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: IDs in the order %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -137,7 +137,9 @@ func RecogniseLine(key, line, logKey string, recordTime time.Time) (a *Alert, ok
 	if !ok {
 		return nil, false
 	}
-	a.attachPair(key, line)
+	if isECSKey(key) { // the only metadata a string can be (checked first: boxing line would allocate)
+		a.attachPair(key, line)
+	}
 	return a, true
 }
 
