@@ -162,10 +162,18 @@ func (sc *scanner) hex4() (rune, bool) {
 	return rune(n), true
 }
 
+// numberByte marks the bytes a JSON number is written with.
+var numberByte = func() (t [256]bool) {
+	for _, c := range "+-0123456789.eE" {
+		t[c] = true
+	}
+	return t
+}()
+
 // number checks a JSON number as RFC 8259 writes it.
 func (sc *scanner) number() bool {
 	start := sc.pos
-	for sc.pos < len(sc.s) && strings.IndexByte("+-0123456789.eE", sc.s[sc.pos]) >= 0 {
+	for sc.pos < len(sc.s) && numberByte[sc.s[sc.pos]] {
 		sc.pos++
 	}
 	return sc.pos > start && validNumber(sc.s[start:sc.pos])
@@ -235,6 +243,7 @@ func (sc *scanner) object(depth int, workload *[5]string) bool {
 	sc.pos++
 	var room [32]string // the keys seen, on the stack for objects of usual size
 	keys := room[:0]
+	var seen uint64 // a bit per key seen, by keyBit: most keys need no comparison
 	sc.ws()
 	if sc.peek() == '}' {
 		sc.pos++
@@ -246,9 +255,13 @@ func (sc *scanner) object(depth int, workload *[5]string) bool {
 		if !ok {
 			return false
 		}
-		for _, k := range keys {
-			if k == key {
-				return false // duplicate: the general path decides which wins
+		if bit := keyBit(key); seen&bit == 0 {
+			seen |= bit
+		} else {
+			for _, k := range keys {
+				if k == key {
+					return false // duplicate: the general path decides which wins
+				}
 			}
 		}
 		if len(keys) >= 256 {
@@ -281,6 +294,18 @@ func (sc *scanner) object(depth int, workload *[5]string) bool {
 			return false
 		}
 	}
+}
+
+// keyBit is one bit of 64 chosen by a key's length and two of its bytes:
+// keys with different bits differ, so a key whose bit no earlier key set
+// needs no comparison to know it is new.
+func keyBit(key string) uint64 {
+	h := uint(len(key))
+	if len(key) > 0 {
+		h = h*31 + uint(key[len(key)-1])
+		h = h*31 + uint(key[len(key)/2])
+	}
+	return 1 << (h & 63)
 }
 
 // rawKey reads an object key without escapes.
