@@ -322,7 +322,7 @@ func (d *Decoder) value(depth int) (any, error) {
 	case c&0xf0 == 0x90:
 		return d.arrayN(int(c&0x0f), depth)
 	case c&0xe0 == 0xa0:
-		return d.str(int(c & 0x1f))
+		return d.strValue(int(c & 0x1f))
 	}
 	switch c {
 	case 0xc0:
@@ -428,18 +428,35 @@ func (d *Decoder) str(n int) (string, error) {
 	return string(b), nil
 }
 
+// strValue is str boxed, as Decode returns values: the interned strings
+// come boxed once, so that the values every record repeats ("stdout",
+// "falco") cost no allocation either.
+func (d *Decoder) strValue(n int) (any, error) {
+	b, err := d.take(n)
+	if err != nil {
+		return nil, err
+	}
+	if n <= maxInterned {
+		if v, ok := internedValues[string(b)]; ok {
+			return v, nil
+		}
+	}
+	return string(b), nil
+}
+
 // interned are the keys and values Fluent Bit's inputs repeat in every
 // record; returning one shared string for them saves an allocation each.
-var interned = func() map[string]string {
-	m := map[string]string{}
+// internedValues holds them boxed.
+var interned, internedValues = func() (map[string]string, map[string]any) {
+	m, boxed := map[string]string{}, map[string]any{}
 	for _, s := range []string{"log", "source", "stdout", "stderr", "stream", "time", "logtag", "container_name", "container_id",
 		"ecs_cluster", "ecs_task_arn", "ecs_task_definition", "ec2_instance_id", "kubernetes", "pod_name", "namespace_name",
 		"pod_id", "labels", "annotations", "host", "docker_id", "container_hash", "container_image", "falco",
 		"rule", "priority", "output", "output_fields", "tags", "hostname", "uuid", "message",
 		"Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug", "syscall", "k8s_audit"} {
-		m[s] = s
+		m[s], boxed[s] = s, s
 	}
-	return m
+	return m, boxed
 }()
 
 const maxInterned = 32
@@ -449,7 +466,7 @@ func (d *Decoder) strPrefixed(n int) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.str(l)
+	return d.strValue(l)
 }
 
 func (d *Decoder) extPrefixed(n int) (any, error) {
@@ -496,11 +513,16 @@ func (d *Decoder) mapN(n int, depth int) (any, error) {
 	}
 	m := make(map[string]any, n)
 	for i := 0; i < n; i++ {
-		k, err := d.value(depth + 1)
-		if err != nil {
-			return nil, err
+		start := d.pos
+		key, ok := d.String() // the usual key, without boxing it
+		if !ok {
+			d.pos = start
+			k, err := d.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			key = keyString(k)
 		}
-		key := keyString(k)
 		if sh := d.share[key]; sh != nil && depth == 1 {
 			start := d.pos
 			if err := d.Skip(start); err != nil {
