@@ -49,6 +49,7 @@ func (l *logCapture) String() string {
 func newInstance(t testing.TB, srv *fakeaws.Server, kv ...string) (*falcocw.Instance, *logCapture) {
 	t.Helper()
 	testEnv(t)
+	srv.VerifySignatures("AKIAFALCOCWTEST00001", "falcocw-test-secret-key-do-not-log-0001")
 	m := map[string]string{"endpoint": srv.URL, "log_level": "debug"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
@@ -95,6 +96,11 @@ func TestSamplesRoutedOnce(t *testing.T) {
 			}
 			for _, p := range sampletest.CheckRoutedOnce(srv, recs, 1) {
 				t.Error(p)
+			}
+			// Every request the plugin made was checked as AWS checks
+			// it: the bodies falcocw writes itself are the ones signed.
+			if srv.Verified() < 3 {
+				t.Errorf("%d requests had their signature verified", srv.Verified())
 			}
 		})
 	}

@@ -89,6 +89,8 @@ type Server struct {
 	injected   FaultCounts
 	deleted    map[string][]LogEvent // "group:stream" → events of deleted groups
 	signatures []string
+	secrets    map[string]string // access key → secret key, for VerifySignatures
+	verified   int
 	topics     map[string][]SNSMessage
 	// AutoCreate makes PutLogEvents and PutRecordBatch accept unknown
 	// groups, streams and delivery streams, creating them.
@@ -319,6 +321,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
 		writeError(w, apiError{403, "MissingAuthenticationTokenException", "request is not signed with SigV4"})
 		return
+	}
+	if !s.Light {
+		if why := s.checkSignature(r, body); why != "" {
+			writeError(w, apiError{403, "InvalidSignatureException", why})
+			return
+		}
 	}
 	s.mu.Lock()
 	if _, sig, ok := strings.Cut(r.Header.Get("Authorization"), "Signature="); ok && len(s.signatures) < 10000 {

@@ -165,7 +165,7 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	if s := os.Getenv("FALCOCW_DELIVERY_ALERTS"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	srv := fakeaws.New()
+	srv := verifyingServer()
 	defer srv.Close()
 	srv.CreateDeliveryStream("falco-archive")
 	// The endpoint starts down (so the first flushes answer FLB_RETRY and
@@ -237,13 +237,16 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	if !strings.Contains(h.Log(), "exit:") {
 		t.Errorf("no exit summary in the log")
 	}
+	if srv.Verified() == 0 { // every accepted request was signed right, retries included
+		t.Errorf("no request had its signature verified")
+	}
 }
 
 // TestEndpointDown: while the endpoint is down for longer than the flush
 // deadline, flushes answer FLB_RETRY promptly; once it is back, the retried
 // chunks deliver everything, once.
 func TestEndpointDown(t *testing.T) {
-	srv := fakeaws.New()
+	srv := verifyingServer()
 	defer srv.Close()
 	srv.CreateDeliveryStream("falco-archive")
 	h := startHost(t)

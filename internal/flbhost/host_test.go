@@ -50,6 +50,14 @@ var testCredentials = []string{
 	"FALCOCW_ARENA_POISON=1", // an event used after its flush shows up as garbage
 }
 
+// verifyingServer is a fake AWS endpoint that checks the SigV4 signature
+// of every request made with testCredentials, as AWS does.
+func verifyingServer() *fakeaws.Server {
+	srv := fakeaws.New()
+	srv.VerifySignatures("AKIAFALCOCWHOSTTEST1", "hostTestSecretKey/DoNotLog+0123456789abcd")
+	return srv
+}
+
 func startHost(t *testing.T) *flbhost.Host {
 	t.Helper()
 	h, err := flbhost.Start(hostPath, soPath, testCredentials)
@@ -131,7 +139,7 @@ func TestTwoInstancesBothFormats(t *testing.T) {
 	}
 	var insts []inst
 	for _, f := range []chunk.Format{chunk.FormatV1, chunk.FormatV2} {
-		srv := fakeaws.New()
+		srv := verifyingServer()
 		t.Cleanup(srv.Close)
 		srv.CreateDeliveryStream("falco-mitre")
 		id, ret, err := h.Init(props(append([]string{"endpoint", srv.URL, "falcocw_log_level", "debug"}, sampletest.RoutingConfig...)...))
@@ -203,7 +211,7 @@ func TestInvalidConfigFailsInit(t *testing.T) {
 		t.Errorf("want one error line naming the property, value and allowed values; got:\n%s", h.Log())
 	}
 	// A good instance still starts beside the failed one.
-	srv := fakeaws.New()
+	srv := verifyingServer()
 	defer srv.Close()
 	if _, ret, err := h.Init(props("endpoint", srv.URL, "log_group_name", "falco", "log_stream_name", "s")); err != nil || ret != flbhost.FLBOK {
 		t.Errorf("good init after a bad one: %d %v", ret, err)
@@ -215,7 +223,7 @@ func TestInvalidConfigFailsInit(t *testing.T) {
 // (malformed bytes: FLB_ERROR after the good records are delivered).
 func TestRetryAndErrorCodes(t *testing.T) {
 	h := startHost(t)
-	srv := fakeaws.New()
+	srv := verifyingServer()
 	defer srv.Close()
 	srv.CreateLogGroup("g")
 	id, ret, err := h.Init(props("endpoint", srv.URL, "log_group_name", "g", "log_stream_name", "s", "flush_timeout", "2s"))
@@ -248,7 +256,7 @@ func TestRetryAndErrorCodes(t *testing.T) {
 // entries one by one.
 func TestSNSThroughPlugin(t *testing.T) {
 	const topic = "arn:aws:sns:eu-west-1:123456789012:falco-response"
-	srv := fakeaws.New()
+	srv := verifyingServer()
 	defer srv.Close()
 	srv.CreateTopic(topic)
 	srv.SetFaults(fakeaws.Faults{Seed: 11, RecordFailure: 0.2})
@@ -300,7 +308,7 @@ func TestPanicStaysInside(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Kill()
-	srv := fakeaws.New()
+	srv := verifyingServer()
 	defer srv.Close()
 	id, ret, err := h.Init(props("endpoint", srv.URL, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true"))
 	if err != nil || ret != flbhost.FLBOK {
