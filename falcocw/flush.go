@@ -247,7 +247,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		metrics = emf.NewAggregator(m.Namespace, m.Dimensions)
 	}
 	// Each record is recognised, routed and written as its event as soon
-	// as it is decoded, while its bytes are still in the CPU's cache.
+	// as it is decoded.
 	records := chunk.NewReader(data)
 	var lastBad chunk.BadRecord
 	for {

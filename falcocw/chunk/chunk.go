@@ -88,9 +88,8 @@ func decode(data []byte, fast bool) Decoded {
 	return out
 }
 
-// Reader decodes a chunk one record at a time, so that a flush handles
-// each record while its bytes are still in the CPU's cache, rather than
-// decoding a whole 2 MiB chunk before looking at the first record.
+// Reader decodes a chunk one record at a time, so that a flush need not
+// hold the decoded records of a whole 2 MiB chunk at once.
 type Reader struct {
 	d    *msgpack.Decoder
 	i    int
@@ -196,7 +195,7 @@ func fastRecord(d *msgpack.Decoder) (Record, bool) {
 				return r, true
 			}
 		}
-		d.Rewind(start - 1)
+		d.Rewind(start - 1) // back to the map's header: the general path decides
 	}
 	v, err := d.DecodeAt(1)
 	body, ok := v.(map[string]any)

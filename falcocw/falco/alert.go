@@ -125,11 +125,12 @@ func Recognise(body map[string]any, logKey string, recordTime time.Time) (a *Ale
 // the tail input makes of a line, without the map: the result is exactly
 // Recognise(map[string]any{key: line}, logKey, recordTime).
 func RecogniseLine(key, line, logKey string, recordTime time.Time) (a *Alert, ok bool) {
-	if key != logKey {
-		return Recognise(map[string]any{key: line}, logKey, recordTime)
-	}
 	// A map of one pair never looks like an alert itself (that takes a
-	// rule and a priority), so Recognise would go straight to the line.
+	// rule and a priority), so Recognise would go straight to the log
+	// field: none when the pair is another key.
+	if key != logKey {
+		return nil, false
+	}
 	a, ok, handled := parseFast(line, recordTime)
 	if !handled {
 		return Recognise(map[string]any{key: line}, logKey, recordTime)

@@ -143,26 +143,35 @@ func (d *Decoder) String() (string, bool) {
 	}
 	c := d.buf[d.pos]
 	d.pos++
-	n := 0
+	n := int(c & 0x1f)
+	switch p := strPrefix(c); {
+	case p < 0:
+		return "", false
+	case p > 0:
+		var err error
+		if n, err = d.count(p, 1); err != nil {
+			return "", false
+		}
+	}
+	s, err := d.str(n)
+	return s, err == nil
+}
+
+// strPrefix is the size of the length prefix of a string or binary value
+// of type byte c: 0 for a fixstr, whose length is in c, and -1 when c is
+// of another type.
+func strPrefix(c byte) int {
 	switch {
 	case c&0xe0 == 0xa0:
-		s, err := d.str(int(c & 0x1f))
-		return s, err == nil
+		return 0
 	case c == 0xc4 || c == 0xd9:
-		n = 1
+		return 1
 	case c == 0xc5 || c == 0xda:
-		n = 2
+		return 2
 	case c == 0xc6 || c == 0xdb:
-		n = 4
-	default:
-		return "", false
+		return 4
 	}
-	l, err := d.count(n, 1)
-	if err != nil {
-		return "", false
-	}
-	s, err := d.str(l)
-	return s, err == nil
+	return -1
 }
 
 // EventTime consumes an EventTime when the next value is one in its usual
@@ -324,6 +333,9 @@ func (d *Decoder) value(depth int) (any, error) {
 	case c&0xe0 == 0xa0:
 		return d.strValue(int(c & 0x1f))
 	}
+	if p := strPrefix(c); p > 0 {
+		return d.strPrefixed(p)
+	}
 	switch c {
 	case 0xc0:
 		return nil, nil
@@ -331,12 +343,6 @@ func (d *Decoder) value(depth int) (any, error) {
 		return false, nil
 	case 0xc3:
 		return true, nil
-	case 0xc4, 0xd9:
-		return d.strPrefixed(1)
-	case 0xc5, 0xda:
-		return d.strPrefixed(2)
-	case 0xc6, 0xdb:
-		return d.strPrefixed(4)
 	case 0xc7:
 		return d.extPrefixed(1)
 	case 0xc8:
