@@ -9,26 +9,27 @@ import (
 	"github.com/falcocw/falcocw/falcocw"
 	"github.com/falcocw/falcocw/falcocw/chunk"
 	"github.com/falcocw/falcocw/falcocw/fakeaws"
-	"github.com/falcocw/falcocw/internal/samples"
 )
 
-// benchChunk lays out about 2 MiB of records of one shape: "tail", what
-// the tail input makes of a line of Falco's output ({"log": line}), or
-// "firelens", the line with ECS metadata beside it.
-func benchChunk(b *testing.B, shape string) ([]byte, int) {
-	lines := samples.Lines("alerts.jsonl")
-	var bodies []map[string]any
-	size := 0
-	for i := 0; size < 2<<20; i++ {
-		body := map[string]any{"log": lines[i%len(lines)]}
-		if shape == "firelens" {
-			body = map[string]any{"log": lines[i%len(lines)], "source": "stdout", "container_name": "falco",
-				"ecs_cluster": "prod", "ecs_task_arn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef"}
+// benchChunk lays out about 2 MiB of records of one of the shapes of
+// BenchmarkStages ("tail", "firelens", ...), the samples repeated.
+func benchChunk(b *testing.B, name string) ([]byte, int) {
+	for _, sh := range shapes() {
+		if sh.name != name {
+			continue
 		}
-		bodies = append(bodies, body)
-		size += len(lines[i%len(lines)]) + 150
+		var data []byte
+		n := 0
+		for ; len(data) < 2<<20; n++ {
+			var err error
+			if data, err = chunk.Append(data, chunk.FormatV2, time.Now(), sh.bodies[n%len(sh.bodies)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return data, n
 	}
-	return samples.Chunk(chunk.FormatV2, time.Now(), bodies...), len(bodies)
+	b.Fatalf("no shape %q", name)
+	return nil, 0
 }
 
 // BenchmarkFlush measures whole flushes (decode, recognise, route, encode,
