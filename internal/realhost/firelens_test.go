@@ -1,0 +1,166 @@
+package realhost_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/falcocw/falcocw/internal/realhost"
+)
+
+const root = "../.."
+
+// firelensOptions returns the awsfirelens options of the Falco container in
+// examples/ecs-task-definition.json, as the ECS agent reads them.
+func firelensOptions(t *testing.T) (opts map[string]string, container string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "examples/ecs-task-definition.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var td struct {
+		ContainerDefinitions []struct {
+			Name             string
+			LogConfiguration struct {
+				LogDriver string
+				Options   map[string]string
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &td); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range td.ContainerDefinitions {
+		if c.LogConfiguration.LogDriver == "awsfirelens" {
+			return c.LogConfiguration.Options, c.Name
+		}
+	}
+	t.Fatal("no container logs through awsfirelens in examples/ecs-task-definition.json")
+	return nil, ""
+}
+
+// firelensConfig is the configuration the ECS agent generates for a task
+// with enable-ecs-log-metadata: a TCP health-check input, the forward
+// inputs the Docker fluentd log driver writes to, record_modifier adding the
+// task's metadata, and one [OUTPUT] per container from its options, matched
+// on "<container>-firelens*". Only the endpoint is added to the options.
+func firelensConfig(opts map[string]string, container string, port, healthPort int, endpoint string) string {
+	var b strings.Builder
+	realhost.Section(&b, "SERVICE", "Flush", "1", "Grace", "5")
+	realhost.Section(&b, "INPUT", "Name", "tcp", "Listen", "127.0.0.1", "Port", itoa(healthPort), "Tag", "firelens-healthcheck")
+	realhost.Section(&b, "INPUT", "Name", "forward", "Listen", "127.0.0.1", "Port", itoa(port))
+	realhost.Section(&b, "FILTER", "Name", "record_modifier", "Match", "*",
+		"Record", "ec2_instance_id i-0123456789abcdef0",
+		"Record", "ecs_cluster prod-cluster",
+		"Record", "ecs_task_arn arn:aws:ecs:eu-west-1:123456789012:task/prod-cluster/7d26ff92a525c8151bda7ad143b1bddb",
+		"Record", "ecs_task_definition falco:7")
+	realhost.Section(&b, "OUTPUT", "Name", "null", "Match", "firelens-healthcheck")
+	kv := []string{"Name", opts["Name"], "Match", container + "-firelens*"}
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		if k != "Name" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		kv = append(kv, k, opts[k])
+	}
+	kv = append(kv, "endpoint", endpoint)
+	realhost.Section(&b, "OUTPUT", kv...)
+	return b.String()
+}
+
+// feederConfig is a second Fluent Bit that sends lines over forward as
+// Docker's fluentd log driver does: container_id, container_name, source
+// and log, under the tag "<container>-firelens-<task id>".
+func feederConfig(path, container string, port int) string {
+	var b strings.Builder
+	realhost.Section(&b, "SERVICE", "Flush", "1")
+	realhost.Section(&b, "INPUT", "Name", "tail", "Path", path, "Read_from_Head", "On",
+		"Tag", container+"-firelens-7d26ff92a525c8151bda7ad143b1bddb")
+	realhost.Section(&b, "FILTER", "Name", "record_modifier", "Match", "*",
+		"Record", "container_id 0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		"Record", "container_name /ecs-falco-7-falco-a8b0c1d2e3f4",
+		"Record", "source stdout")
+	realhost.Section(&b, "OUTPUT", "Name", "forward", "Match", "*", "Host", "127.0.0.1", "Port", itoa(port))
+	return b.String()
+}
+
+// TestFireLens runs the log router exactly as ECS configures it from
+// examples/ecs-task-definition.json, fed over forward, on every Fluent Bit.
+func TestFireLens(t *testing.T) {
+	bins := realhost.Require(t)
+	so := realhost.Plugin(t)
+	opts, container := firelensOptions(t)
+	if opts["workers"] == "" {
+		t.Errorf("the ECS example sets no workers: its flushes run on Fluent Bit's engine thread")
+	}
+	for _, bin := range bins {
+		t.Run(bin.Version, func(t *testing.T) {
+			t.Parallel()
+			srv := realhost.NewEndpoint(t)
+			srv.CreateDeliveryStream("falco-mitre-archive")
+			dir := t.TempDir()
+			alerts := realhost.NumberedAlerts(151)
+			var lines []string
+			for i, a := range alerts {
+				lines = append(lines, a.Line)
+				if i%10 == 0 {
+					lines = append(lines, realhost.Noise()...)
+				}
+			}
+			input := realhost.WriteFile(t, dir, "falco.log", strings.Join(lines, "\n")+"\n")
+			port, health := realhost.FreePort(t), realhost.FreePort(t)
+			conf := realhost.WriteFile(t, dir, "fluent-bit.conf", firelensConfig(opts, container, port, health, srv.URL))
+			router := realhost.Start(t, bin, nil, "-e", so, "-c", conf)
+			if !router.WaitLog("started:", 10*time.Second) {
+				t.Fatalf("falcocw did not start")
+			}
+			feeder := realhost.Start(t, bin, nil, "-c", realhost.WriteFile(t, dir, "feeder.conf", feederConfig(input, container, port)))
+
+			const task = "7d26ff92a525c8151bda7ad143b1bddb"
+			want := realhost.Expect{}
+			for _, a := range alerts {
+				if a.Critical() {
+					want.Add("cloudwatch:/falco/critical:"+task, a.UUID)
+				}
+				if a.HasTagPrefix("mitre_") {
+					want.Add("firehose:falco-mitre-archive", a.UUID)
+				} else {
+					want.Add("cloudwatch:/falco/alerts:prod-cluster/"+task, a.UUID)
+				}
+			}
+			realhost.Until(30*time.Second, func() bool { return realhost.Total(srv) >= want.Count() })
+			time.Sleep(1500 * time.Millisecond) // anything extra would arrive now
+			feeder.Stop(10 * time.Second)
+			router.Stop(15 * time.Second)
+			got := realhost.Deliveries(t, srv)
+			missing, dups, extra, notes := want.Compare(got)
+			t.Logf("Fluent Bit %s: %d alerts and %d noise lines over forward: %d deliveries expected, %d missing, %d duplicated, %d unexpected",
+				bin.Version, len(alerts), len(lines)-len(alerts), want.Count(), missing, dups, extra)
+			if missing+dups+extra > 0 {
+				t.Errorf("deliveries differ:\n%s", strings.Join(notes, "\n"))
+			}
+			for _, e := range srv.Events("/falco/alerts", "prod-cluster/"+task) {
+				if !strings.Contains(e.Message, `"ecs_task_definition":"falco:7"`) || !strings.Contains(e.Message, `"container_name":"/ecs-falco-7-falco-a8b0c1d2e3f4"`) {
+					t.Errorf("event without its FireLens metadata: %.300s", e.Message)
+					break
+				}
+			}
+			if v := srv.Violations(); len(v) > 0 {
+				t.Errorf("requests broke AWS limits: %v", v)
+			}
+			if realhost.Crashed(router.Log()) {
+				t.Errorf("Fluent Bit crashed")
+			}
+		})
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
