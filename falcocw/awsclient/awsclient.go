@@ -51,6 +51,7 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 				o.MaxBackoff = 2 * time.Second
 				o.Backoff = Backoff{Base: 50 * time.Millisecond, Max: 2 * time.Second}
 				o.RateLimiter = ratelimit.None
+				o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: RetryableCodes})
 			})}
 		}),
 		awsconfig.WithHTTPClient(httpClient(false)),
@@ -112,6 +113,30 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 			}
 		}),
 	}, nil
+}
+
+// RetryableCodes are the error codes, beyond the SDK's standard throttle
+// codes and 5xx statuses, by which AWS services say "back off and try
+// again", whatever the HTTP status that carries them. Firehose, above all,
+// throttles with ServiceUnavailableException ("Slow down.") in a 400
+// answer, which the SDK's standard rules take for a client error: without
+// this table a throttled flush would answer FLB_RETRY at once, and Fluent
+// Bit's scheduler would hold the chunk back for seconds to minutes.
+var RetryableCodes = map[string]struct{}{
+	"ServiceUnavailableException":            {}, // Firehose, Kinesis, CloudWatch Logs
+	"ServiceUnavailable":                     {}, // query-protocol services
+	"InternalFailure":                        {}, // every service, 500
+	"InternalServerError":                    {},
+	"InternalErrorException":                 {},
+	"ThrottlingException":                    {}, // CloudWatch Logs, EventBridge, Security Hub
+	"Throttling":                             {}, // SNS (query protocol)
+	"Throttled":                              {}, // SNS ThrottledException
+	"KMSThrottling":                          {}, // SNS with an encrypted topic
+	"KMSThrottlingException":                 {}, // Kinesis, Firehose with SSE
+	"ProvisionedThroughputExceededException": {}, // Kinesis Data Streams
+	"LimitExceededException":                 {}, // Kinesis, Security Hub: request rate
+	"TooManyRequestsException":               {}, // Security Hub, EventBridge
+	"OperationAbortedException":              {}, // CloudWatch Logs: a concurrent change to the group
 }
 
 // httpClient is the SDK's HTTP client with falcocw's timeouts; insecure

@@ -341,7 +341,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiError{503, "ServiceUnavailableException", "injected: service down"})
 		return
 	case "throttle":
-		writeError(w, apiError{400, "ThrottlingException", "injected: Rate exceeded"})
+		writeError(w, throttleError(op))
 		return
 	case "server":
 		writeError(w, apiError{500, "InternalFailure", "injected: internal failure"})
@@ -427,6 +427,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // pickFault draws the fault for one request; s.mu is held.
+// throttleError is how each service says "too many requests", from the API
+// references: Firehose answers 400 ServiceUnavailableException ("Slow
+// down."), SNS 400 Throttling in its query protocol, CloudWatch Logs 400
+// ThrottlingException.
+func throttleError(op string) apiError {
+	switch op {
+	case "PutRecordBatch", "PutRecord":
+		return apiError{400, "ServiceUnavailableException", "injected: Slow down."}
+	case "Publish", "PublishBatch":
+		return apiError{400, "Throttling", "injected: Rate exceeded"}
+	}
+	return apiError{400, "ThrottlingException", "injected: Rate exceeded"}
+}
+
 func (s *Server) pickFault() string {
 	f := s.faults
 	if f.Down {
