@@ -37,6 +37,7 @@ var (
 // plugin is one [OUTPUT] section: its core instance and its log prefix.
 type plugin struct {
 	id       int64
+	label    string // Fluent Bit's name for the instance: its Alias, or falcocw.N
 	instance *falcocw.Instance
 	closed   atomic.Bool
 }
@@ -44,10 +45,27 @@ type plugin struct {
 var levelTags = [...]string{"error", " warn", " info", "debug"}
 
 // logLine writes a line in Fluent Bit's own format on stderr, where Fluent
-// Bit writes its log.
-func logLine(id int64, level config.Level, msg string) {
-	fmt.Fprintf(os.Stderr, "[%s] [%s] [output:%s:%s.%d] %s\n",
-		time.Now().Format("2006/01/02 15:04:05"), levelTags[level], PluginName, PluginName, id, msg)
+// Bit writes its log, under the instance's label ("" for a line about no
+// instance in particular).
+func logLine(label string, level config.Level, msg string) {
+	if label == "" {
+		label = PluginName
+	}
+	fmt.Fprintf(os.Stderr, "[%s] [%s] [output:%s:%s] %s\n",
+		time.Now().Format("2006/01/02 15:04:05.000"), levelTags[level], PluginName, label, msg)
+}
+
+// fallbackLabel names an instance when the host's structures cannot be
+// read: falcocw.N, N counted from 0 again once every instance has exited
+// (as after a hot reload), so names stay stable over reloads.
+func fallbackLabel() string {
+	mu.Lock()
+	defer mu.Unlock()
+	n := 0
+	for range instances {
+		n++
+	}
+	return fmt.Sprintf("%s.%d", PluginName, n)
 }
 
 // profile is the CPU profile written when FALCOCW_CPUPROFILE names a file
@@ -56,36 +74,41 @@ var profile *os.File
 
 //export FLBPluginRegister
 func FLBPluginRegister(def unsafe.Pointer) (ret int) {
-	defer recoverTo(0, &ret, output.FLB_ERROR)
+	defer recoverTo("", &ret, output.FLB_ERROR)
 	if path := os.Getenv("FALCOCW_CPUPROFILE"); path != "" && profile == nil {
 		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
 			profile = f
 		}
 	}
-	return output.FLBPluginRegister(def, PluginName, "Falco alerts to CloudWatch Logs and Kinesis Data Firehose")
+	ret = output.FLBPluginRegister(def, PluginName, "Falco alerts to CloudWatch Logs, Kinesis Data Firehose and SNS")
+	registerConfigMap(def)
+	return ret
 }
 
 //export FLBPluginInit
 func FLBPluginInit(p unsafe.Pointer) (ret int) {
-	id := nextID.Add(1) - 1
-	defer recoverTo(id, &ret, output.FLB_ERROR)
+	label, ok := instanceLabel(p)
+	if !ok {
+		label = fallbackLabel()
+	}
+	defer recoverTo(label, &ret, output.FLB_ERROR)
 	cfg, err := config.Parse(func(key string) string { return output.FLBPluginConfigKey(p, key) })
 	if err != nil {
-		logLine(id, config.LevelError, "invalid configuration: "+err.Error())
+		logLine(label, config.LevelError, "invalid configuration: "+err.Error())
 		return output.FLB_ERROR
 	}
-	in, err := falcocw.New(context.Background(), cfg, func(level config.Level, msg string) { logLine(id, level, msg) })
+	in, err := falcocw.New(context.Background(), cfg, func(level config.Level, msg string) { logLine(label, level, msg) })
 	if err != nil {
-		logLine(id, config.LevelError, "cannot start: "+err.Error())
+		logLine(label, config.LevelError, "cannot start: "+err.Error())
 		return output.FLB_ERROR
 	}
 	tuneGC(cfg.MemoryLimit)
-	pl := &plugin{id: id, instance: in}
+	pl := &plugin{id: nextID.Add(1), label: label, instance: in}
 	mu.Lock()
-	instances[id] = pl
+	instances[pl.id] = pl
 	mu.Unlock()
 	output.FLBPluginSetContext(p, pl)
-	logLine(id, config.LevelInfo, fmt.Sprintf("started: %d routes, %d default destinations, non_falco %s",
+	logLine(label, config.LevelInfo, fmt.Sprintf("started: %d routes, %d default destinations, non_falco %s",
 		len(cfg.Routes.Rules), len(cfg.Routes.Defaults), cfg.NonFalcoPolicy()))
 	return output.FLB_OK
 }
@@ -94,12 +117,12 @@ func FLBPluginInit(p unsafe.Pointer) (ret int) {
 func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (ret int) {
 	pl, _ := output.FLBPluginGetContext(ctx).(*plugin)
 	if pl == nil {
-		logLine(-1, config.LevelError, "flush for an unknown instance: was FLBPluginInit successful?")
+		logLine("", config.LevelError, "flush for an unknown instance: was FLBPluginInit successful?")
 		return output.FLB_ERROR
 	}
 	// A panic is a bug in falcocw, not in the data: retry, so nothing is
 	// lost, and let Fluent Bit's retry limit end it.
-	defer recoverTo(pl.id, &ret, output.FLB_RETRY)
+	defer recoverTo(pl.label, &ret, output.FLB_RETRY)
 	if panicTag != "" && C.GoString(tag) == panicTag {
 		panic("FALCOCW_PANIC_ON_TAG: a panic on purpose, to test that Fluent Bit survives it")
 	}
@@ -111,21 +134,21 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (ret
 	switch res.Status {
 	case falcocw.OK:
 		if pl.instance.Config().LogLevel >= config.LevelDebug {
-			logLine(pl.id, config.LevelDebug, res.Summary())
+			logLine(pl.label, config.LevelDebug, res.Summary())
 		}
 		return output.FLB_OK
 	case falcocw.Retry:
-		logLine(pl.id, config.LevelWarn, res.Summary()+"; Fluent Bit will retry the chunk")
+		logLine(pl.label, config.LevelWarn, res.Summary()+"; Fluent Bit will schedule the chunk again")
 		return output.FLB_RETRY
 	default:
-		logLine(pl.id, config.LevelError, res.Summary())
+		logLine(pl.label, config.LevelError, res.Summary())
 		return output.FLB_ERROR
 	}
 }
 
 //export FLBPluginExitCtx
 func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
-	defer recoverTo(0, &ret, output.FLB_OK)
+	defer recoverTo("", &ret, output.FLB_OK)
 	if pl, _ := output.FLBPluginGetContext(ctx).(*plugin); pl != nil {
 		closePlugin(pl)
 	}
@@ -134,7 +157,7 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 
 //export FLBPluginExit
 func FLBPluginExit() (ret int) {
-	defer recoverTo(0, &ret, output.FLB_OK)
+	defer recoverTo("", &ret, output.FLB_OK)
 	mu.Lock()
 	all := make([]*plugin, 0, len(instances))
 	for _, pl := range instances {
@@ -192,9 +215,9 @@ func closePlugin(pl *plugin) {
 }
 
 // recoverTo turns a panic into a log line and the return code code.
-func recoverTo(id int64, ret *int, code int) {
+func recoverTo(label string, ret *int, code int) {
 	if r := recover(); r != nil {
-		logLine(id, config.LevelError, fmt.Sprintf("internal error (please report it): %v\n%s", r, debug.Stack()))
+		logLine(label, config.LevelError, fmt.Sprintf("internal error (please report it): %v\n%s", r, debug.Stack()))
 		*ret = code
 	}
 }

@@ -65,6 +65,57 @@ var Properties = []string{PropRegion, PropLogGroupName, PropLogStreamName, PropL
 	PropNonFalco, PropFlushTimeout, PropMaxConcurrency, PropLogLevel, PropTLSSkipVerify, PropMemoryLimit,
 	PropCluster, PropMetricsNamespace, PropMetricsDims, PropMetricsGroup, PropMetricsStream}
 
+// help says in one line what each property does; Fluent Bit 5.1.1 and later
+// print it in "fluent-bit -e falcocw.so -o falcocw -h".
+var help = map[string]string{
+	PropRegion:           "AWS region (else AWS_REGION from the environment)",
+	PropLogGroupName:     "default CloudWatch Logs group (a template)",
+	PropLogStreamName:    "default CloudWatch Logs stream (a template, e.g. {hostname})",
+	PropLogStreamPrefix:  "default stream as this prefix plus the Fluent Bit tag",
+	PropAutoCreateGroup:  "create missing log groups (true/false, default false)",
+	PropAutoCreateStream: "create missing log streams (true/false, default true)",
+	PropLogRetentionDays: "retention set on the log groups falcocw creates",
+	PropDeliveryStream:   "default Kinesis Data Firehose delivery stream",
+	PropRoleARN:          "IAM role to assume for every AWS call",
+	PropExternalID:       "external ID for role_arn",
+	PropEndpoint:         "endpoint URL for every AWS service (VPC endpoints, tests)",
+	PropCloudWatchEP:     "CloudWatch Logs endpoint URL",
+	PropFirehoseEP:       "Firehose endpoint URL",
+	PropSTSEndpoint:      "STS endpoint URL (for role_arn)",
+	PropSNSEndpoint:      "SNS endpoint URL",
+	PropLogKey:           "record key holding Falco's JSON line (default log)",
+	PropNonFalco:         "where records that are not Falco alerts go: drop, default or a destination",
+	PropFlushTimeout:     "longest one flush may take, retries included (default 20s)",
+	PropMaxConcurrency:   "AWS requests one flush has in flight (default 8)",
+	PropLogLevel:         "falcocw's own log level: error, warn, info, debug",
+	PropTLSSkipVerify:    "endpoints whose TLS certificate is not verified (tests only)",
+	PropCluster:          "cluster name in every event (default: FireLens ecs_cluster)",
+	PropMetricsNamespace: "CloudWatch metrics namespace; turns on Embedded Metric Format records",
+	PropMetricsDims:      "metric dimension sets, e.g. cluster,priority;cluster,rule",
+	PropMetricsGroup:     "log group of the metric records (default /falco/metrics)",
+	PropMetricsStream:    "log stream of the metric records (default falcocw)",
+	PropMemoryLimit:      "memory falcocw may hold for flushes and retries (default 256M)",
+}
+
+// Known is a property falcocw reads, with its one-line help.
+type Known struct {
+	Name, Help string
+}
+
+// KnownNames lists every property falcocw reads, route.1 to
+// route.MaxRoutes included: what Fluent Bit checks a section against when
+// it can (see plugin/).
+func KnownNames() []Known {
+	out := make([]Known, 0, len(Properties)+MaxRoutes)
+	for _, p := range Properties {
+		out = append(out, Known{p, help[p]})
+	}
+	for i := 1; i <= MaxRoutes; i++ {
+		out = append(out, Known{PropRoutePrefix + strconv.Itoa(i), "routing rule: MATCH... -> DESTINATION [continue]"})
+	}
+	return out
+}
+
 // fluentBitKeys are the properties Fluent Bit itself handles for every
 // output; they may appear in a falcocw section.
 var fluentBitKeys = []string{"name", "match", "match_regex", "alias", "log_level", "log_suppress_interval",

@@ -109,3 +109,20 @@ func TestCatchAllRouteIsEnough(t *testing.T) {
 		t.Errorf("a catch-all route should stand in for a default: %v", err)
 	}
 }
+
+// TestKnownNames: every property has its help line, and the names are what
+// IsKnown accepts (the list Fluent Bit 5.1.1 checks sections against).
+func TestKnownNames(t *testing.T) {
+	names := config.KnownNames()
+	if len(names) != len(config.Properties)+config.MaxRoutes {
+		t.Fatalf("%d names, want %d", len(names), len(config.Properties)+config.MaxRoutes)
+	}
+	for _, n := range names {
+		if n.Help == "" {
+			t.Errorf("%s has no help", n.Name)
+		}
+		if !config.IsKnown(n.Name) {
+			t.Errorf("%s is not known to IsKnown", n.Name)
+		}
+	}
+}
