@@ -20,6 +20,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/emf"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/firehose"
+	"github.com/falcocw/falcocw/falcocw/journal"
 	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
 	"github.com/falcocw/falcocw/falcocw/sns"
@@ -70,6 +71,9 @@ type Result struct {
 	// AlreadyDelivered counts events an earlier attempt of this chunk
 	// delivered, which this attempt did not send again.
 	AlreadyDelivered int
+	// Journaled counts events, among AlreadyDelivered, that the journal
+	// (journal_path) says a run before a restart delivered.
+	Journaled int
 	// Delivered counts events accepted in this attempt, per destination.
 	Delivered map[string]int
 	// Undelivered counts events not accepted, per destination.
@@ -86,8 +90,11 @@ func (r *Result) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "flush %s in %s: %d records, %d alerts, %d non-Falco, %d dropped, %d malformed",
 		r.Status, r.Duration.Round(time.Millisecond), r.Records, r.Alerts, r.NonFalco, r.Dropped, r.Malformed)
-	if r.AlreadyDelivered > 0 {
-		fmt.Fprintf(&b, ", %d delivered by an earlier attempt", r.AlreadyDelivered)
+	if r.AlreadyDelivered > r.Journaled {
+		fmt.Fprintf(&b, ", %d delivered by an earlier attempt", r.AlreadyDelivered-r.Journaled)
+	}
+	if r.Journaled > 0 {
+		fmt.Fprintf(&b, ", %d already delivered before a restart (journal)", r.Journaled)
 	}
 	writeCounts := func(label string, m map[string]int) {
 		if len(m) == 0 {
@@ -250,12 +257,28 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	// as it is decoded.
 	records := chunk.NewReader(data)
 	var lastBad chunk.BadRecord
+	// With a journal, each record is known by the hash of its bytes: the
+	// deliveries are written down under it, and while earlier runs' keys
+	// are loaded (Fluent Bit replaying its storage) checked against it.
+	var recordHashes []uint64
+	replaying := in.journal != nil && in.journal.Replaying()
 	for {
 		rec, bad, more := records.Next()
 		if !more {
 			break
 		}
 		res.Records++
+		var replay uint64 // the record's hash, when deliveries are checked against the journal
+		if in.journal != nil {
+			h := journal.RecordHash(rec.Raw)
+			for len(recordHashes) <= rec.Index {
+				recordHashes = append(recordHashes, 0)
+			}
+			recordHashes[rec.Index] = h
+			if replaying {
+				replay = h | 1 // never 0
+			}
+		}
 		if bad != nil {
 			res.Malformed++
 			lastBad = *bad
@@ -280,10 +303,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			v := route.Values{Tag: tag}
 			if nf.UseDefault {
 				for _, d := range in.cfg.Routes.Defaults {
-					in.addItem(&res, &p, before, d.Resolve(v), rec.Index, e, rec.Time)
+					in.addItem(&res, &p, before, d.Resolve(v), rec.Index, e, rec.Time, replay, recordHashes)
 				}
 			} else {
-				in.addItem(&res, &p, before, nf.Dest.Resolve(v), rec.Index, e, rec.Time)
+				in.addItem(&res, &p, before, nf.Dest.Resolve(v), rec.Index, e, rec.Time, replay, recordHashes)
 			}
 			continue
 		}
@@ -321,7 +344,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 				res.Suppressed++
 				continue
 			}
-			in.addItem(&res, &p, before, m.Target, rec.Index, e.as(m.Options.Format), alert.Time)
+			in.addItem(&res, &p, before, m.Target, rec.Index, e.as(m.Options.Format), alert.Time, replay, recordHashes)
 		}
 	}
 
@@ -351,11 +374,14 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	const summaryBase = 1 << 30
 	for i, sm := range summaries {
 		e := (&encoded{alert: sm.Alert, full: sm.Alert.AppendJSON(nil)}).as(sm.Format)
-		in.addItem(&res, &p, nil, sm.Target, summaryBase+i, e, sm.Alert.Time)
+		in.addItem(&res, &p, nil, sm.Target, summaryBase+i, e, sm.Alert.Time, 0, nil)
 	}
 
 	accepted := in.deliver(ctx, &res, &p)
 	events.Release() // every request is answered: no event is read after this
+	if in.journal != nil {
+		in.writeJournal(accepted, recordHashes)
+	}
 
 	if len(summaries) > 0 {
 		var again []storm.Summary
@@ -401,14 +427,40 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	} else if before != nil {
 		in.ledger.Forget(keyOf())
 	}
+	if res.Journaled > 0 {
+		in.logf(config.LevelInfo, "tag %s: %d events of a chunk Fluent Bit replayed were delivered before the restart (journal): not sent again", tag, res.Journaled)
+	}
 	res.Duration = time.Since(start)
 	in.account(&res)
 	return res
 }
 
-func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t route.Target, id int, e *encoded, ts time.Time) {
+// writeJournal writes down the deliveries of the chunk's records (not the
+// metric records or storm summaries a flush adds) before the flush
+// answers, so that a replay of the chunk after a restart finds them.
+func (in *Instance) writeJournal(accepted map[string][]int, hashes []uint64) {
+	var keys []journal.Key
+	for dest, ids := range accepted {
+		dh := journal.DestHash(dest)
+		for _, id := range ids {
+			if id < len(hashes) {
+				keys = append(keys, journal.KeyOf(dh, hashes[id]))
+			}
+		}
+	}
+	if err := in.journal.Record(keys); err != nil && !in.warnedJournal.Swap(true) {
+		in.logf(config.LevelWarn, "%v: deliveries are no longer written down, so chunks Fluent Bit replays after a restart may be delivered twice (said once)", err)
+	}
+}
+
+func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t route.Target, id int, e *encoded, ts time.Time, replay uint64, hashes []uint64) {
 	if len(before) > 0 && before.Has(t.String(), id) { // a retry: skip what was accepted before
 		res.AlreadyDelivered++
+		return
+	}
+	if replay != 0 && in.journal.Seen(journal.KeyOf(journal.DestHash(t.String()), hashes[id])) {
+		res.AlreadyDelivered++ // a replay after a restart: it arrived before
+		res.Journaled++
 		return
 	}
 	limit := firehose.MaxRecordBytes - 1 // the newline

@@ -20,6 +20,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/firehose"
+	"github.com/falcocw/falcocw/falcocw/journal"
 	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/sns"
 	"github.com/falcocw/falcocw/falcocw/storm"
@@ -48,14 +49,18 @@ type Instance struct {
 	now    func() time.Time
 	stats  Stats
 	ledger *ledger.Ledger
+	// journal, when journal_path is set, remembers deliveries across
+	// restarts (see package journal).
+	journal *journal.Journal
 
 	// shutdown is cancelled when Close gives up waiting; flushes abandon
 	// their requests then.
 	// closingStorms makes the next flush send every storm summary, at exit.
 	closingStorms atomic.Bool
 
-	// warnedTime and warnedCut make two warnings appear once per instance.
-	warnedTime, warnedCut atomic.Bool
+	// warnedTime, warnedCut and warnedJournal make warnings appear once
+	// per instance.
+	warnedTime, warnedCut, warnedJournal atomic.Bool
 
 	shutdown context.Context
 	abandon  context.CancelFunc
@@ -97,6 +102,24 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 		in.logf(config.LevelWarn, "TLS certificate verification is OFF for %s (tls_skip_verify): anyone on the network path can impersonate it and read what falcocw sends there", e)
 	}
 	return in, nil
+}
+
+// OpenJournal opens the instance's journal in journal_path, under the
+// instance's name (Fluent Bit's Alias, or falcocw.N), when journal_path is
+// set. The plugin calls it once, after New.
+func (in *Instance) OpenJournal(name string) error {
+	if in.cfg.JournalPath == "" {
+		return nil
+	}
+	j, err := journal.Open(in.cfg.JournalPath, name, journal.DefaultMax)
+	if err != nil {
+		return err
+	}
+	in.journal = j
+	if j.Replaying() {
+		in.logf(config.LevelInfo, "journal %s: deliveries of the run before are loaded; records Fluent Bit replays from its storage are not sent again where they arrived", j.Path())
+	}
+	return nil
 }
 
 // Config returns the instance's configuration.
@@ -171,6 +194,9 @@ func (in *Instance) Close(grace time.Duration) {
 		<-done
 	}
 	in.abandon()
+	if in.journal != nil {
+		in.journal.Close()
+	}
 	s := &in.stats
 	in.logf(config.LevelInfo, "exit: %d flushes (%d answered retry, %d error), %d records, %d Falco alerts, %d events delivered, %d non-Falco, %d dropped by routes, %d malformed; %d chunks were waiting for a retry",
 		s.Flushes.Load(), s.Retries.Load(), s.Failed.Load(), s.Records.Load(), s.Alerts.Load(), s.Delivered.Load(),

@@ -102,6 +102,11 @@ func FLBPluginInit(p unsafe.Pointer) (ret int) {
 		logLine(label, config.LevelError, "cannot start: "+err.Error())
 		return output.FLB_ERROR
 	}
+	if err := in.OpenJournal(label); err != nil {
+		logLine(label, config.LevelError, "cannot start: "+err.Error())
+		in.Close(0)
+		return output.FLB_ERROR
+	}
 	tuneGC(cfg.MemoryLimit)
 	pl := &plugin{id: nextID.Add(1), label: label, instance: in}
 	mu.Lock()

@@ -34,6 +34,10 @@ type Record struct {
 	// either case.
 	Body      map[string]any
 	Key, Line string
+	// Raw is the record's MessagePack bytes as the chunk holds them
+	// (valid while the chunk is): what identifies the record when Fluent
+	// Bit replays it in another chunk after a restart.
+	Raw []byte
 }
 
 // Map returns the record's body as a map. For a record in the Key and
@@ -92,6 +96,7 @@ func decode(data []byte, fast bool) Decoded {
 // hold the decoded records of a whole 2 MiB chunk at once.
 type Reader struct {
 	d    *msgpack.Decoder
+	data []byte
 	i    int
 	fast bool
 	// Truncated is set, once Next has returned false, when the chunk
@@ -106,7 +111,7 @@ func NewReader(data []byte) *Reader { return newReader(data, true) }
 func newReader(data []byte, fast bool) *Reader {
 	d := msgpack.NewDecoder(data)
 	d.Share(SharedKeys...)
-	return &Reader{d: d, fast: fast}
+	return &Reader{d: d, fast: fast, data: data}
 }
 
 // Next returns the next record, or, for a record that cannot be decoded,
@@ -123,6 +128,7 @@ func (r *Reader) Next() (rec Record, bad *BadRecord, ok bool) {
 	if r.fast {
 		if rec, ok := fastRecord(d); ok {
 			rec.Index = i
+			rec.Raw = r.data[off:d.Offset()]
 			return rec, nil, true
 		}
 		d.Rewind(off)
@@ -139,6 +145,7 @@ func (r *Reader) Next() (rec Record, bad *BadRecord, ok bool) {
 		return Record{}, &BadRecord{Index: i, Offset: off, Err: err}, true
 	}
 	rec.Index = i
+	rec.Raw = r.data[off:d.Offset()]
 	return rec, nil, true
 }
 

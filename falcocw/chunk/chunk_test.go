@@ -209,3 +209,37 @@ func TestOnePairBody(t *testing.T) {
 		}
 	}
 }
+
+// TestRawIsTheRecordsBytes: Raw is each record's own bytes, so that the
+// chunk is the concatenation of its records' Raw, on the fast and the
+// general path alike.
+func TestRawIsTheRecordsBytes(t *testing.T) {
+	var data []byte
+	var err error
+	base := time.Unix(1700000000, 0)
+	for i, body := range []map[string]any{{"log": "line one"}, {"log": "two", "stream": "stdout"}, {"a": int64(1)}} {
+		if data, err = chunk.Append(data, chunk.FormatV2, base.Add(time.Duration(i)), body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := chunk.NewReader(data)
+	var joined []byte
+	n := 0
+	for {
+		rec, bad, ok := r.Next()
+		if !ok {
+			break
+		}
+		if bad != nil {
+			t.Fatal(bad)
+		}
+		if len(rec.Raw) == 0 {
+			t.Fatalf("record %d has no Raw", rec.Index)
+		}
+		joined = append(joined, rec.Raw...)
+		n++
+	}
+	if n != 3 || string(joined) != string(data) {
+		t.Fatalf("%d records; Raw joined = %d bytes, chunk = %d bytes", n, len(joined), len(data))
+	}
+}

@@ -56,6 +56,7 @@ const (
 	PropMetricsGroup     = "metrics_log_group"
 	PropMetricsStream    = "metrics_log_stream"
 	PropMemoryLimit      = "memory_limit"
+	PropJournalPath      = "journal_path"
 )
 
 // Properties lists every property falcocw reads, besides route.N.
@@ -63,7 +64,7 @@ var Properties = []string{PropRegion, PropLogGroupName, PropLogStreamName, PropL
 	PropAutoCreateGroup, PropAutoCreateStream, PropLogRetentionDays, PropDeliveryStream, PropRoleARN,
 	PropExternalID, PropEndpoint, PropCloudWatchEP, PropFirehoseEP, PropSTSEndpoint, PropSNSEndpoint, PropLogKey,
 	PropNonFalco, PropFlushTimeout, PropMaxConcurrency, PropLogLevel, PropTLSSkipVerify, PropMemoryLimit,
-	PropCluster, PropMetricsNamespace, PropMetricsDims, PropMetricsGroup, PropMetricsStream}
+	PropCluster, PropMetricsNamespace, PropMetricsDims, PropMetricsGroup, PropMetricsStream, PropJournalPath}
 
 // help says in one line what each property does; Fluent Bit 5.1.1 and later
 // print it in "fluent-bit -e falcocw.so -o falcocw -h".
@@ -95,6 +96,7 @@ var help = map[string]string{
 	PropMetricsGroup:     "log group of the metric records (default /falco/metrics)",
 	PropMetricsStream:    "log stream of the metric records (default falcocw)",
 	PropMemoryLimit:      "memory falcocw may hold for flushes and retries (default 256M)",
+	PropJournalPath:      "directory where deliveries are written down, so chunks replayed after a restart are not sent twice",
 }
 
 // Known is a property falcocw reads, with its one-line help.
@@ -177,6 +179,9 @@ type Config struct {
 	// MemoryLimit caps the memory the instance holds for flushes in
 	// progress and for chunks waiting for a retry, in bytes.
 	MemoryLimit int64
+	// JournalPath is the directory of the delivery journal (package
+	// journal); empty: no journal.
+	JournalPath string
 }
 
 // NonFalcoPolicy says where records that are not Falco alerts go, as the
@@ -275,6 +280,7 @@ func Parse(get func(key string) string) (*Config, error) {
 		}
 	}
 	c.Cluster = p.str(PropCluster)
+	c.JournalPath = p.str(PropJournalPath)
 	if ns := p.str(PropMetricsNamespace); ns != "" {
 		if len(ns) > 255 || strings.HasPrefix(ns, "AWS/") || strings.ContainsAny(ns, ":") {
 			return nil, &Error{PropMetricsNamespace, ns, "want a CloudWatch namespace of up to 255 characters, not starting with AWS/, without ':', e.g. Falco"}
