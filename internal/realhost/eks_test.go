@@ -1,0 +1,186 @@
+package realhost_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/falcocw/falcocw/internal/realhost"
+)
+
+const (
+	podName     = "falco-8x7kq"
+	podNS       = "falco"
+	nodeName    = "ip-10-0-1-23.eu-west-1.compute.internal"
+	containerID = "3b1f8e6c2d4a5b7c9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f"
+)
+
+// podMeta is the pod as the Kubernetes API describes it, the file the
+// kubernetes filter reads from kube_meta_preload_cache_dir.
+func podMeta() string {
+	b, _ := json.Marshal(map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": podName, "namespace": podNS, "uid": "5f0c6f2e-3c1b-4b7e-9d55-0c2b8b1e4a11",
+			"labels": map[string]string{"app.kubernetes.io/name": "falco", "app.kubernetes.io/instance": "falco"}},
+		"spec": map[string]any{"nodeName": nodeName,
+			"containers": []map[string]any{{"name": "falco", "image": "falcosecurity/falco:0.42.1"}}},
+		"status": map[string]any{"containerStatuses": []map[string]any{{"name": "falco", "containerID": "containerd://" + containerID,
+			"image": "falcosecurity/falco:0.42.1", "imageID": "docker.io/falcosecurity/falco@sha256:0123"}}},
+	})
+	return string(b)
+}
+
+// criLines writes a line as containerd does: "TIME stdout F line", a line
+// over 16 KiB split into P parts and a final F.
+func criLines(line string, ts time.Time) string {
+	const max = 16 * 1024
+	t := ts.UTC().Format("2006-01-02T15:04:05.000000000Z")
+	var b strings.Builder
+	for len(line) > max {
+		fmt.Fprintf(&b, "%s stdout P %s\n", t, line[:max])
+		line = line[max:]
+	}
+	fmt.Fprintf(&b, "%s stdout F %s\n", t, line)
+	return b.String()
+}
+
+// bigAlert makes an alert's line longer than 32 KiB (a long command line),
+// so containerd splits it in three.
+func bigAlert(a realhost.Alert) realhost.Alert {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(a.Line), &m); err != nil {
+		panic(err)
+	}
+	fields, _ := m["output_fields"].(map[string]any)
+	if fields == nil {
+		fields = map[string]any{}
+		m["output_fields"] = fields
+	}
+	fields["proc.cmdline"] = "sh -c " + strings.Repeat("echo falco-is-watching; ", 1500)
+	b, _ := json.Marshal(m)
+	a.Line = string(b)
+	return a
+}
+
+// substitute replaces each old with new in text, failing the test when
+// old is not there (the shipped configuration changed under the test).
+func substitute(t *testing.T, text string, pairs ...string) string {
+	t.Helper()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if !strings.Contains(text, pairs[i]) {
+			t.Fatalf("the shipped configuration no longer holds %q", pairs[i])
+		}
+		text = strings.ReplaceAll(text, pairs[i], pairs[i+1])
+	}
+	return text
+}
+
+// TestEKS runs conf/fluent-bit.conf and conf/fluent-bit.yaml as shipped,
+// with only paths and endpoints substituted, on a node where Falco already
+// logged: the tail input reads the CRI log (lines over 16 KiB split), the
+// kubernetes filter adds the pod's metadata (from the preload cache, as
+// from the API), and falcocw routes by it.
+func TestEKS(t *testing.T) {
+	bins := realhost.Require(t)
+	so := realhost.Plugin(t)
+	for _, format := range []string{"conf", "yaml"} {
+		for _, bin := range bins {
+			t.Run(format+"/"+bin.Version, func(t *testing.T) {
+				t.Parallel()
+				srv := realhost.NewEndpoint(t)
+				srv.CreateDeliveryStream("falco-mitre-archive")
+				dir := t.TempDir()
+				logDir := filepath.Join(dir, "var/log/containers")
+				alerts := realhost.NumberedAlerts(151)
+				for i := 0; i < len(alerts); i += 50 {
+					alerts[i] = bigAlert(alerts[i])
+				}
+				var log strings.Builder
+				base := time.Now().Add(-time.Minute)
+				for i, a := range alerts {
+					log.WriteString(criLines(a.Line, base.Add(time.Duration(i)*time.Millisecond)))
+					if i%25 == 0 {
+						for _, n := range realhost.Noise() {
+							log.WriteString(criLines(n, base))
+						}
+					}
+				}
+				// Falco logged before Fluent Bit started on the node.
+				realhost.WriteFile(t, logDir, fmt.Sprintf("%s_%s_falco-%s.log", podName, podNS, containerID), log.String())
+				cache := filepath.Join(dir, "kube-cache")
+				realhost.WriteFile(t, cache, podNS+"_"+podName+".meta", podMeta())
+
+				for _, f := range []string{"parsers.conf", "plugins.conf"} {
+					b, err := os.ReadFile(filepath.Join(root, "conf", f))
+					if err != nil {
+						t.Fatal(err)
+					}
+					realhost.WriteFile(t, dir, f, strings.ReplaceAll(string(b), "/fluent-bit/falcocw.so", so))
+				}
+				shipped, err := os.ReadFile(filepath.Join(root, "conf", "fluent-bit."+format))
+				if err != nil {
+					t.Fatal(err)
+				}
+				prefix := "falco." + strings.ReplaceAll(strings.TrimPrefix(logDir, "/"), "/", ".") + "."
+				var conf string
+				if format == "conf" {
+					conf = substitute(t, string(shipped),
+						"/var/log/containers/", logDir+"/",
+						"/var/fluent-bit/state/", dir+"/state/",
+						"HTTP_Port         2020", fmt.Sprintf("HTTP_Port         %d", realhost.FreePort(t)),
+						"Kube_Tag_Prefix   falco.var.log.containers.", "Kube_Tag_Prefix   "+prefix+"\n    Kube_Meta_Preload_Cache_Dir "+cache,
+						"    Name                falcocw\n", "    Name                falcocw\n    endpoint            "+srv.URL+"\n")
+				} else {
+					conf = substitute(t, string(shipped),
+						"/var/log/containers/", logDir+"/",
+						"/var/fluent-bit/state/", dir+"/state/",
+						"http_port: 2020", fmt.Sprintf("http_port: %d", realhost.FreePort(t)),
+						"kube_tag_prefix: falco.var.log.containers.", "kube_tag_prefix: "+prefix+"\n      kube_meta_preload_cache_dir: "+cache,
+						"    - name: falcocw\n", "    - name: falcocw\n      endpoint: "+srv.URL+"\n")
+				}
+				confPath := realhost.WriteFile(t, dir, "fluent-bit."+format, conf)
+
+				want := realhost.Expect{}
+				for _, a := range alerts {
+					if a.Critical() {
+						want.Add("cloudwatch:/falco/critical:"+nodeName, a.UUID)
+					}
+					if a.HasTagPrefix("mitre_") {
+						want.Add("firehose:falco-mitre-archive", a.UUID)
+					}
+					if a.Source == "k8s_audit" {
+						want.Add("cloudwatch:/falco/k8s-audit:"+nodeName, a.UUID)
+					} else {
+						want.Add("cloudwatch:/falco/alerts:"+nodeName, a.UUID)
+					}
+				}
+				fb := realhost.Start(t, bin, nil, "-c", confPath)
+				realhost.Until(30*time.Second, func() bool { return realhost.Total(srv) >= want.Count() })
+				time.Sleep(1500 * time.Millisecond)
+				fb.Stop(15 * time.Second)
+				missing, dups, extra, notes := want.Compare(realhost.Deliveries(t, srv))
+				t.Logf("Fluent Bit %s, fluent-bit.%s: %d alerts (%d over 16 KiB, split by the runtime) already in the log at start: %d deliveries expected, %d missing, %d duplicated, %d unexpected",
+					bin.Version, format, len(alerts), (len(alerts)+49)/50, want.Count(), missing, dups, extra)
+				if missing+dups+extra > 0 {
+					t.Errorf("deliveries differ:\n%s", strings.Join(notes, "\n"))
+				}
+				events := srv.Events("/falco/alerts", nodeName)
+				if len(events) == 0 {
+					t.Fatal("nothing in the node's stream")
+				}
+				for _, want := range []string{`"pod_name":"` + podName + `"`, `"namespace_name":"` + podNS + `"`, `"container_name":"falco"`, `"app.kubernetes.io/name":"falco"`} {
+					if !strings.Contains(events[0].Message, want) {
+						t.Errorf("the event lacks the kubernetes filter's %s: %.400s", want, events[0].Message)
+					}
+				}
+				if realhost.Crashed(fb.Log()) {
+					t.Error("Fluent Bit crashed")
+				}
+			})
+		}
+	}
+}
