@@ -65,6 +65,9 @@ func check(files []string, w io.Writer) int {
 			continue
 		}
 		for _, o := range outputs {
+			for _, warn := range o.Warnings() {
+				fmt.Fprintf(w, "%s\n", warn)
+			}
 			problems := o.Problems()
 			if len(problems) == 0 {
 				fmt.Fprintf(w, "%s: ok\n", o.Where)

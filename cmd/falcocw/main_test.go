@@ -29,6 +29,9 @@ func TestCheck(t *testing.T) {
 		{"bad template", "tpl.conf", "[OUTPUT]\n    Name falcocw\n    log_group_name /falco/{nope}\n    log_stream_name s\n", 1, []string{"property log_group_name", "unknown variable {nope}"}},
 		{"yaml", "fb.yaml", "pipeline:\n  outputs:\n    - name: falcocw\n      delivery_stream: falco\n      route.1: \"priority>=loud -> default\"\n", 1, []string{"unknown priority"}},
 		{"ecs", "td.json", `{"containerDefinitions":[{"name":"falco","logConfiguration":{"logDriver":"awsfirelens","options":{"Name":"falcocw","delivery_stream":"bad/name"}}}]}`, 1, []string{`container "falco"`, "property delivery_stream"}},
+		{"region from the environment", "env.conf", "[OUTPUT]\n    Name falcocw\n    region ${AWS_REGION}\n    log_group_name g\n    log_stream_name s\n", 0, []string{"warning: region ${AWS_REGION} will come only from the environment", "env.conf:1 [OUTPUT falcocw]: ok"}},
+		{"no region", "noregion.conf", "[OUTPUT]\n    Name falcocw\n    log_group_name g\n    log_stream_name s\n", 0, []string{"warning: no region property"}},
+		{"misspelt names", "typos.conf", "[OUTPUT]\n    Name falcocw\n    region eu-west-1\n    log_group_name g\n    log_stream_name s\n    auto_create_grup true\n    route.101 * -> default\n    route.x * -> default\n", 1, []string{`unknown property "auto_create_grup"`, `unknown property "route.101"`, `unknown property "route.x"`}},
 		{"nothing to check", "other.conf", "[INPUT]\n    Name tail\n", 0, []string{"no falcocw output"}},
 	}
 	for _, tt := range tests {

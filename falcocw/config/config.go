@@ -370,8 +370,18 @@ func Parse(get func(key string) string) (*Config, error) {
 			catchAll = true
 		}
 	}
+	// Fluent Bit before 5.1.1 cannot refuse a property no one reads; the
+	// numbered routes beyond the range are probed, so that route.101 is
+	// refused rather than silently ignored.
+	for i := 0; i <= 10*MaxRoutes; i = max(i+1, MaxRoutes+1) {
+		key := PropRoutePrefix + strconv.Itoa(i)
+		if v := strings.TrimSpace(get(key)); v != "" {
+			return nil, &Error{key, v, fmt.Sprintf("routes are numbered route.1 to route.%d; renumber this one", MaxRoutes)}
+		}
+	}
 	if len(c.Routes.Defaults) == 0 && !catchAll {
-		return nil, &Error{PropLogGroupName, "", "no default destination: set log_group_name (with log_stream_name) and/or delivery_stream, or end the routes with a catch-all rule such as route.99 * -> cloudwatch:/falco/alerts:{hostname}"}
+		return nil, &Error{PropLogGroupName, "", "no default destination: set log_group_name (with log_stream_name) and/or delivery_stream, or end the routes with a catch-all rule such as route.99 * -> cloudwatch:/falco/alerts:{hostname} " +
+			"(if you set one, check its spelling: Fluent Bit before 5.1.1 ignores a misspelt property; falcocw check names it)"}
 	}
 
 	nf := strings.TrimSpace(get(PropNonFalco))

@@ -126,3 +126,14 @@ func TestKnownNames(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteOutOfRange: route.0 and route.101 are refused, naming the
+// property, on any Fluent Bit (older ones cannot refuse it themselves).
+func TestRouteOutOfRange(t *testing.T) {
+	for _, key := range []string{"route.0", "route.101", "route.1000"} {
+		_, err := config.Parse(props("log_group_name", "g", "log_stream_name", "s", key, "* -> default"))
+		if err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "route.1 to route.100") {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
+}

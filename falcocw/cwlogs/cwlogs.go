@@ -202,7 +202,7 @@ func (s *Sink) create(ctx context.Context, group, stream string) error {
 		return err
 	}
 	if !s.autoCreateGroup {
-		return fmt.Errorf("log group %s does not exist and auto_create_group is off: create it or set auto_create_group true", group)
+		return fmt.Errorf("log group %s does not exist and auto_create_group is off: create it or set auto_create_group true (if it is set, check its spelling: Fluent Bit before 5.1.1 ignores a misspelt property; falcocw check names it)", group)
 	}
 	_, err = s.client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)})
 	if err != nil && !awserr.Is(err, "ResourceAlreadyExistsException") {

@@ -44,6 +44,20 @@ func (o Output) Problems() []string {
 	return out
 }
 
+// Warnings are what may not be wrong but deserves a look: a region that
+// only the environment (AWS_REGION, or the SDK's chain) will give.
+func (o Output) Warnings() []string {
+	var out []string
+	region := strings.TrimSpace(o.Props[config.PropRegion])
+	switch {
+	case region == "":
+		out = append(out, fmt.Sprintf("%s: warning: no region property: the region will come only from the environment (AWS_REGION, AWS_DEFAULT_REGION or the shared config); falcocw refuses to start without one", o.Where))
+	case strings.Contains(region, "${"):
+		out = append(out, fmt.Sprintf("%s: warning: region %s will come only from the environment: if that variable is unset, Fluent Bit leaves region empty and falcocw falls back to AWS_REGION", o.Where, region))
+	}
+	return out
+}
+
 func outputOf(s Section) Output {
 	o := Output{Where: s.Where() + " [OUTPUT " + s.Get("name") + "]", Props: map[string]string{}}
 	for _, p := range s.Props {
