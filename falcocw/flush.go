@@ -88,7 +88,7 @@ type Result struct {
 // Summary is the one-line account of a flush the plugin logs.
 func (r *Result) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "flush %s in %s: %d records, %d alerts, %d non-Falco, %d dropped, %d malformed",
+	fmt.Fprintf(&b, "flush answered %s after %s: %d records, %d alerts, %d non-Falco, %d dropped, %d malformed",
 		r.Status, r.Duration.Round(time.Millisecond), r.Records, r.Alerts, r.NonFalco, r.Dropped, r.Malformed)
 	if r.AlreadyDelivered > r.Journaled {
 		fmt.Fprintf(&b, ", %d delivered by an earlier attempt", r.AlreadyDelivered-r.Journaled)
@@ -288,11 +288,19 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		alert, ok := recognise(&rec, in.cfg.LogKey)
 		if !ok {
 			res.NonFalco++
-			if looksCut(&rec, in.cfg.LogKey) {
+			switch {
+			case looksCut(&rec, in.cfg.LogKey):
 				res.Cut++
 				if !in.warnedCut.Swap(true) {
 					in.logf(config.LevelWarn, "tag %s: record %d holds a Falco alert cut short (container runtimes split lines over 16 KiB): "+
 						"it is handled as non-Falco; join the parts with the tail input's multiline.parser docker, cri (said once)", tag, rec.Index)
+				}
+			case looksFragment(&rec, in.cfg.LogKey):
+				res.Cut++
+				if !in.warnedFragment.Swap(true) {
+					in.logf(config.LevelWarn, "tag %s: record %d holds the end of a Falco alert without its start (%.80s...): it is handled as non-Falco and the alert is lost. "+
+						"The tail input read from inside a line (a DB offset after a restart, or the later part of a split line): "+
+						"give the input a DB and multiline.parser docker, cri (said once; the exit totals count fragments)", tag, rec.Index, fragmentText(&rec, in.cfg.LogKey))
 				}
 			}
 			nf := in.cfg.NonFalco
@@ -691,6 +699,23 @@ func recognise(rec *chunk.Record, logKey string) (*falco.Alert, bool) {
 	return falco.Recognise(rec.Body, logKey, rec.Time)
 }
 
+// looksFragment reports whether a record that is not an alert holds the
+// end of one without its start.
+func looksFragment(rec *chunk.Record, logKey string) bool {
+	if rec.Body == nil {
+		return rec.Key == logKey && falco.LooksFragmentLine(rec.Line)
+	}
+	return falco.LooksFragment(rec.Body, logKey)
+}
+
+func fragmentText(rec *chunk.Record, logKey string) string {
+	if rec.Body == nil {
+		return strings.ToValidUTF8(rec.Line, "?")
+	}
+	s, _ := rec.Body[logKey].(string)
+	return strings.ToValidUTF8(s, "?")
+}
+
 // looksCut reports whether a record that is not an alert holds the start
 // of one cut short.
 func looksCut(rec *chunk.Record, logKey string) bool {
@@ -730,14 +755,20 @@ func describeItem(it item) string {
 	return fmt.Sprintf("non-Falco record (%.120s)", it.payload)
 }
 
+// account adds a flush to the instance's totals. The records of a chunk
+// count once, when the chunk is done (OK or Error): an attempt answered
+// Retry comes back with the same records.
 func (in *Instance) account(res *Result) {
 	s := &in.stats
 	s.Flushes.Add(1)
-	s.Records.Add(int64(res.Records))
-	s.Alerts.Add(int64(res.Alerts))
-	s.NonFalco.Add(int64(res.NonFalco))
-	s.Dropped.Add(int64(res.Dropped))
-	s.Malformed.Add(int64(res.Malformed))
+	if res.Status != Retry {
+		s.Records.Add(int64(res.Records))
+		s.Alerts.Add(int64(res.Alerts))
+		s.NonFalco.Add(int64(res.NonFalco))
+		s.Dropped.Add(int64(res.Dropped))
+		s.Malformed.Add(int64(res.Malformed))
+		s.Fragments.Add(int64(res.Cut))
+	}
 	for _, n := range res.Delivered {
 		s.Delivered.Add(int64(n))
 	}

@@ -217,3 +217,26 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestFragmentWarned: the rest of an alert whose start is missing (the tail
+// input read from inside its line) is warned about, once, and counted.
+func TestFragmentWarned(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true")
+	line := samples.Lines("alerts.jsonl")[5]
+	bodies := []map[string]any{{"log": line[len(line)/3:]}, {"log": line}, {"log": line[len(line)/2:]}}
+	for i := 0; i < 2; i++ {
+		res := in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, time.Now(), bodies...))
+		if res.Cut != 2 || res.Alerts != 1 || res.NonFalco != 2 {
+			t.Fatalf("%s: cut %d", res.Summary(), res.Cut)
+		}
+	}
+	if n := strings.Count(logs.String(), "holds the end of a Falco alert without its start"); n != 1 {
+		t.Errorf("fragment warning said %d times:\n%s", n, logs.String())
+	}
+	in.Close(time.Second)
+	if !strings.Contains(logs.String(), "(4 fragments of alerts)") {
+		t.Errorf("exit totals do not count the fragments:\n%s", logs.String())
+	}
+}

@@ -58,9 +58,9 @@ type Instance struct {
 	// closingStorms makes the next flush send every storm summary, at exit.
 	closingStorms atomic.Bool
 
-	// warnedTime, warnedCut and warnedJournal make warnings appear once
-	// per instance.
-	warnedTime, warnedCut, warnedJournal atomic.Bool
+	// warnedTime, warnedCut, warnedFragment and warnedJournal make
+	// warnings appear once per instance.
+	warnedTime, warnedCut, warnedFragment, warnedJournal atomic.Bool
 
 	shutdown context.Context
 	abandon  context.CancelFunc
@@ -80,6 +80,7 @@ type Stats struct {
 	NonFalco  atomic.Int64
 	Dropped   atomic.Int64
 	Malformed atomic.Int64
+	Fragments atomic.Int64 // non-Falco records holding part of an alert
 	Delivered atomic.Int64
 	Retries   atomic.Int64 // flushes answered Retry
 	Failed    atomic.Int64 // flushes answered Error
@@ -198,7 +199,7 @@ func (in *Instance) Close(grace time.Duration) {
 		in.journal.Close()
 	}
 	s := &in.stats
-	in.logf(config.LevelInfo, "exit: %d flushes (%d answered retry, %d error), %d records, %d Falco alerts, %d events delivered, %d non-Falco, %d dropped by routes, %d malformed; %d chunks were waiting for a retry",
-		s.Flushes.Load(), s.Retries.Load(), s.Failed.Load(), s.Records.Load(), s.Alerts.Load(), s.Delivered.Load(),
-		s.NonFalco.Load(), s.Dropped.Load(), s.Malformed.Load(), in.ledger.Len())
+	in.logf(config.LevelInfo, "exit: %d flushes (%d answered retry, %d error); chunks done held %d records: %d Falco alerts, %d non-Falco (%d fragments of alerts), %d dropped by routes, %d malformed; %d events delivered; %d chunks were waiting for a retry",
+		s.Flushes.Load(), s.Retries.Load(), s.Failed.Load(), s.Records.Load(), s.Alerts.Load(),
+		s.NonFalco.Load(), s.Fragments.Load(), s.Dropped.Load(), s.Malformed.Load(), s.Delivered.Load(), in.ledger.Len())
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,7 +51,7 @@ func newInstance(t testing.TB, srv *fakeaws.Server, kv ...string) (*falcocw.Inst
 	t.Helper()
 	testEnv(t)
 	srv.VerifySignatures("AKIAFALCOCWTEST00001", "falcocw-test-secret-key-do-not-log-0001")
-	m := map[string]string{"endpoint": srv.URL, "log_level": "debug"}
+	m := map[string]string{"endpoint": srv.URL, "falcocw_log_level": "debug"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -422,5 +423,37 @@ func TestMetricsAndCluster(t *testing.T) {
 	events := srv.Events("/falco/alerts", "prod-eks")
 	if len(events) != len(bodies) || !strings.Contains(events[0].Message, `"context":{"cluster":"prod-eks"`) {
 		t.Errorf("%d events in the cluster's stream; first %.300s", len(events), events[0].Message)
+	}
+}
+
+// TestExitTotalsCountRecordsOnce: a chunk answered Retry and then OK counts
+// its records once in the exit totals, not once per attempt.
+func TestExitTotalsCountRecordsOnce(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true")
+	var denied atomic.Bool
+	denied.Store(true)
+	srv.SetFault(func(op string, _ []byte) (int, string) {
+		if op == "PutLogEvents" && denied.Load() {
+			return 403, "AccessDeniedException"
+		}
+		return 0, ""
+	})
+	var bodies []map[string]any
+	for _, l := range samples.Lines("alerts.jsonl")[:10] {
+		bodies = append(bodies, map[string]any{"log": l})
+	}
+	data := samples.Chunk(chunk.FormatV2, time.Now(), bodies...)
+	if res := in.Flush(context.Background(), "t", data); res.Status != falcocw.Retry {
+		t.Fatalf("first attempt: %s", res.Summary())
+	}
+	denied.Store(false)
+	if res := in.Flush(context.Background(), "t", data); res.Status != falcocw.OK {
+		t.Fatalf("second attempt: %s", res.Summary())
+	}
+	in.Close(time.Second)
+	if !strings.Contains(logs.String(), "exit: 2 flushes (1 answered retry, 0 error); chunks done held 10 records: 10 Falco alerts") {
+		t.Errorf("exit totals:\n%s", logs.String())
 	}
 }

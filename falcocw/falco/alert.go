@@ -161,6 +161,33 @@ func LooksCutLine(s string) bool {
 	return decodeJSONObject(t) == nil
 }
 
+// LooksFragmentLine reports whether s is the rest of a Falco alert whose
+// start is missing: what the tail input reads after a restart from a DB
+// offset inside a line, or the later parts of a line the container runtime
+// split and nothing joined. It ends an object and holds at least two of the
+// keys Falco prints, but does not start one.
+func LooksFragmentLine(s string) bool {
+	t := strings.TrimSpace(s)
+	if t == "" || t[0] == '{' || t[len(t)-1] != '}' {
+		return false
+	}
+	n := 0
+	for _, k := range fragmentKeys {
+		if strings.Contains(t, k) {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+var fragmentKeys = []string{`"priority":"`, `"rule":"`, `"output_fields":{`, `"hostname":"`, `"source":"`, `"tags":[`, `"time":"`, `"output":"`}
+
+// LooksFragment is LooksFragmentLine for the body's logKey field.
+func LooksFragment(body map[string]any, logKey string) bool {
+	s, _ := body[logKey].(string)
+	return LooksFragmentLine(s)
+}
+
 // decodeJSONObject decodes s when it holds a JSON object (as the container
 // runtime writes it: possibly with a trailing newline), else returns nil.
 func decodeJSONObject(s string) map[string]any {

@@ -309,3 +309,25 @@ func TestAppendTimeMatchesFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestLooksFragmentLine: the end of an alert read from inside its line is
+// told apart from other lines that end a JSON object.
+func TestLooksFragmentLine(t *testing.T) {
+	line := samples.Lines("alerts.jsonl")[3]
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{line[len(line)/2:], true},
+		{line[len(line)-200:], true},
+		{line, false},       // a whole alert is not a fragment
+		{line[:100], false}, // the start is "cut", not a fragment
+		{`time="2026" level=info msg="started"}`, false},
+		{`{"level":"info","msg":"x"}`, false},
+		{"", false},
+	} {
+		if got := falco.LooksFragmentLine(tc.s); got != tc.want {
+			t.Errorf("LooksFragmentLine(%.60q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
