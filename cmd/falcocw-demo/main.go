@@ -1,9 +1,9 @@
 // Command falcocw-demo shows falcocw end to end without AWS: it starts a
 // local AWS-protocol endpoint (CloudWatch Logs and Firehose), loads the
 // falcocw .so the way Fluent Bit does (through a real fluent-bit when one
-// is on PATH, else through the bundled host that calls the same entry
-// points), feeds it the bundled Falco samples, and prints where each event
-// went and one event as CloudWatch stored it.
+// is named by FLUENT_BIT or on PATH, else through the bundled host that
+// calls the same entry points), feeds it the bundled Falco samples, and
+// prints where each event went and one event as CloudWatch stored it.
 package main
 
 import (
@@ -80,7 +80,7 @@ func run(so string, useFluentBit bool) error {
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
 	recs := samples.Records()
 
-	if fb, err := exec.LookPath("fluent-bit"); err == nil && useFluentBit {
+	if fb := findFluentBit(); fb != "" && useFluentBit {
 		fmt.Printf("\nfeeding %d sample records through %s ...\n", len(recs), fb)
 		if err := runFluentBit(fb, so, tmp, props, env, recs, srv); err != nil {
 			return err
@@ -93,6 +93,18 @@ func run(so string, useFluentBit bool) error {
 		}
 	}
 	return report(srv, recs)
+}
+
+// findFluentBit returns the fluent-bit to run: FLUENT_BIT (the first, when
+// it lists several), else fluent-bit on PATH, else "".
+func findFluentBit() string {
+	if env := strings.FieldsFunc(os.Getenv("FLUENT_BIT"), func(r rune) bool { return r == ':' || r == ',' || r == ' ' }); len(env) > 0 {
+		return env[0]
+	}
+	if fb, err := exec.LookPath("fluent-bit"); err == nil {
+		return fb
+	}
+	return ""
 }
 
 func runHost(so, tmp string, props []flbhost.Property, env []string, recs []samples.Record) error {
@@ -185,6 +197,9 @@ func runFluentBit(fb, so, tmp string, props []flbhost.Property, env []string, re
 	_ = cmd.Process.Signal(os.Interrupt)
 	_ = cmd.Wait()
 	fmt.Printf("fluent-bit's log:\n%s", indent(log.String()))
+	if got := total(srv); got < want {
+		return fmt.Errorf("%s delivered %d events of the %d alerts in 30 s: see its log above", fb, got, want)
+	}
 	return nil
 }
 
