@@ -30,7 +30,7 @@ $(SO): $(shell find plugin falcocw -name '*.go' -not -name '*_test.go') go.mod g
 demo: build ## run the bundled Falco samples through the .so to a local AWS endpoint
 	$(GO) run ./cmd/falcocw-demo -plugin $(SO)
 
-test: ## gofmt, vet, staticcheck, every test (moto's when it answers at MOTO_URL), the race detector, about 30s of each fuzzer
+test: ## gofmt, vet, staticcheck, every test (moto's when it answers at MOTO_URL; real Fluent Bit's from FLUENT_BIT or ../shared/fluent-bit), the race detector, about 30s of each fuzzer
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -39,6 +39,9 @@ test: ## gofmt, vet, staticcheck, every test (moto's when it answers at MOTO_URL
 	else \
 	  echo "NOTE: moto does not answer at $(MOTO_URL): the moto integration tests are SKIPPED (run scripts/moto.sh start, or make moto)"; \
 	fi
+	@if [ -n "$$FLUENT_BIT" ]; then echo "real Fluent Bit from FLUENT_BIT: $$FLUENT_BIT"; \
+	elif ls ../shared/fluent-bit/v*/fluent-bit >/dev/null 2>&1; then echo "real Fluent Bit:" ../shared/fluent-bit/v*/fluent-bit; \
+	else echo "NOTE: no real Fluent Bit (set FLUENT_BIT, or put releases in ../shared/fluent-bit/vX.Y.Z/): the real-host tests (internal/realhost) are SKIPPED"; fi
 	$(STATICCHECK) ./...
 	$(GO) run ./cmd/falcocw check conf/* examples/*.json examples/eks/*
 	FALCOCW_MOTO_URL=$(MOTO_URL) $(GO) test -count=1 ./...

@@ -92,12 +92,69 @@ func feederConfig(path, container string, port int) string {
 	return b.String()
 }
 
+// firelensAlerts is the workload of the FireLens scenario: numbered alerts
+// with Falco's other lines between them.
+func firelensAlerts() (alerts []realhost.Alert, lines []string) {
+	alerts = realhost.NumberedAlerts(151)
+	for i, a := range alerts {
+		lines = append(lines, a.Line)
+		if i%10 == 0 {
+			lines = append(lines, realhost.Noise()...)
+		}
+	}
+	return alerts, lines
+}
+
+const firelensTask = "7d26ff92a525c8151bda7ad143b1bddb"
+
+// firelensExpect is where the example's routes send each alert, said
+// without falcocw's code.
+func firelensExpect(alerts []realhost.Alert) realhost.Expect {
+	want := realhost.Expect{}
+	for _, a := range alerts {
+		if a.Critical() {
+			want.Add("cloudwatch:/falco/critical:"+firelensTask, a.UUID)
+		}
+		if a.HasTagPrefix("mitre_") {
+			want.Add("firehose:falco-mitre-archive", a.UUID)
+		} else {
+			want.Add("cloudwatch:/falco/alerts:prod-cluster/"+firelensTask, a.UUID)
+		}
+	}
+	return want
+}
+
+// runFireLens starts the log router as ECS configures it, against
+// endpoint, feeds it over forward, waits until done reports true (or 30 s)
+// and stops both Fluent Bits. It returns the router's log.
+func runFireLens(t *testing.T, bin realhost.Binary, endpoint string, lines []string, done func() bool) string {
+	so := realhost.Plugin(t)
+	opts, container := firelensOptions(t)
+	dir := t.TempDir()
+	input := realhost.WriteFile(t, dir, "falco.log", strings.Join(lines, "\n")+"\n")
+	port, health := realhost.FreePort(t), realhost.FreePort(t)
+	conf := realhost.WriteFile(t, dir, "fluent-bit.conf", firelensConfig(opts, container, port, health, endpoint))
+	router := realhost.Start(t, bin, nil, "-e", so, "-c", conf)
+	if !router.WaitLog("started:", 10*time.Second) {
+		t.Fatalf("falcocw did not start")
+	}
+	feeder := realhost.Start(t, bin, nil, "-c", realhost.WriteFile(t, dir, "feeder.conf", feederConfig(input, container, port)))
+	realhost.Until(30*time.Second, done)
+	time.Sleep(1500 * time.Millisecond) // anything extra would arrive now
+	feeder.Stop(10 * time.Second)
+	router.Stop(15 * time.Second)
+	if realhost.Crashed(router.Log()) {
+		t.Errorf("Fluent Bit crashed")
+	}
+	return router.Log()
+}
+
 // TestFireLens runs the log router exactly as ECS configures it from
 // examples/ecs-task-definition.json, fed over forward, on every Fluent Bit.
 func TestFireLens(t *testing.T) {
 	bins := realhost.Require(t)
-	so := realhost.Plugin(t)
-	opts, container := firelensOptions(t)
+	realhost.Plugin(t)
+	opts, _ := firelensOptions(t)
 	if opts["workers"] == "" {
 		t.Errorf("the ECS example sets no workers: its flushes run on Fluent Bit's engine thread")
 	}
@@ -106,48 +163,16 @@ func TestFireLens(t *testing.T) {
 			t.Parallel()
 			srv := realhost.NewEndpoint(t)
 			srv.CreateDeliveryStream("falco-mitre-archive")
-			dir := t.TempDir()
-			alerts := realhost.NumberedAlerts(151)
-			var lines []string
-			for i, a := range alerts {
-				lines = append(lines, a.Line)
-				if i%10 == 0 {
-					lines = append(lines, realhost.Noise()...)
-				}
-			}
-			input := realhost.WriteFile(t, dir, "falco.log", strings.Join(lines, "\n")+"\n")
-			port, health := realhost.FreePort(t), realhost.FreePort(t)
-			conf := realhost.WriteFile(t, dir, "fluent-bit.conf", firelensConfig(opts, container, port, health, srv.URL))
-			router := realhost.Start(t, bin, nil, "-e", so, "-c", conf)
-			if !router.WaitLog("started:", 10*time.Second) {
-				t.Fatalf("falcocw did not start")
-			}
-			feeder := realhost.Start(t, bin, nil, "-c", realhost.WriteFile(t, dir, "feeder.conf", feederConfig(input, container, port)))
-
-			const task = "7d26ff92a525c8151bda7ad143b1bddb"
-			want := realhost.Expect{}
-			for _, a := range alerts {
-				if a.Critical() {
-					want.Add("cloudwatch:/falco/critical:"+task, a.UUID)
-				}
-				if a.HasTagPrefix("mitre_") {
-					want.Add("firehose:falco-mitre-archive", a.UUID)
-				} else {
-					want.Add("cloudwatch:/falco/alerts:prod-cluster/"+task, a.UUID)
-				}
-			}
-			realhost.Until(30*time.Second, func() bool { return realhost.Total(srv) >= want.Count() })
-			time.Sleep(1500 * time.Millisecond) // anything extra would arrive now
-			feeder.Stop(10 * time.Second)
-			router.Stop(15 * time.Second)
-			got := realhost.Deliveries(t, srv)
-			missing, dups, extra, notes := want.Compare(got)
+			alerts, lines := firelensAlerts()
+			want := firelensExpect(alerts)
+			runFireLens(t, bin, srv.URL, lines, func() bool { return realhost.Total(srv) >= want.Count() })
+			missing, dups, extra, notes := want.Compare(realhost.Deliveries(t, srv))
 			t.Logf("Fluent Bit %s: %d alerts and %d noise lines over forward: %d deliveries expected, %d missing, %d duplicated, %d unexpected",
 				bin.Version, len(alerts), len(lines)-len(alerts), want.Count(), missing, dups, extra)
 			if missing+dups+extra > 0 {
 				t.Errorf("deliveries differ:\n%s", strings.Join(notes, "\n"))
 			}
-			for _, e := range srv.Events("/falco/alerts", "prod-cluster/"+task) {
+			for _, e := range srv.Events("/falco/alerts", "prod-cluster/"+firelensTask) {
 				if !strings.Contains(e.Message, `"ecs_task_definition":"falco:7"`) || !strings.Contains(e.Message, `"container_name":"/ecs-falco-7-falco-a8b0c1d2e3f4"`) {
 					t.Errorf("event without its FireLens metadata: %.300s", e.Message)
 					break
@@ -155,9 +180,6 @@ func TestFireLens(t *testing.T) {
 			}
 			if v := srv.Violations(); len(v) > 0 {
 				t.Errorf("requests broke AWS limits: %v", v)
-			}
-			if realhost.Crashed(router.Log()) {
-				t.Errorf("Fluent Bit crashed")
 			}
 		})
 	}

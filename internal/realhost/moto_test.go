@@ -1,0 +1,141 @@
+package realhost_test
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+
+	"github.com/falcocw/falcocw/internal/realhost"
+)
+
+var motoCreds = credentials.NewStaticCredentialsProvider("AKIAFALCOCWREALHOST1", "realhost-secret-key", "")
+
+// TestFireLensMoto runs the FireLens scenario against moto, an AWS
+// emulator written by others, on every Fluent Bit: alerts read back through
+// CloudWatch Logs' FilterLogEvents and from the S3 bucket behind the
+// Firehose stream, each exactly once where the example's routes send it.
+func TestFireLensMoto(t *testing.T) {
+	bins := realhost.Require(t)
+	realhost.Plugin(t)
+	for _, bin := range bins {
+		t.Run(bin.Version, func(t *testing.T) {
+			t.Parallel()
+			url := realhost.StartMoto(t)
+			ctx := context.Background()
+			cfg := aws.Config{Region: "eu-west-1", Credentials: motoCreds}
+			bucket := "falco-archive"
+			req, _ := http.NewRequest(http.MethodPut, url+"/"+bucket, nil)
+			if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("creating bucket: %v %v", resp, err)
+			}
+			fh := firehose.NewFromConfig(cfg, func(o *firehose.Options) { o.BaseEndpoint = aws.String(url) })
+			if _, err := fh.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
+				DeliveryStreamName: aws.String("falco-mitre-archive"),
+				ExtendedS3DestinationConfiguration: &fhtypes.ExtendedS3DestinationConfiguration{
+					BucketARN: aws.String("arn:aws:s3:::" + bucket), RoleARN: aws.String("arn:aws:iam::123456789012:role/firehose"),
+				},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			cw := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(url) })
+			alerts, lines := firelensAlerts()
+			want := firelensExpect(alerts)
+			read := func() map[string]map[string]int {
+				got := map[string]map[string]int{}
+				add := func(dest, msg string) {
+					var m map[string]any
+					if json.Unmarshal([]byte(msg), &m) != nil {
+						t.Errorf("%s: not JSON: %.200s", dest, msg)
+						return
+					}
+					id, _ := m["uuid"].(string)
+					if got[dest] == nil {
+						got[dest] = map[string]int{}
+					}
+					got[dest][id]++
+				}
+				for _, group := range []string{"/falco/alerts", "/falco/critical"} {
+					p := cloudwatchlogs.NewFilterLogEventsPaginator(cw, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group)})
+					for p.HasMorePages() {
+						page, err := p.NextPage(ctx)
+						if err != nil {
+							break // the group is not there yet
+						}
+						for _, e := range page.Events {
+							add("cloudwatch:"+group+":"+aws.ToString(e.LogStreamName), aws.ToString(e.Message))
+						}
+					}
+				}
+				for _, l := range s3Lines(t, url, bucket) {
+					add("firehose:falco-mitre-archive", l)
+				}
+				return got
+			}
+			count := func(got map[string]map[string]int) int {
+				n := 0
+				for _, ids := range got {
+					for _, c := range ids {
+						n += c
+					}
+				}
+				return n
+			}
+			runFireLens(t, bin, url, lines, func() bool { return count(read()) >= want.Count() })
+			missing, dups, extra, notes := want.Compare(read())
+			t.Logf("Fluent Bit %s against moto: %d deliveries expected, %d missing, %d duplicated, %d unexpected", bin.Version, want.Count(), missing, dups, extra)
+			if missing+dups+extra > 0 {
+				t.Errorf("deliveries differ:\n%s", strings.Join(notes, "\n"))
+			}
+		})
+	}
+}
+
+// s3Lines reads every object in the bucket with SigV4-signed S3 REST calls
+// and returns their lines.
+func s3Lines(t *testing.T, url, bucket string) []string {
+	t.Helper()
+	creds, _ := motoCreds.Retrieve(context.Background())
+	get := func(u string) []byte {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+		req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, emptySHA256, "s3", "eu-west-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %s %s", u, resp.Status, b)
+		}
+		return b
+	}
+	var list struct{ Contents []struct{ Key string } }
+	if err := xml.Unmarshal(get(url+"/"+bucket+"?max-keys=1000"), &list); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, o := range list.Contents {
+		for _, l := range strings.Split(string(get(url+"/"+bucket+"/"+o.Key)), "\n") {
+			if strings.TrimSpace(l) != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	return lines
+}
