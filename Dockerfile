@@ -1,11 +1,13 @@
 # A custom aws-for-fluent-bit image carrying falcocw.
 #
 #   docker build -t falcocw-aws-for-fluent-bit .
-#   docker build --build-arg AWS_FOR_FLUENT_BIT_TAG=3.2.1 -t falcocw-aws-for-fluent-bit .
+#   docker build --build-arg AWS_FOR_FLUENT_BIT_TAG=3.4.0 -t falcocw-aws-for-fluent-bit .
 #
+# The default base is the aws-for-fluent-bit 3.4 line, which ships Fluent
+# Bit 5.0 (5.0.9 is what the real-host tests run, beside 4.1.2 and 5.1.1).
 # aws-for-fluent-bit 3.x runs on Amazon Linux 2023 (glibc 2.34). The .so is
 # built on that same base, so it needs no newer glibc than the image has.
-ARG AWS_FOR_FLUENT_BIT_TAG=3.2.1
+ARG AWS_FOR_FLUENT_BIT_TAG=3.4.0
 ARG AMAZONLINUX_TAG=2023
 ARG GO_VERSION=1.26.8
 
