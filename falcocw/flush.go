@@ -16,14 +16,12 @@ import (
 	"github.com/falcocw/falcocw/falcocw/awserr"
 	"github.com/falcocw/falcocw/falcocw/chunk"
 	"github.com/falcocw/falcocw/falcocw/config"
-	"github.com/falcocw/falcocw/falcocw/cwlogs"
+	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/emf"
 	"github.com/falcocw/falcocw/falcocw/falco"
-	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/journal"
 	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
-	"github.com/falcocw/falcocw/falcocw/sns"
 	"github.com/falcocw/falcocw/falcocw/storm"
 )
 
@@ -119,16 +117,6 @@ func (r *Result) Summary() string {
 	return b.String()
 }
 
-// item is one event bound for one target. id is its record's index in the
-// chunk, which names it in the ledger.
-type item struct {
-	id      int
-	time    time.Time
-	payload []byte
-	alert   *falco.Alert // nil for a non-Falco record or a metric
-	metric  bool         // an EMF record
-}
-
 // encoded holds an event's JSON, cut to a service's limit on demand.
 type encoded struct {
 	alert  *falco.Alert
@@ -181,12 +169,12 @@ func (e *encoded) limited(limit int) (b []byte, truncated bool) {
 // items[i] go to order[i].
 type plan struct {
 	order []route.Target
-	items [][]item
+	items [][]dest.Item
 	index map[route.Target]int
 	last  int // the index added to last: consecutive alerts mostly share a target
 }
 
-func (p *plan) add(t route.Target, it item) {
+func (p *plan) add(t route.Target, it dest.Item) {
 	i := p.last
 	if i >= len(p.order) || p.order[i] != t {
 		var ok bool
@@ -366,7 +354,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 				res.AlreadyDelivered++
 				continue
 			}
-			p.add(t, item{id: id, time: r.Time, payload: r.JSON, metric: true})
+			p.add(t, dest.Item{ID: id, Time: r.Time, Payload: r.JSON, Metric: true})
 			res.Metrics++
 		}
 	}
@@ -471,13 +459,7 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 		res.Journaled++
 		return
 	}
-	limit := firehose.MaxRecordBytes - 1 // the newline
-	switch t.Kind {
-	case route.CloudWatch:
-		limit = cwlogs.MaxMessageBytes
-	case route.SNS:
-		limit = sns.MaxMessageBytes
-	}
+	limit := in.senders[t.Kind].MaxPayload()
 	payload, cut := e.limited(limit)
 	alert := e.alert
 	if e.textOf != nil {
@@ -492,57 +474,30 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 		in.logf(config.LevelWarn, "%s is %d bytes, over the %d-byte limit of %s: delivered truncated, marked %q",
 			what, len(e.full), limit, t, falco.TruncatedKey)
 	}
-	p.add(t, item{id: id, time: ts, payload: payload, alert: alert})
+	p.add(t, dest.Item{ID: id, Time: ts, Payload: payload, Alert: alert})
 }
 
 // call is one API request: a batch for one target.
 type call struct {
 	target route.Target
-	cw     []cwlogs.Event
-	fh     []firehose.Record
-	sns    []sns.Message
+	sender dest.Sender
+	req    dest.Request
 }
 
-// deliver cuts every target's events into batches and sends them all,
-// with at most max_concurrency requests in flight, so one slow destination
-// does not hold up the others. It returns the ids each destination
-// accepted.
+// deliver has each target's sender cut its events into requests and sends
+// them all, with at most max_concurrency requests in flight, so one slow
+// destination does not hold up the others. It returns the ids each
+// destination accepted.
 func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[string][]int {
 	var calls []call
 	now := in.now()
+	warn := func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }
 	for i, t := range p.order {
-		items := p.items[i]
-		switch t.Kind {
-		case route.CloudWatch:
-			events := make([]cwlogs.Event, len(items))
-			for i, it := range items {
-				ts, clamped := cwlogs.ClampTime(it.time, now)
-				if clamped {
-					res.Clamped++
-					in.logf(config.LevelWarn, "%s: timestamp %s is outside CloudWatch's window (14 days back, 2 hours ahead): "+
-						"sent with the current time, the original kept in the message", describeItem(it), it.time.Format(time.RFC3339Nano))
-				}
-				events[i] = cwlogs.Event{ID: it.id, Time: ts, Message: it.payload}
-			}
-			for _, b := range cwlogs.Batches(events) {
-				calls = append(calls, call{target: t, cw: b})
-			}
-		case route.Firehose:
-			records := make([]firehose.Record, len(items))
-			for i, it := range items {
-				records[i] = firehose.Record{ID: it.id, Data: it.payload, Newline: true}
-			}
-			for _, b := range firehose.Batches(records) {
-				calls = append(calls, call{target: t, fh: b})
-			}
-		case route.SNS:
-			msgs := make([]sns.Message, len(items))
-			for i, it := range items {
-				msgs[i] = sns.Message{ID: it.id, Body: it.payload, Attributes: snsAttributes(it.alert)}
-			}
-			for _, b := range sns.Batches(msgs) {
-				calls = append(calls, call{target: t, sns: b})
-			}
+		sender := in.senders[t.Kind]
+		reqs, adjusted := sender.Batches(t, p.items[i], now, warn)
+		res.Clamped += adjusted
+		for _, r := range reqs {
+			calls = append(calls, call{target: t, sender: sender, req: r})
 		}
 	}
 
@@ -550,17 +505,17 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 	failed := map[route.Target][]error{}
 	// byID finds the item an event came from, to name it in an error; the
 	// index is built on the first error (under mu), not for every flush.
-	var index map[route.Target]map[int]item
-	byID := func(t route.Target, id int) item {
+	var index map[route.Target]map[int]dest.Item
+	byID := func(t route.Target, id int) dest.Item {
 		if index == nil {
-			index = map[route.Target]map[int]item{}
+			index = map[route.Target]map[int]dest.Item{}
 		}
 		ids, ok := index[t]
 		if !ok {
 			items := p.items[p.index[t]]
-			ids = make(map[int]item, len(items))
+			ids = make(map[int]dest.Item, len(items))
 			for _, it := range items {
-				ids[it.id] = it
+				ids[it.ID] = it
 			}
 			index[t] = ids
 		}
@@ -576,60 +531,31 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 			defer wg.Done()
 			defer func() { <-sem }()
 			ctx := awsclient.WithAttemptErrors(ctx)
-			var ok []int
-			var rejected []cwlogs.Event
-			err := awsclient.TooLate(ctx)
-			switch {
-			case err != nil:
-			case c.target.Kind == route.CloudWatch:
-				var r cwlogs.Result
-				r, err = in.cw.PutBatch(ctx, c.target.Name, c.target.Stream, c.cw)
-				ok, rejected = r.Accepted, r.Rejected
-			case c.target.Kind == route.SNS:
-				ok, err = in.sns.PublishBatch(ctx, c.target.Name, c.sns)
-			default:
-				ok, err = in.fh.PutBatch(ctx, c.target.Name, c.fh)
-			}
+			// Past flush_timeout, the SDK's retryer refuses to start the
+			// request (awsclient.WithStartBy): it fails at once.
+			o := c.sender.Send(ctx, c.target, c.req)
 			mu.Lock()
 			defer mu.Unlock()
-			dest := c.target.String()
-			accepted[dest] = append(accepted[dest], ok...)
-			res.Delivered[dest] += len(ok)
-			if len(rejected) > 0 {
+			name := c.target.String()
+			accepted[name] = append(accepted[name], o.Accepted...)
+			res.Delivered[name] += len(o.Accepted)
+			if len(o.Rejected) > 0 {
 				res.Status = Error
-				res.Undelivered[dest] += len(rejected)
-				for _, e := range rejected {
-					in.logf(config.LevelError, "CloudWatch rejected %s for %s (timestamp %s too old, too new or expired)",
-						describeItem(byID(c.target, e.ID)), dest, e.Time.Format(time.RFC3339Nano))
-				}
-				// Rejected events can never be delivered: remember them
-				// as done so a retry for another reason skips them.
-				for _, e := range rejected {
-					accepted[dest] = append(accepted[dest], e.ID)
+				res.Undelivered[name] += len(o.Rejected)
+				for _, r := range o.Rejected {
+					in.logf(config.LevelError, "%s not delivered to %s: %s", byID(c.target, r.ID).Describe(), name, r.Reason)
+					// Rejected events can never be delivered: remember
+					// them as done so a retry for another reason skips them.
+					accepted[name] = append(accepted[name], r.ID)
 				}
 			}
-			if err != nil {
-				n := len(c.cw) + len(c.fh) + len(c.sns) - len(ok)
-				res.Undelivered[dest] += n
-				failed[c.target] = append(failed[c.target], err)
-				if awserr.Permanent(err) {
+			if o.Err != nil {
+				res.Undelivered[name] += len(o.Failed)
+				failed[c.target] = append(failed[c.target], o.Err)
+				if awserr.Permanent(o.Err) {
 					res.Status = Error
-					sent := map[int]bool{}
-					for _, id := range ok {
-						sent[id] = true
-					}
-					for _, e := range c.cw {
-						in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID(c.target, e.ID)))
-					}
-					for _, r := range c.fh {
-						if !sent[r.ID] {
-							in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID(c.target, r.ID)))
-						}
-					}
-					for _, m := range c.sns {
-						if !sent[m.ID] {
-							in.logf(config.LevelError, "not delivered to %s: %s", dest, describeItem(byID(c.target, m.ID)))
-						}
+					for _, id := range o.Failed {
+						in.logf(config.LevelError, "not delivered to %s: %s", name, byID(c.target, id).Describe())
 					}
 				} else {
 					res.retry = true
@@ -653,28 +579,6 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 		res.Failures = append(res.Failures, note)
 	}
 	return accepted
-}
-
-// snsAttributes are the message attributes subscription filter policies
-// match on: priority, rule, source, hostname (Strings) and tags (a
-// String.Array). SNS refuses empty values, so absent fields are left out.
-func snsAttributes(a *falco.Alert) []sns.Attribute {
-	if a == nil {
-		return nil
-	}
-	attrs := []sns.Attribute{{Name: "priority", Type: "String", Value: a.Priority.String()}}
-	for _, f := range [][2]string{{"rule", a.Rule}, {"source", a.Source}, {"hostname", a.Hostname}} {
-		if f[1] != "" {
-			attrs = append(attrs, sns.Attribute{Name: f[0], Type: "String", Value: truncateUTF8(f[1], 1024)})
-		}
-	}
-	if len(a.Tags) > 0 {
-		tags := falco.AppendStringArray(nil, a.Tags)
-		if len(tags) <= sns.AttributeBudget/2 {
-			attrs = append(attrs, sns.Attribute{Name: "tags", Type: "String.Array", Value: string(tags)})
-		}
-	}
-	return attrs
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character,
@@ -745,19 +649,6 @@ func removeIDsFrom(ids []int, base int) []int {
 	return out
 }
 
-func describeItem(it item) string {
-	if it.alert != nil {
-		return "alert " + it.alert.String()
-	}
-	if it.metric {
-		return fmt.Sprintf("metric record (%.200s)", it.payload)
-	}
-	return fmt.Sprintf("non-Falco record (%.120s)", it.payload)
-}
-
-// account adds a flush to the instance's totals. The records of a chunk
-// count once, when the chunk is done (OK or Error): an attempt answered
-// Retry comes back with the same records.
 func (in *Instance) account(res *Result) {
 	s := &in.stats
 	s.Flushes.Add(1)

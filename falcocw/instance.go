@@ -19,9 +19,11 @@ import (
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
+	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/journal"
 	"github.com/falcocw/falcocw/falcocw/ledger"
+	"github.com/falcocw/falcocw/falcocw/route"
 	"github.com/falcocw/falcocw/falcocw/sns"
 	"github.com/falcocw/falcocw/falcocw/storm"
 )
@@ -40,15 +42,15 @@ type Logger func(level config.Level, msg string)
 
 // Instance is one configured falcocw output.
 type Instance struct {
-	cfg    *config.Config
-	cw     *cwlogs.Sink
-	fh     *firehose.Sink
-	sns    *sns.Sink
-	storm  *storm.Gate
-	log    Logger
-	now    func() time.Time
-	stats  Stats
-	ledger *ledger.Ledger
+	cfg *config.Config
+	// senders deliver to each kind of destination; the flush knows no
+	// service but through them.
+	senders map[route.Kind]dest.Sender
+	storm   *storm.Gate
+	log     Logger
+	now     func() time.Time
+	stats   Stats
+	ledger  *ledger.Ledger
 	// journal, when journal_path is set, remembers deliveries across
 	// restarts (see package journal).
 	journal *journal.Journal
@@ -95,10 +97,12 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	}
 	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks), storm: storm.NewGate()}
 	in.shutdown, in.abandon = context.WithCancel(context.Background())
-	in.cw = cwlogs.New(clients.CloudWatch, cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
-		func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) })
-	in.fh = firehose.New(clients.Firehose)
-	in.sns = sns.New(clients.SNS)
+	in.senders = map[route.Kind]dest.Sender{
+		route.CloudWatch: cwlogs.New(clients.CloudWatch, cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
+			func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }),
+		route.Firehose: firehose.New(clients.Firehose),
+		route.SNS:      sns.New(clients.SNS),
+	}
 	for _, e := range cfg.TLSSkipVerify {
 		in.logf(config.LevelWarn, "TLS certificate verification is OFF for %s (tls_skip_verify): anyone on the network path can impersonate it and read what falcocw sends there", e)
 	}

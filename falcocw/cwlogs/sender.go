@@ -1,0 +1,56 @@
+package cwlogs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/dest"
+	"github.com/falcocw/falcocw/falcocw/route"
+)
+
+// The Sink is the dest.Sender of cloudwatch:GROUP:STREAM targets.
+var _ dest.Sender = (*Sink)(nil)
+
+// MaxPayload is CloudWatch's limit on one event's message.
+func (s *Sink) MaxPayload() int { return MaxMessageBytes }
+
+// Batches clamps each timestamp into CloudWatch's window (naming each
+// event so sent) and cuts the events into PutLogEvents batches.
+func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn func(string, ...any)) ([]dest.Request, int) {
+	events := make([]Event, len(items))
+	clamped := 0
+	for i, it := range items {
+		ts, changed := ClampTime(it.Time, now)
+		if changed {
+			clamped++
+			warn("%s: timestamp %s is outside CloudWatch's window (14 days back, 2 hours ahead): "+
+				"sent with the current time, the original kept in the message", it.Describe(), it.Time.Format(time.RFC3339Nano))
+		}
+		events[i] = Event{ID: it.ID, Time: ts, Message: it.Payload}
+	}
+	batches := Batches(events)
+	reqs := make([]dest.Request, len(batches))
+	for i, b := range batches {
+		reqs[i] = b
+	}
+	return reqs, clamped
+}
+
+// Send puts one batch; CloudWatch takes it whole or not at all, except
+// for the events whose timestamps it refuses.
+func (s *Sink) Send(ctx context.Context, t route.Target, req dest.Request) dest.Outcome {
+	batch := req.([]Event)
+	r, err := s.PutBatch(ctx, t.Name, t.Stream, batch)
+	o := dest.Outcome{Accepted: r.Accepted, Err: err}
+	for _, e := range r.Rejected {
+		o.Rejected = append(o.Rejected, dest.Rejection{ID: e.ID,
+			Reason: fmt.Sprintf("CloudWatch rejected its timestamp %s (too old, too new or expired)", e.Time.Format(time.RFC3339Nano))})
+	}
+	if err != nil {
+		for _, e := range batch {
+			o.Failed = append(o.Failed, e.ID)
+		}
+	}
+	return o
+}

@@ -1,0 +1,100 @@
+// Package dest is what a flush knows of a destination service: a Sender
+// says how large one event may be, cuts a target's events into requests
+// within its API's limits, and sends one request, reporting which events it
+// accepted, which it refused for good, and what failed. The flush routes
+// and collects; each service package (cwlogs, firehose, sns) implements a
+// Sender, and the instance wires one per route.Kind.
+package dest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/falcocw/route"
+)
+
+// Item is one event bound for one target.
+type Item struct {
+	// ID is the event's record index in the chunk (or above it for a
+	// metric record or a storm summary); it names the event in the ledger.
+	ID      int
+	Time    time.Time
+	Payload []byte
+	// Alert is the alert the event shows, nil for a non-Falco record or
+	// a metric record.
+	Alert *falco.Alert
+	// Metric marks an Embedded Metric Format record.
+	Metric bool
+}
+
+// Describe names the item in a log line without its whole payload.
+func (it Item) Describe() string {
+	if it.Alert != nil {
+		return "alert " + it.Alert.String()
+	}
+	if it.Metric {
+		return fmt.Sprintf("metric record (%.200s)", it.Payload)
+	}
+	return fmt.Sprintf("non-Falco record (%.120s)", it.Payload)
+}
+
+// Rejection is an event a service refused for good, and why.
+type Rejection struct {
+	ID     int
+	Reason string
+}
+
+// Outcome is what one request did.
+type Outcome struct {
+	// Accepted are the IDs the service took.
+	Accepted []int
+	// Rejected are events the service refused for good (they will never
+	// be accepted: the flush answers FLB_ERROR and names each).
+	Rejected []Rejection
+	// Failed are the IDs neither accepted nor rejected, and Err why:
+	// retryable, unless awserr.Permanent says otherwise.
+	Failed []int
+	Err    error
+}
+
+// Request is one API request's worth of events, in the form the Sender
+// that made it sends: opaque to the flush.
+type Request any
+
+// Sender delivers events to one kind of destination.
+type Sender interface {
+	// MaxPayload is the largest payload one event may have; the flush
+	// cuts larger events (marking them) before Batches sees them.
+	MaxPayload() int
+	// Batches cuts one target's items into requests within the API's
+	// limits, in the order they are to be sent. It may adjust items (a
+	// timestamp out of the service's window): it names each through warn
+	// and reports how many.
+	Batches(t route.Target, items []Item, now time.Time, warn func(format string, args ...any)) (reqs []Request, adjusted int)
+	// Send makes one request.
+	Send(ctx context.Context, t route.Target, req Request) Outcome
+}
+
+// Remaining returns the ids not in accepted nor rejected: what failed of
+// a batch when its request returned an error.
+func Remaining(ids []int, accepted []int, rejected []Rejection) []int {
+	if len(accepted)+len(rejected) == 0 {
+		return ids
+	}
+	done := make(map[int]bool, len(accepted)+len(rejected))
+	for _, id := range accepted {
+		done[id] = true
+	}
+	for _, r := range rejected {
+		done[r.ID] = true
+	}
+	var out []int
+	for _, id := range ids {
+		if !done[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+package sns
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/falcocw/falcocw/falcocw/dest"
+	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/falcocw/route"
+)
+
+// The Sink is the dest.Sender of sns:TOPIC_ARN targets.
+var _ dest.Sender = (*Sink)(nil)
+
+// MaxPayload is SNS's limit on one message.
+func (s *Sink) MaxPayload() int { return MaxMessageBytes }
+
+// Batches cuts the items into PublishBatch batches, each message with the
+// attributes subscription filter policies match on.
+func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, _ func(string, ...any)) ([]dest.Request, int) {
+	msgs := make([]Message, len(items))
+	for i, it := range items {
+		msgs[i] = Message{ID: it.ID, Body: it.Payload, Attributes: Attributes(it.Alert)}
+	}
+	batches := Batches(msgs)
+	reqs := make([]dest.Request, len(batches))
+	for i, b := range batches {
+		reqs[i] = b
+	}
+	return reqs, 0
+}
+
+// Send publishes one batch, resending the entries SNS fails one by one.
+func (s *Sink) Send(ctx context.Context, t route.Target, req dest.Request) dest.Outcome {
+	batch := req.([]Message)
+	accepted, err := s.PublishBatch(ctx, t.Name, batch)
+	o := dest.Outcome{Accepted: accepted, Err: err}
+	if err != nil {
+		ids := make([]int, len(batch))
+		for i, m := range batch {
+			ids[i] = m.ID
+		}
+		o.Failed = dest.Remaining(ids, accepted, nil)
+	}
+	return o
+}
+
+// Attributes are the message attributes subscription filter policies
+// match on: priority, rule, source, hostname (Strings) and tags (a
+// String.Array). SNS refuses empty values, so absent fields are left out.
+func Attributes(a *falco.Alert) []Attribute {
+	if a == nil {
+		return nil
+	}
+	attrs := []Attribute{{Name: "priority", Type: "String", Value: a.Priority.String()}}
+	for _, f := range [][2]string{{"rule", a.Rule}, {"source", a.Source}, {"hostname", a.Hostname}} {
+		if f[1] != "" {
+			attrs = append(attrs, Attribute{Name: f[0], Type: "String", Value: truncateUTF8(f[1], 1024)})
+		}
+	}
+	if len(a.Tags) > 0 {
+		tags := falco.AppendStringArray(nil, a.Tags)
+		if len(tags) <= AttributeBudget/2 {
+			attrs = append(attrs, Attribute{Name: "tags", Type: "String.Array", Value: string(tags)})
+		}
+	}
+	return attrs
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character,
+// and repairs invalid UTF-8.
+func truncateUTF8(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
