@@ -1,0 +1,95 @@
+package falcocw
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/falcocw/falcocw/falcocw/dest"
+	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/falcocw/route"
+)
+
+// encoded holds an event's JSON, cut to a service's limit on demand.
+type encoded struct {
+	alert  *falco.Alert
+	full   []byte
+	cut    map[int][]byte
+	output *encoded     // the format=output form, made on first use
+	textOf *falco.Alert // set on an output-text form: the alert it shows
+}
+
+// as returns the event in a route's format: the JSON, or for "output" only
+// Falco's output text (the JSON when the alert has none).
+func (e *encoded) as(format string) *encoded {
+	if format != "output" || e.alert == nil || e.alert.Output == "" {
+		return e
+	}
+	if e.output == nil {
+		e.output = &encoded{alert: nil, full: []byte(strings.ToValidUTF8(e.alert.Output, "\uFFFD"))}
+		e.output.textOf = e.alert
+	}
+	return e.output
+}
+
+func (e *encoded) limited(limit int) (b []byte, truncated bool) {
+	if len(e.full) <= limit {
+		return e.full, false
+	}
+	if b, ok := e.cut[limit]; ok {
+		return b, true
+	}
+	switch {
+	case e.textOf != nil: // output text: cut it, on a character boundary
+		b = []byte(truncateUTF8(string(e.full), limit))
+	case e.alert != nil:
+		b, _ = e.alert.JSON(limit)
+	default:
+		b = falco.AppendRecordJSON(nil, map[string]any{
+			falco.TruncatedKey: true, "log": string(e.full[:max(0, limit-100)])})
+		if len(b) > limit {
+			b = []byte(`{"` + falco.TruncatedKey + `":true}`)
+		}
+	}
+	if e.cut == nil {
+		e.cut = map[int][]byte{}
+	}
+	e.cut[limit] = b
+	return b, true
+}
+
+// plan is a flush's events grouped by target, in first-seen order:
+// items[i] go to order[i].
+type plan struct {
+	order []route.Target
+	items [][]dest.Item
+	index map[route.Target]int
+	last  int // the index added to last: consecutive alerts mostly share a target
+}
+
+func (p *plan) add(t route.Target, it dest.Item) {
+	i := p.last
+	if i >= len(p.order) || p.order[i] != t {
+		var ok bool
+		if i, ok = p.index[t]; !ok {
+			i = len(p.order)
+			p.order = append(p.order, t)
+			p.items = append(p.items, nil)
+			p.index[t] = i
+		}
+		p.last = i
+	}
+	p.items[i] = append(p.items[i], it)
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character,
+// and repairs invalid UTF-8.
+func truncateUTF8(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
