@@ -13,7 +13,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw"
 	"github.com/falcocw/falcocw/falcocw/chunk"
 	"github.com/falcocw/falcocw/falcocw/config"
-	"github.com/falcocw/falcocw/falcocw/fakeaws"
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/samples"
 	"github.com/falcocw/falcocw/internal/sampletest"
 )

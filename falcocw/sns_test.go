@@ -8,7 +8,7 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw"
 	"github.com/falcocw/falcocw/falcocw/chunk"
-	"github.com/falcocw/falcocw/falcocw/fakeaws"
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/samples"
 )
 

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/falcocw/falcocw/falcocw/chunk"
-	"github.com/falcocw/falcocw/falcocw/fakeaws"
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/flbhost"
 	"github.com/falcocw/falcocw/internal/samples"
 	"github.com/falcocw/falcocw/internal/sampletest"

@@ -20,7 +20,7 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/falco"
-	"github.com/falcocw/falcocw/falcocw/fbconf"
+	"github.com/falcocw/falcocw/internal/fbconf"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/falcocw/falcocw/falcocw/fbconf"
+	"github.com/falcocw/falcocw/internal/fbconf"
 	"github.com/falcocw/falcocw/internal/realhost"
 )
 

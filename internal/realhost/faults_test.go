@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/falcocw/falcocw/falcocw/fakeaws"
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/realhost"
 )
 

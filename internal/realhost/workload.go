@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/falcocw/falcocw/falcocw/fakeaws"
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/samples"
 	"github.com/falcocw/falcocw/internal/sampletest"
 )

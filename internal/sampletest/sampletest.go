@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/falcocw/falcocw/falcocw/fakeaws"
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/samples"
 )
 
