@@ -193,16 +193,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	// Storm summaries due now ride along with this flush; they are not
 	// part of the chunk, so they stay out of the ledger, and go back to the
 	// gate if their destination fails.
-	now := time.Now()
-	if in.closingStorms.Load() {
-		now = now.Add(100 * 365 * 24 * time.Hour) // at exit: every window ends
-	}
-	summaries := in.storm.Take(now)
-	const summaryBase = 1 << 30
-	for i, sm := range summaries {
-		e := (&encoded{alert: sm.Alert, full: sm.Alert.AppendJSON(nil)}).as(sm.Format)
-		in.addItem(&res, &p, nil, sm.Target, summaryBase+i, e, sm.Alert.Time, 0, nil)
-	}
+	summaries := in.addSummaries(&res, &p, in.now())
 
 	accepted := in.deliver(ctx, &res, &p)
 	events.Release() // every request is answered: no event is read after this
@@ -210,20 +201,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		in.writeJournal(accepted, recordHashes)
 	}
 
-	if len(summaries) > 0 {
-		var again []storm.Summary
-		for i, sm := range summaries {
-			dest := sm.Target.String()
-			if !containsID(accepted[dest], summaryBase+i) {
-				again = append(again, sm)
-			}
-			accepted[dest] = removeIDsFrom(accepted[dest], summaryBase)
-		}
-		res.Summaries = len(summaries) - len(again)
-		if len(again) > 0 {
-			in.storm.Requeue(again)
-		}
-	}
+	res.Summaries = in.settleSummaries(summaries, accepted)
 
 	switch {
 	case res.retry:
@@ -259,6 +237,55 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	}
 	res.Duration = time.Since(start)
 	in.account(&res)
+	return res
+}
+
+// summaryBase numbers storm summaries in a flush, above any record.
+const summaryBase = 1 << 30
+
+// addSummaries takes the storm summaries whose windows ended before now
+// and adds them to the plan.
+func (in *Instance) addSummaries(res *Result, p *plan, now time.Time) []storm.Summary {
+	summaries := in.storm.Take(now)
+	for i, sm := range summaries {
+		e := (&encoded{alert: sm.Alert, full: sm.Alert.AppendJSON(nil)}).as(sm.Format)
+		in.addItem(res, p, nil, sm.Target, summaryBase+i, e, sm.Alert.Time, 0, nil)
+	}
+	return summaries
+}
+
+// settleSummaries gives the summaries no destination accepted back to the
+// gate, takes all summaries out of accepted (they are not the chunk's, so
+// not the ledger's), and returns how many were delivered.
+func (in *Instance) settleSummaries(summaries []storm.Summary, accepted map[string][]int) int {
+	if len(summaries) == 0 {
+		return 0
+	}
+	var again []storm.Summary
+	for i, sm := range summaries {
+		dest := sm.Target.String()
+		if !containsID(accepted[dest], summaryBase+i) {
+			again = append(again, sm)
+		}
+		accepted[dest] = removeIDsFrom(accepted[dest], summaryBase)
+	}
+	if len(again) > 0 {
+		in.storm.Requeue(again)
+	}
+	return len(summaries) - len(again)
+}
+
+// closeStorms ends every storm window at exit and delivers the summaries
+// waiting, within ctx; it returns what it did.
+func (in *Instance) closeStorms(ctx context.Context) Result {
+	res := Result{Delivered: map[string]int{}, Undelivered: map[string]int{}}
+	p := plan{index: map[route.Target]int{}}
+	summaries := in.addSummaries(&res, &p, in.now().Add(100*365*24*time.Hour)) // every window ends
+	accepted := in.deliver(ctx, &res, &p)
+	res.Summaries = in.settleSummaries(summaries, accepted)
+	if res.retry {
+		res.Status = Retry
+	}
 	return res
 }
 

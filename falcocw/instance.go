@@ -57,8 +57,6 @@ type Instance struct {
 
 	// shutdown is cancelled when Close gives up waiting; flushes abandon
 	// their requests then.
-	// closingStorms makes the next flush send every storm summary, at exit.
-	closingStorms atomic.Bool
 
 	// warnedTime, warnedCut, warnedFragment and warnedJournal make
 	// warnings appear once per instance.
@@ -127,6 +125,11 @@ func (in *Instance) OpenJournal(name string) error {
 	return nil
 }
 
+// SetClock replaces the clock the instance judges time by (storm windows,
+// CloudWatch's timestamp window): for tests and simulations, which then
+// need not sleep. Call it before the first flush.
+func (in *Instance) SetClock(now func() time.Time) { in.now = now }
+
 // Config returns the instance's configuration.
 func (in *Instance) Config() *config.Config { return in.cfg }
 
@@ -178,11 +181,11 @@ func (in *Instance) reserve(n int64) bool {
 func (in *Instance) Close(grace time.Duration) {
 	if in.storm.Open() > 0 || in.storm.Waiting() > 0 {
 		// Windows still open or summaries waiting: send them all now.
-		in.closingStorms.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), grace)
-		res := in.Flush(ctx, "falcocw.storm", nil)
+		ctx = awsclient.WithStartBy(ctx, time.Now().Add(grace))
+		res := in.closeStorms(ctx)
 		cancel()
-		if left := in.storm.Take(time.Now().Add(100 * 365 * 24 * time.Hour)); len(left) > 0 {
+		if left := in.storm.Take(in.now().Add(100 * 365 * 24 * time.Hour)); len(left) > 0 {
 			in.logf(config.LevelError, "exit: %d storm summaries (counts of collapsed alerts) could not be delivered: %s", len(left), res.Summary())
 		}
 	}

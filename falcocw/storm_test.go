@@ -44,6 +44,8 @@ func TestStormControl(t *testing.T) {
 	in, logs := newInstance(t, srv, "flush_timeout", "1s", "log_group_name", "g", "log_stream_name", "all", "auto_create_group", "true",
 		"route.1", "rule=Terminal* -> cloudwatch:g:storm storm=6s storm_by=proc.cmdline continue",
 		"route.2", "rule=Terminal* -> cloudwatch:g:text format=output continue")
+	clock := now
+	in.SetClock(func() time.Time { return clock })
 	if res := in.Flush(context.Background(), "t", data); res.Status != falcocw.Retry || res.Suppressed != 49 {
 		t.Fatalf("first attempt: %s suppressed=%d", res.Summary(), res.Suppressed)
 	}
@@ -62,7 +64,7 @@ func TestStormControl(t *testing.T) {
 	if len(text) != 51 || text[0].Message[:len("A shell was spawned")] != "A shell was spawned" {
 		t.Errorf("format=output: %d events, first %q", len(text), text[0].Message)
 	}
-	time.Sleep(time.Until(now.Add(6200 * time.Millisecond)))
+	clock = now.Add(6200 * time.Millisecond) // the window has ended
 	res = in.Flush(context.Background(), "t", nil) // any later flush sends the summaries due
 	if res.Summaries != 1 {
 		t.Fatalf("%d summaries, want 1\n%s", res.Summaries, logs)
