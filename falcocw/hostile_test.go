@@ -11,8 +11,8 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw"
 	"github.com/falcocw/falcocw/falcocw/chunk"
-	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/falcocw/msgpack"
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/samples"
 )
 

@@ -64,7 +64,7 @@ func TestStormControl(t *testing.T) {
 	if len(text) != 51 || text[0].Message[:len("A shell was spawned")] != "A shell was spawned" {
 		t.Errorf("format=output: %d events, first %q", len(text), text[0].Message)
 	}
-	clock = now.Add(6200 * time.Millisecond) // the window has ended
+	clock = now.Add(6200 * time.Millisecond)       // the window has ended
 	res = in.Flush(context.Background(), "t", nil) // any later flush sends the summaries due
 	if res.Summaries != 1 {
 		t.Fatalf("%d summaries, want 1\n%s", res.Summaries, logs)
