@@ -20,9 +20,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
-	"github.com/falcocw/falcocw/internal/fbconf"
 	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/sns"
+	"github.com/falcocw/falcocw/internal/fbconf"
 	"github.com/falcocw/falcocw/internal/flbhost"
 )
 
