@@ -292,11 +292,12 @@ func Parse(get func(key string) string) (*Config, error) {
 			return nil, &Error{PropMetricsDims, dims, err.Error()}
 		}
 		m.Dimensions = sets
-		for _, chk := range [][3]string{{PropMetricsGroup, m.Group, "cloudwatch:" + m.Group + ":" + m.Stream}} {
-			d, err := route.ParseDestination(chk[2], nil)
-			if err != nil || !d.Name.Static() || !d.Stream.Static() {
-				return nil, &Error{chk[0], chk[1], "want a static log group name (metrics_log_group) and stream (metrics_log_stream), without {variables}"}
-			}
+		st, err := route.StreamTemplate(m.Stream)
+		if err != nil || !st.Static() {
+			return nil, &Error{PropMetricsStream, m.Stream, "want a static log stream name, without {variables}"}
+		}
+		if d, err := route.NewCloudWatch(m.Group, st); err != nil || !d.Name.Static() {
+			return nil, &Error{PropMetricsGroup, m.Group, "want a static log group name, without {variables}"}
 		}
 		c.Metrics = m
 	} else {
@@ -321,30 +322,30 @@ func Parse(get func(key string) string) (*Config, error) {
 	case name != "" && prefix != "":
 		return nil, &Error{PropLogStreamPrefix, prefix, "set log_stream_name or log_stream_prefix, not both"}
 	case name != "":
-		st, err := route.ParseDestination("cloudwatch:_:"+name, nil)
+		st, err := route.StreamTemplate(name)
 		if err != nil {
 			return nil, &Error{PropLogStreamName, name, err.Error()}
 		}
-		stream = st.Stream
+		stream = st
 	case prefix != "":
-		st, err := route.ParseDestination("cloudwatch:_:"+prefix+"{tag}", nil)
+		st, err := route.StreamTemplate(prefix + "{tag}")
 		if err != nil {
 			return nil, &Error{PropLogStreamPrefix, prefix, err.Error()}
 		}
-		stream = st.Stream
+		stream = st
 	}
 	if g := p.str(PropLogGroupName); g != "" {
 		if stream == nil {
 			return nil, &Error{PropLogStreamName, "", "log_group_name is set: set log_stream_name (e.g. {hostname}) or log_stream_prefix too"}
 		}
-		d, err := route.ParseDestination("cloudwatch:"+g, stream)
+		d, err := route.NewCloudWatch(g, stream)
 		if err != nil {
 			return nil, &Error{PropLogGroupName, g, err.Error()}
 		}
 		c.Routes.Defaults = append(c.Routes.Defaults, d)
 	}
 	if ds := p.str(PropDeliveryStream); ds != "" {
-		d, err := route.ParseDestination("firehose:"+ds, nil)
+		d, err := route.NewFirehose(ds)
 		if err != nil {
 			return nil, &Error{PropDeliveryStream, ds, err.Error()}
 		}
@@ -360,13 +361,13 @@ func Parse(get func(key string) string) (*Config, error) {
 		}
 		r, err := route.ParseRule(key, text, stream)
 		if err != nil {
-			return nil, err
+			return nil, &Error{key, text, err.Error()}
 		}
 		if r.UseDefault && len(c.Routes.Defaults) == 0 {
 			return nil, &Error{key, text, "routes to default, but no default destination is set: set log_group_name or delivery_stream"}
 		}
 		c.Routes.Rules = append(c.Routes.Rules, r)
-		if isCatchAll(r) {
+		if r.MatchesAll() {
 			catchAll = true
 		}
 	}
@@ -400,12 +401,6 @@ func Parse(get func(key string) string) (*Config, error) {
 		c.NonFalco = &NonFalco{Dest: d}
 	}
 	return c, nil
-}
-
-// isCatchAll reports whether a rule matches every alert and stops there.
-func isCatchAll(r route.Rule) bool {
-	return !r.Continue && len(r.Tags) == 0 && len(r.Rules) == 0 && len(r.Sources) == 0 &&
-		len(r.Priorities) == 0 && r.MinPriority == 0
 }
 
 type parser struct {

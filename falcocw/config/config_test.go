@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,23 @@ func TestRouteOutOfRange(t *testing.T) {
 		_, err := config.Parse(props("log_group_name", "g", "log_stream_name", "s", key, "* -> default"))
 		if err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "route.1 to route.100") {
 			t.Errorf("%s: %v", key, err)
+		}
+	}
+}
+
+// TestOneErrorType: every configuration error, a bad route's included, is
+// a *config.Error naming the property.
+func TestOneErrorType(t *testing.T) {
+	for _, kv := range [][]string{
+		{"log_group_name", "g", "log_stream_name", "s", "route.9", "tag=x -> s3:bucket"},
+		{"log_group_name", "g", "log_stream_name", "s", "flush_timeout", "forever"},
+		{"log_group_name", "g", "log_stream_name", "s", "non_falco", "s3:x"},
+		{"route.1", "priority>=loud -> default", "delivery_stream", "d"},
+	} {
+		_, err := config.Parse(props(kv...))
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Property == "" || !strings.Contains(err.Error(), ce.Property) {
+			t.Errorf("%v: %T %v", kv, err, err)
 		}
 	}
 }

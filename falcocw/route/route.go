@@ -122,19 +122,20 @@ func (d Destination) nameSanitizer() func(string) string {
 
 // Rule is one parsed routing rule.
 type Rule struct {
-	Text        string // as written, for log lines
-	Name        string // the property it came from, e.g. route.1
-	Tags        []string
-	Rules       []string
-	Sources     []string
-	MinPriority falco.Priority
-	Priorities  []falco.Priority
-	Continue    bool
-	Drop        bool
-	UseDefault  bool
-	Dest        Destination
-	Options     Options
+	Text string // as written, for log lines
+	Name string // the property it came from, e.g. route.1
+	// Terms must all hold for the rule to match (none: every alert).
+	Terms      []Term
+	Continue   bool
+	Drop       bool
+	UseDefault bool
+	Dest       Destination
+	Options    Options
 }
+
+// MatchesAll reports whether the rule takes every alert and ends the
+// search: no route after it, and no default destination, is ever reached.
+func (r Rule) MatchesAll() bool { return !r.Continue && len(r.Terms) == 0 }
 
 // Options are a rule's per-destination options, written after the
 // destination as key=value words.
@@ -151,49 +152,12 @@ type Options struct {
 
 // Matches reports whether the rule selects the alert.
 func (r *Rule) Matches(a *falco.Alert) bool {
-	if a.Priority < r.MinPriority {
-		return false
-	}
-	if len(r.Priorities) > 0 && !containsPriority(r.Priorities, a.Priority) {
-		return false
-	}
-	if len(r.Rules) > 0 && !anyGlob(r.Rules, a.Rule) {
-		return false
-	}
-	if len(r.Sources) > 0 && !anyGlob(r.Sources, a.Source) {
-		return false
-	}
-	if len(r.Tags) > 0 {
-		found := false
-		for _, t := range a.Tags {
-			if anyGlob(r.Tags, t) {
-				found = true
-				break
-			}
-		}
-		if !found {
+	for _, t := range r.Terms {
+		if !t.Match(a) {
 			return false
 		}
 	}
 	return true
-}
-
-func containsPriority(ps []falco.Priority, p falco.Priority) bool {
-	for _, q := range ps {
-		if q == p {
-			return true
-		}
-	}
-	return false
-}
-
-func anyGlob(globs []string, s string) bool {
-	for _, g := range globs {
-		if Glob(g, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // Glob reports whether s matches pattern, where * matches any run of
@@ -296,24 +260,14 @@ func appendUnique(out []Match, m Match) []Match {
 	return append(out, m)
 }
 
-// ParseError says which property holds a bad rule and what is wrong.
-type ParseError struct {
-	Property string
-	Value    string
-	Msg      string
-}
-
-func (e *ParseError) Error() string {
-	return fmt.Sprintf("property %s = %q: %s", e.Property, e.Value, e.Msg)
-}
-
-// ParseRule parses one rule written as MATCH... -> DESTINATION [continue].
-// defaultStream is the stream template used by cloudwatch:GROUP without a
-// stream.
+// ParseRule parses one rule written as MATCH... -> DESTINATION [continue],
+// from the property named property. defaultStream is the stream template
+// used by cloudwatch:GROUP without a stream. The error says what is wrong
+// with the text; the caller names the property (config.Error).
 func ParseRule(property, text string, defaultStream *Template) (Rule, error) {
 	r := Rule{Text: text, Name: property}
 	bad := func(format string, args ...any) (Rule, error) {
-		return Rule{}, &ParseError{Property: property, Value: text, Msg: fmt.Sprintf(format, args...)}
+		return Rule{}, fmt.Errorf(format, args...)
 	}
 	lhs, rhs, ok := strings.Cut(text, "->")
 	if !ok {
@@ -395,7 +349,7 @@ func (r *Rule) addOption(word string) error {
 		if !ok {
 			return fmt.Errorf("unknown priority %q; allowed: %s", value, falco.PriorityNames())
 		}
-		r.MinPriority = max(r.MinPriority, p)
+		r.Terms = append(r.Terms, minPriority(p))
 	default:
 		return fmt.Errorf("unknown option %q; allowed: %s", key, strings.Join(OptionNames, ", "))
 	}
@@ -420,17 +374,12 @@ func (r *Rule) addTerm(term string) error {
 	if term == "*" {
 		return nil
 	}
-	if v, ok := strings.CutPrefix(term, "priority>="); ok {
-		p, ok := falco.ParsePriority(v)
-		if !ok {
-			return fmt.Errorf("unknown priority %q; allowed: %s", v, falco.PriorityNames())
-		}
-		r.MinPriority = p
-		return nil
-	}
 	key, value, ok := strings.Cut(term, "=")
+	if v, ge := strings.CutPrefix(term, "priority>="); ge {
+		key, value, ok = "priority>", v, v != ""
+	}
 	if !ok || value == "" {
-		return fmt.Errorf("bad match term %q; want *, tag=GLOB, rule=GLOB, priority>=NAME, priority=NAME or source=NAME", term)
+		return fmt.Errorf("bad match term %q; want *, %s", term, TermSyntax)
 	}
 	values := strings.Split(value, ",")
 	for i, v := range values {
@@ -439,24 +388,15 @@ func (r *Rule) addTerm(term string) error {
 			return fmt.Errorf("empty value in %q", term)
 		}
 	}
-	switch strings.ToLower(key) {
-	case "tag", "tags":
-		r.Tags = append(r.Tags, values...)
-	case "rule":
-		r.Rules = append(r.Rules, values...)
-	case "source":
-		r.Sources = append(r.Sources, values...)
-	case "priority":
-		for _, v := range values {
-			p, ok := falco.ParsePriority(v)
-			if !ok {
-				return fmt.Errorf("unknown priority %q; allowed: %s", v, falco.PriorityNames())
-			}
-			r.Priorities = append(r.Priorities, p)
-		}
-	default:
+	parse, ok := termParsers[strings.ToLower(key)]
+	if !ok {
 		return fmt.Errorf("unknown match key %q; allowed: tag, rule, priority, source", key)
 	}
+	t, err := parse(values)
+	if err != nil {
+		return err
+	}
+	r.Terms = append(r.Terms, t)
 	return nil
 }
 
@@ -490,6 +430,45 @@ func splitTerms(s string) ([]string, error) {
 	return terms, nil
 }
 
+// StreamTemplate parses a log stream name template.
+func StreamTemplate(stream string) (*Template, error) {
+	st, err := ParseTemplate(stream, validStreamChar, 512)
+	if err != nil {
+		return nil, fmt.Errorf("log stream %q: %v", stream, err)
+	}
+	return st, nil
+}
+
+// NewCloudWatch is the destination of a log group (a template) and stream.
+func NewCloudWatch(group string, stream *Template) (Destination, error) {
+	g, err := ParseTemplate(group, validGroupChar, 512)
+	if err != nil {
+		return Destination{}, fmt.Errorf("log group %q: %v", group, err)
+	}
+	return Destination{Kind: CloudWatch, Name: g, Stream: stream}, nil
+}
+
+// NewFirehose is the destination of a delivery stream (a template).
+func NewFirehose(name string) (Destination, error) {
+	n, err := ParseTemplate(name, validFirehoseChar, 64)
+	if err != nil {
+		return Destination{}, fmt.Errorf("delivery stream %q: %v", name, err)
+	}
+	return Destination{Kind: Firehose, Name: n}, nil
+}
+
+// NewSNS is the destination of an SNS topic ARN (a template).
+func NewSNS(arn string) (Destination, error) {
+	if !strings.HasPrefix(arn, "arn:") || strings.Count(arn, ":") != 5 {
+		return Destination{}, fmt.Errorf("SNS topic %q: want a topic ARN such as arn:aws:sns:eu-west-1:123456789012:falco-critical", arn)
+	}
+	n, err := ParseTemplate(arn, validTopicChar, 1024)
+	if err != nil {
+		return Destination{}, fmt.Errorf("SNS topic %q: %v", arn, err)
+	}
+	return Destination{Kind: SNS, Name: n}, nil
+}
+
 // ParseDestination parses cloudwatch:GROUP[:STREAM], firehose:NAME or
 // sns:TOPIC_ARN.
 func ParseDestination(s string, defaultStream *Template) (Destination, error) {
@@ -500,37 +479,21 @@ func ParseDestination(s string, defaultStream *Template) (Destination, error) {
 	switch strings.ToLower(kind) {
 	case "cloudwatch", "cloudwatch_logs", "logs":
 		group, stream, hasStream := strings.Cut(rest, ":")
-		g, err := ParseTemplate(group, validGroupChar, 512)
-		if err != nil {
-			return Destination{}, fmt.Errorf("log group %q: %v", group, err)
-		}
-		d := Destination{Kind: CloudWatch, Name: g, Stream: defaultStream}
+		st := defaultStream
 		if hasStream {
-			st, err := ParseTemplate(stream, validStreamChar, 512)
-			if err != nil {
-				return Destination{}, fmt.Errorf("log stream %q: %v", stream, err)
+			var err error
+			if st, err = StreamTemplate(stream); err != nil {
+				return Destination{}, err
 			}
-			d.Stream = st
 		}
-		if d.Stream == nil {
+		if st == nil {
 			return Destination{}, fmt.Errorf("%q names no log stream and the instance has no default (set log_stream_name or log_stream_prefix, or write cloudwatch:GROUP:STREAM)", s)
 		}
-		return d, nil
+		return NewCloudWatch(group, st)
 	case "firehose", "kinesis_firehose":
-		n, err := ParseTemplate(rest, validFirehoseChar, 64)
-		if err != nil {
-			return Destination{}, fmt.Errorf("delivery stream %q: %v", rest, err)
-		}
-		return Destination{Kind: Firehose, Name: n}, nil
+		return NewFirehose(rest)
 	case "sns":
-		if !strings.HasPrefix(rest, "arn:") || strings.Count(rest, ":") != 5 {
-			return Destination{}, fmt.Errorf("SNS topic %q: want a topic ARN such as arn:aws:sns:eu-west-1:123456789012:falco-critical", rest)
-		}
-		n, err := ParseTemplate(rest, validTopicChar, 1024)
-		if err != nil {
-			return Destination{}, fmt.Errorf("SNS topic %q: %v", rest, err)
-		}
-		return Destination{Kind: SNS, Name: n}, nil
+		return NewSNS(rest)
 	}
 	return Destination{}, fmt.Errorf("unknown destination kind %q in %q; want cloudwatch, firehose or sns", kind, s)
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
@@ -93,12 +94,15 @@ func TestParseRuleErrors(t *testing.T) {
 		"* -> firehose:bad/name",                      // / in a delivery stream
 		"* -> cloudwatch:" + strings.Repeat("g", 600), // too long
 	} {
-		_, err := route.ParseRule("route.7", text, route.MustTemplate("{hostname}"))
-		if err == nil {
+		if _, err := route.ParseRule("route.7", text, route.MustTemplate("{hostname}")); err == nil {
 			t.Errorf("ParseRule(%q) accepted a bad rule", text)
 			continue
 		}
-		if !strings.Contains(err.Error(), "route.7") {
+		// The configuration's error names the property.
+		_, err := config.Parse(func(k string) string {
+			return map[string]string{"log_group_name": "g", "log_stream_name": "{hostname}", "route.7": text}[k]
+		})
+		if err == nil || !strings.Contains(err.Error(), "route.7") {
 			t.Errorf("error %q does not name the property", err)
 		}
 	}
@@ -163,13 +167,37 @@ func TestTemplateSanitises(t *testing.T) {
 
 func TestRuleOptions(t *testing.T) {
 	r := mustRule(t, "tag=mitre_* -> sns:arn:aws:sns:eu-west-1:1:t format=output storm=90s storm_by=proc.cmdline,hostname min_priority=warning continue")
-	if !r.Continue || r.Options.Format != "output" || r.Options.Storm.Seconds() != 90 || r.MinPriority != falco.PriorityWarning ||
+	if !r.Continue || r.Options.Format != "output" || r.Options.Storm.Seconds() != 90 ||
 		strings.Join(r.Options.StormBy, ",") != "output_fields.proc.cmdline,hostname" {
 		t.Errorf("%+v", r)
+	}
+	// min_priority=warning: a tagged Warning matches, a tagged Notice does not.
+	tagged := []string{"mitre_execution"}
+	if !r.Matches(&falco.Alert{Priority: falco.PriorityWarning, Tags: tagged}) || r.Matches(&falco.Alert{Priority: falco.PriorityNotice, Tags: tagged}) {
+		t.Errorf("min_priority=warning does not bound the rule")
 	}
 	for _, bad := range []string{"* -> firehose:x format=xml", "* -> firehose:x storm=1ms", "* -> firehose:x storm_by=", "* -> firehose:x colour=red", "* -> firehose:x min_priority=loud"} {
 		if _, err := route.ParseRule("route.2", bad, nil); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestMatchesAll: the rule itself says whether it takes every alert and
+// ends the search, whatever its terms and options.
+func TestMatchesAll(t *testing.T) {
+	for text, want := range map[string]bool{
+		"* -> firehose:x":                          true,
+		"* -> drop":                                true,
+		"* -> firehose:x continue":                 false,
+		"tag=a -> firehose:x":                      false,
+		"priority>=debug -> firehose:x":            false,
+		"* -> firehose:x min_priority=warning":     false,
+		`rule="Terminal shell*" -> firehose:x`:     false,
+		"source=syscall priority=Error -> default": false,
+	} {
+		if got := mustRule(t, text).MatchesAll(); got != want {
+			t.Errorf("%q: MatchesAll = %v, want %v", text, got, want)
 		}
 	}
 }
