@@ -21,103 +21,6 @@ import (
 // not list them, so the numbers are probed.
 const MaxRoutes = 100
 
-// Property names, following AWS's own Fluent Bit plugins where the meaning
-// is the same.
-const (
-	PropRegion           = "region"
-	PropLogGroupName     = "log_group_name"
-	PropLogStreamName    = "log_stream_name"
-	PropLogStreamPrefix  = "log_stream_prefix"
-	PropAutoCreateGroup  = "auto_create_group"
-	PropAutoCreateStream = "auto_create_stream"
-	PropLogRetentionDays = "log_retention_days"
-	PropDeliveryStream   = "delivery_stream"
-	PropRoleARN          = "role_arn"
-	PropExternalID       = "external_id"
-	PropEndpoint         = "endpoint"
-	PropCloudWatchEP     = "cloudwatch_endpoint"
-	PropFirehoseEP       = "firehose_endpoint"
-	PropSTSEndpoint      = "sts_endpoint"
-	PropSNSEndpoint      = "sns_endpoint"
-	PropLogKey           = "log_key"
-	PropNonFalco         = "non_falco"
-	PropFlushTimeout     = "flush_timeout"
-	PropMaxConcurrency   = "max_concurrency"
-	// PropLogLevel sets falcocw's own log level. Fluent Bit keeps an
-	// output's "log_level" to itself and never passes it to a Go plugin,
-	// hence the prefix; FLB_LOG_LEVEL in the environment is the fallback,
-	// as for AWS's Go plugins.
-	PropLogLevel         = "falcocw_log_level"
-	PropRoutePrefix      = "route."
-	PropTLSSkipVerify    = "tls_skip_verify"
-	PropCluster          = "cluster"
-	PropMetricsNamespace = "metrics_namespace"
-	PropMetricsDims      = "metrics_dimensions"
-	PropMetricsGroup     = "metrics_log_group"
-	PropMetricsStream    = "metrics_log_stream"
-	PropMemoryLimit      = "memory_limit"
-	PropJournalPath      = "journal_path"
-)
-
-// Properties lists every property falcocw reads, besides route.N.
-var Properties = []string{PropRegion, PropLogGroupName, PropLogStreamName, PropLogStreamPrefix,
-	PropAutoCreateGroup, PropAutoCreateStream, PropLogRetentionDays, PropDeliveryStream, PropRoleARN,
-	PropExternalID, PropEndpoint, PropCloudWatchEP, PropFirehoseEP, PropSTSEndpoint, PropSNSEndpoint, PropLogKey,
-	PropNonFalco, PropFlushTimeout, PropMaxConcurrency, PropLogLevel, PropTLSSkipVerify, PropMemoryLimit,
-	PropCluster, PropMetricsNamespace, PropMetricsDims, PropMetricsGroup, PropMetricsStream, PropJournalPath}
-
-// help says in one line what each property does; Fluent Bit 5.1.1 and later
-// print it in "fluent-bit -e falcocw.so -o falcocw -h".
-var help = map[string]string{
-	PropRegion:           "AWS region (else AWS_REGION from the environment)",
-	PropLogGroupName:     "default CloudWatch Logs group (a template)",
-	PropLogStreamName:    "default CloudWatch Logs stream (a template, e.g. {hostname})",
-	PropLogStreamPrefix:  "default stream as this prefix plus the Fluent Bit tag",
-	PropAutoCreateGroup:  "create missing log groups (true/false, default false)",
-	PropAutoCreateStream: "create missing log streams (true/false, default true)",
-	PropLogRetentionDays: "retention set on the log groups falcocw creates",
-	PropDeliveryStream:   "default Kinesis Data Firehose delivery stream",
-	PropRoleARN:          "IAM role to assume for every AWS call",
-	PropExternalID:       "external ID for role_arn",
-	PropEndpoint:         "endpoint URL for every AWS service (VPC endpoints, tests)",
-	PropCloudWatchEP:     "CloudWatch Logs endpoint URL",
-	PropFirehoseEP:       "Firehose endpoint URL",
-	PropSTSEndpoint:      "STS endpoint URL (for role_arn)",
-	PropSNSEndpoint:      "SNS endpoint URL",
-	PropLogKey:           "record key holding Falco's JSON line (default log)",
-	PropNonFalco:         "where records that are not Falco alerts go: drop, default or a destination",
-	PropFlushTimeout:     "longest one flush may take, retries included (default 20s)",
-	PropMaxConcurrency:   "AWS requests one flush has in flight (default 8)",
-	PropLogLevel:         "falcocw's own log level: error, warn, info, debug",
-	PropTLSSkipVerify:    "endpoints whose TLS certificate is not verified (tests only)",
-	PropCluster:          "cluster name in every event (default: FireLens ecs_cluster)",
-	PropMetricsNamespace: "CloudWatch metrics namespace; turns on Embedded Metric Format records",
-	PropMetricsDims:      "metric dimension sets, e.g. cluster,priority;cluster,rule",
-	PropMetricsGroup:     "log group of the metric records (default /falco/metrics)",
-	PropMetricsStream:    "log stream of the metric records (default falcocw)",
-	PropMemoryLimit:      "memory falcocw may hold for flushes and retries (default 256M)",
-	PropJournalPath:      "directory where deliveries are written down, so chunks replayed after a restart are not sent twice",
-}
-
-// Known is a property falcocw reads, with its one-line help.
-type Known struct {
-	Name, Help string
-}
-
-// KnownNames lists every property falcocw reads, route.1 to
-// route.MaxRoutes included: what Fluent Bit checks a section against when
-// it can (see plugin/).
-func KnownNames() []Known {
-	out := make([]Known, 0, len(Properties)+MaxRoutes)
-	for _, p := range Properties {
-		out = append(out, Known{p, help[p]})
-	}
-	for i := 1; i <= MaxRoutes; i++ {
-		out = append(out, Known{PropRoutePrefix + strconv.Itoa(i), "routing rule: MATCH... -> DESTINATION [continue]"})
-	}
-	return out
-}
-
 // fluentBitKeys are the properties Fluent Bit itself handles for every
 // output; they may appear in a falcocw section.
 var fluentBitKeys = []string{"name", "match", "match_regex", "alias", "log_level", "log_suppress_interval",
@@ -242,8 +145,8 @@ func Parse(get func(key string) string) (*Config, error) {
 	p := parser{get: get}
 	c := &Config{
 		Region:             p.str(PropRegion),
-		AutoCreateGroup:    p.boolean(PropAutoCreateGroup, false),
-		AutoCreateStream:   p.boolean(PropAutoCreateStream, true),
+		AutoCreateGroup:    p.boolean(PropAutoCreateGroup),
+		AutoCreateStream:   p.boolean(PropAutoCreateStream),
 		LogRetentionDays:   p.retention(),
 		RoleARN:            p.str(PropRoleARN),
 		ExternalID:         p.str(PropExternalID),
@@ -251,11 +154,11 @@ func Parse(get func(key string) string) (*Config, error) {
 		FirehoseEndpoint:   p.endpoint(PropFirehoseEP),
 		STSEndpoint:        p.endpoint(PropSTSEndpoint),
 		SNSEndpoint:        p.endpoint(PropSNSEndpoint),
-		LogKey:             p.strDefault(PropLogKey, "log"),
-		FlushTimeout:       p.duration(PropFlushTimeout, 20*time.Second, time.Second, 5*time.Minute),
-		MaxConcurrency:     p.integer(PropMaxConcurrency, 8, 1, 64),
+		LogKey:             p.strDefault(PropLogKey),
+		FlushTimeout:       p.duration(PropFlushTimeout),
+		MaxConcurrency:     p.integer(PropMaxConcurrency),
 		LogLevel:           p.level(),
-		MemoryLimit:        p.size(PropMemoryLimit, 256<<20, 16<<20, 64<<30),
+		MemoryLimit:        p.size(PropMemoryLimit),
 	}
 	if ep := p.endpoint(PropEndpoint); ep != "" {
 		for _, s := range []*string{&c.CloudWatchEndpoint, &c.FirehoseEndpoint, &c.STSEndpoint, &c.SNSEndpoint} {
@@ -285,8 +188,8 @@ func Parse(get func(key string) string) (*Config, error) {
 		if len(ns) > 255 || strings.HasPrefix(ns, "AWS/") || strings.ContainsAny(ns, ":") {
 			return nil, &Error{PropMetricsNamespace, ns, "want a CloudWatch namespace of up to 255 characters, not starting with AWS/, without ':', e.g. Falco"}
 		}
-		m := &Metrics{Namespace: ns, Group: p.strDefault(PropMetricsGroup, "/falco/metrics"), Stream: p.strDefault(PropMetricsStream, "falcocw")}
-		dims := p.strDefault(PropMetricsDims, "cluster,priority;cluster,rule")
+		m := &Metrics{Namespace: ns, Group: p.strDefault(PropMetricsGroup), Stream: p.strDefault(PropMetricsStream)}
+		dims := p.strDefault(PropMetricsDims)
 		sets, err := emf.ParseDimensionSets(dims)
 		if err != nil {
 			return nil, &Error{PropMetricsDims, dims, err.Error()}
@@ -416,46 +319,64 @@ func (p *parser) fail(prop, value, allowed string) {
 
 func (p *parser) str(k string) string { return strings.TrimSpace(p.get(k)) }
 
-func (p *parser) strDefault(k, def string) string {
+// strDefault reads k, or its default from Table.
+func (p *parser) strDefault(k string) string {
 	if v := p.str(k); v != "" {
 		return v
 	}
-	return def
+	return spec(k).Default
 }
 
-func (p *parser) boolean(k string, def bool) bool {
-	v := strings.ToLower(p.str(k))
-	switch v {
-	case "":
-		return def
-	case "true", "on", "yes", "1":
-		return true
-	case "false", "off", "no", "0":
-		return false
+func (p *parser) boolean(k string) bool {
+	b, err := parseBool(p.str(k), spec(k).Default)
+	if err != nil {
+		p.fail(k, p.str(k), "want true or false (on/off, yes/no)")
 	}
-	p.fail(k, v, "want true or false (on/off, yes/no)")
-	return def
+	return b
 }
 
-func (p *parser) integer(k string, def, min, max int) int {
-	v := p.str(k)
+func parseBool(v, def string) (bool, error) {
 	if v == "" {
-		return def
+		v = def
 	}
+	switch strings.ToLower(v) {
+	case "true", "on", "yes", "1":
+		return true, nil
+	case "false", "off", "no", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("not a boolean")
+}
+
+func (p *parser) integer(k string) int {
+	sp := spec(k)
+	min, _ := strconv.Atoi(sp.Min)
+	max, _ := strconv.Atoi(sp.Max)
+	v := p.strDefault(k)
 	n, err := strconv.Atoi(v)
 	if err != nil || n < min || n > max {
 		p.fail(k, v, fmt.Sprintf("want a whole number from %d to %d", min, max))
-		return def
+		n, _ = strconv.Atoi(sp.Default)
 	}
 	return n
 }
 
 // size reads a byte size such as 256M, 1G, 512K or a plain number.
-func (p *parser) size(k string, def, min, max int64) int64 {
-	v := strings.ToUpper(p.str(k))
-	if v == "" {
-		return def
+func (p *parser) size(k string) int64 {
+	sp := spec(k)
+	min, _ := parseSize(sp.Min)
+	max, _ := parseSize(sp.Max)
+	v := strings.ToUpper(p.strDefault(k))
+	n, err := parseSize(v)
+	if err != nil || n < min || n > max {
+		p.fail(k, v, fmt.Sprintf("want a size from %s to %s, such as 256M or 1G", sp.Min, sp.Max))
+		n, _ = parseSize(sp.Default)
 	}
+	return n
+}
+
+func parseSize(v string) (int64, error) {
+	v = strings.ToUpper(strings.TrimSpace(v))
 	mult := int64(1)
 	num := strings.TrimSuffix(strings.TrimSuffix(v, "B"), "I")
 	switch {
@@ -467,32 +388,41 @@ func (p *parser) size(k string, def, min, max int64) int64 {
 		mult, num = 1<<30, strings.TrimSuffix(num, "G")
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 || n > max/mult || n*mult < min {
-		p.fail(k, v, fmt.Sprintf("want a size from %dM to %dG, such as 256M or 1G", min>>20, max>>30))
-		return def
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("not a size")
 	}
-	return n * mult
+	return n * mult, nil
 }
 
-func (p *parser) duration(k string, def, min, max time.Duration) time.Duration {
-	v := p.str(k)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil { // Fluent Bit style: a plain number of seconds
-		n, nerr := strconv.ParseFloat(v, 64)
-		if nerr != nil {
-			p.fail(k, v, "want a duration such as 20s or 1m30s")
-			return def
-		}
-		d = time.Duration(n * float64(time.Second))
-	}
-	if d < min || d > max {
+func (p *parser) duration(k string) time.Duration {
+	sp := spec(k)
+	min, _ := parseDuration(sp.Min)
+	max, _ := parseDuration(sp.Max)
+	v := p.strDefault(k)
+	d, err := parseDuration(v)
+	if err != nil {
+		p.fail(k, v, "want a duration such as 20s or 1m30s")
+	} else if d < min || d > max {
 		p.fail(k, v, fmt.Sprintf("want a duration from %s to %s", min, max))
-		return def
+	}
+	if p.err != nil {
+		d, _ = parseDuration(sp.Default)
 	}
 	return d
+}
+
+// parseDuration reads a Go duration or, Fluent Bit style, a plain number
+// of seconds.
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err == nil {
+		return d, nil
+	}
+	n, nerr := strconv.ParseFloat(v, 64)
+	if nerr != nil {
+		return 0, err
+	}
+	return time.Duration(n * float64(time.Second)), nil
 }
 
 // retentionDays are the values PutRetentionPolicy accepts.

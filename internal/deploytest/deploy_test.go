@@ -19,6 +19,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/sns"
@@ -379,5 +380,39 @@ func TestEveryFalcocwOutputValidates(t *testing.T) {
 			opts[p.Key] = p.Value
 		}
 		checkOptions(t, o.Where(), opts)
+	}
+}
+
+// TestREADMEConfigurationReference: the README's reference table lists
+// exactly the properties of config.Table, and shows each default the table
+// declares.
+func TestREADMEConfigurationReference(t *testing.T) {
+	readme := string(read(t, "README.md"))
+	start := strings.Index(readme, "## Configuration reference")
+	if start < 0 {
+		t.Fatal("no Configuration reference section")
+	}
+	section := readme[start:]
+	if end := strings.Index(section[3:], "\n## "); end > 0 {
+		section = section[:end+3]
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z_.N]+)` \\| ([^|]*) \\|")
+	documented := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(section, -1) {
+		documented[m[1]] = m[2]
+	}
+	for _, p := range config.Table {
+		def, ok := documented[p.Name]
+		if !ok {
+			t.Errorf("README's reference table lacks %s", p.Name)
+			continue
+		}
+		if p.Default != "" && !strings.Contains(def, "`"+p.Default+"`") {
+			t.Errorf("README gives %s the default %q; config.Table says %q", p.Name, strings.TrimSpace(def), p.Default)
+		}
+		delete(documented, p.Name)
+	}
+	for name := range documented {
+		t.Errorf("README documents %s, which config.Table does not declare", name)
 	}
 }
