@@ -89,9 +89,14 @@ type Stats struct {
 // New builds an instance from a validated configuration. It loads the AWS
 // configuration but makes no AWS call.
 func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error) {
-	clients, err := awsclient.New(ctx, cfg)
+	clients, err := awsclient.New(ctx, awsclient.Options{Region: cfg.Region, RoleARN: cfg.RoleARN, ExternalID: cfg.ExternalID,
+		CloudWatchEndpoint: cfg.CloudWatchEndpoint, FirehoseEndpoint: cfg.FirehoseEndpoint, STSEndpoint: cfg.STSEndpoint,
+		SNSEndpoint: cfg.SNSEndpoint, TLSSkipVerify: cfg.TLSSkipVerify})
 	if err != nil {
 		return nil, err
+	}
+	if clients.Region == "" {
+		return nil, &config.Error{Property: config.PropRegion, Value: "", Allowed: "no region set: set region (e.g. eu-west-1) or the AWS_REGION environment variable"}
 	}
 	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks), storm: storm.NewGate()}
 	in.shutdown, in.abandon = context.WithCancel(context.Background())

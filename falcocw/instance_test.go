@@ -20,15 +20,7 @@ import (
 
 // testEnv gives the SDK credentials and a region, and keeps it away from
 // the shared config files and instance metadata of the machine.
-func testEnv(t testing.TB) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAFALCOCWTEST00001")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "falcocw-test-secret-key-do-not-log-0001")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "eu-west-1")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-}
+func testEnv(t testing.TB) { fakeaws.SetEnv(t) }
 
 type logCapture struct {
 	mu    sync.Mutex
@@ -50,7 +42,7 @@ func (l *logCapture) String() string {
 func newInstance(t testing.TB, srv *fakeaws.Server, kv ...string) (*falcocw.Instance, *logCapture) {
 	t.Helper()
 	testEnv(t)
-	srv.VerifySignatures("AKIAFALCOCWTEST00001", "falcocw-test-secret-key-do-not-log-0001")
+	srv.VerifySignatures(fakeaws.AccessKey, fakeaws.SecretKey)
 	m := map[string]string{"endpoint": srv.URL, "falcocw_log_level": "debug"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]

@@ -221,8 +221,7 @@ func measure(host, so, name string, extra []flbhost.Property, chunks [][]byte, n
 	if p := os.Getenv("FALCOCW_CPUPROFILE"); p != "" { // one profile per path measured
 		env = append(env, "FALCOCW_CPUPROFILE="+p+"."+strings.ReplaceAll(strings.ReplaceAll(name, ",", ""), " ", "-"))
 	}
-	h, err := flbhost.Start(host, so, append(env, "AWS_ACCESS_KEY_ID=AKIABENCHBENCHBENCH1", "AWS_SECRET_ACCESS_KEY=bench",
-		"AWS_REGION=eu-west-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"))
+	h, err := flbhost.Start(host, so, append(env, fakeaws.Env()...))
 	if err != nil {
 		return result{}, err
 	}

@@ -76,8 +76,8 @@ func run(so string, useFluentBit bool) error {
 		fmt.Printf("    %-18s %s\n", p.Key, p.Value)
 	}
 	props := append([]flbhost.Property{{Key: "endpoint", Value: srv.URL}}, demoConfig...)
-	env := []string{"AWS_ACCESS_KEY_ID=AKIADEMODEMODEMODEMO", "AWS_SECRET_ACCESS_KEY=demo-secret",
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
+	srv.VerifySignatures(fakeaws.AccessKey, fakeaws.SecretKey) // as AWS would
+	env := fakeaws.Env()
 	recs := samples.Records()
 
 	if fb := findFluentBit(); fb != "" && useFluentBit {

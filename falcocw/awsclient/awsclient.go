@@ -24,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/falcocw/falcocw/falcocw/config"
 )
 
 // Clients are the service clients of one instance.
@@ -35,10 +34,25 @@ type Clients struct {
 	Region     string
 }
 
+// Options are what the clients need to know: the delivery packages take
+// their own options, not the plugin's configuration.
+type Options struct {
+	// Region, when empty, comes from the SDK's chain (AWS_REGION, the
+	// shared config); Clients.Region is "" when none gave one.
+	Region string
+	// RoleARN, when set, is assumed (STS AssumeRole, with ExternalID)
+	// on top of the default credentials.
+	RoleARN, ExternalID string
+	// Endpoints override AWS's, per service ("" for AWS's own).
+	CloudWatchEndpoint, FirehoseEndpoint, STSEndpoint, SNSEndpoint string
+	// TLSSkipVerify lists endpoints whose certificate is not verified.
+	TLSSkipVerify []string
+}
+
 // New loads the AWS configuration. It does not call AWS: credentials are
 // resolved at the first request, so a plugin starts even while the task
 // role is still being provisioned.
-func New(ctx context.Context, c *config.Config) (*Clients, error) {
+func New(ctx context.Context, c Options) (*Clients, error) {
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRetryer(func() aws.Retryer {
 			// Throttling, 5xx, connection resets and timeouts are retried
@@ -75,7 +89,7 @@ func New(ctx context.Context, c *config.Config) (*Clients, error) {
 		return cfg.HTTPClient
 	}
 	if cfg.Region == "" {
-		return nil, &config.Error{Property: config.PropRegion, Value: "", Allowed: "no region set: set region (e.g. eu-west-1) or the AWS_REGION environment variable"}
+		return &Clients{}, nil // the caller says what to set
 	}
 	if c.RoleARN != "" {
 		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {

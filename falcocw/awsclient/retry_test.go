@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
-	"github.com/falcocw/falcocw/falcocw/config"
 )
 
 // TestThrottlingRetriedInsideTheCall: each service's way of saying "slow
@@ -71,7 +70,7 @@ func TestThrottlingRetriedInsideTheCall(t *testing.T) {
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 			t.Setenv("AWS_CONFIG_FILE", "/dev/null")
 			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-			c, err := awsclient.New(context.Background(), &config.Config{Region: "eu-west-1",
+			c, err := awsclient.New(context.Background(), awsclient.Options{Region: "eu-west-1",
 				CloudWatchEndpoint: srv.URL, FirehoseEndpoint: srv.URL, SNSEndpoint: srv.URL})
 			if err != nil {
 				t.Fatal(err)

@@ -39,23 +39,14 @@ func TestMain(m *testing.M) {
 
 // testCredentials are fake, but shaped like real ones so that a leak into
 // the log would be found.
-var testCredentials = []string{
-	"AWS_ACCESS_KEY_ID=AKIAFALCOCWHOSTTEST1",
-	"AWS_SECRET_ACCESS_KEY=hostTestSecretKey/DoNotLog+0123456789abcd",
-	"AWS_SESSION_TOKEN=hostTestSessionToken0123456789",
-	"AWS_REGION=eu-west-1",
-	"AWS_CONFIG_FILE=/dev/null",
-	"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-	"AWS_EC2_METADATA_DISABLED=true",
+var testCredentials = append(fakeaws.Env(),
 	"FALCOCW_ARENA_POISON=1", // an event used after its flush shows up as garbage
-}
+)
 
 // verifyingServer is a fake AWS endpoint that checks the SigV4 signature
 // of every request made with testCredentials, as AWS does.
 func verifyingServer() *fakeaws.Server {
-	srv := fakeaws.New()
-	srv.VerifySignatures("AKIAFALCOCWHOSTTEST1", "hostTestSecretKey/DoNotLog+0123456789abcd")
-	return srv
+	return fakeaws.NewVerifying()
 }
 
 func startHost(t *testing.T) *flbhost.Host {

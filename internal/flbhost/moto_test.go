@@ -23,6 +23,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/falcocw/falcocw/falcocw/chunk"
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/flbhost"
 	"github.com/falcocw/falcocw/internal/samples"
 	"github.com/falcocw/falcocw/internal/sampletest"
@@ -56,7 +57,7 @@ func motoPost(t *testing.T, url string) {
 }
 
 func motoAWS() aws.Config {
-	return aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAFALCOCWHOSTTEST1", "secret", "")}
+	return aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider(fakeaws.AccessKey, fakeaws.SecretKey, fakeaws.SessionToken)}
 }
 
 // TestMoto delivers the samples through the .so to moto, an independent

@@ -17,10 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/realhost"
 )
 
-var motoCreds = credentials.NewStaticCredentialsProvider("AKIAFALCOCWREALHOST1", "realhost-secret-key", "")
+var motoCreds = credentials.NewStaticCredentialsProvider(fakeaws.AccessKey, fakeaws.SecretKey, fakeaws.SessionToken)
 
 // TestFireLensMoto runs the FireLens scenario against moto, an AWS
 // emulator written by others, on every Fluent Bit: alerts read back through

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/flbhost"
 )
 
@@ -169,11 +170,7 @@ func (s *syncBuffer) String() string {
 // TestEnv is the environment a test Fluent Bit runs with: static
 // credentials the fake endpoint checks signatures with, and no shared
 // config, instance metadata or profile from the machine.
-var TestEnv = []string{
-	"AWS_ACCESS_KEY_ID=AKIAFALCOCWREALHOST1", "AWS_SECRET_ACCESS_KEY=realhost-secret-key",
-	"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
-	"AWS_REGION=eu-west-1",
-}
+var TestEnv = fakeaws.Env()
 
 // Start runs bin with args; env is added to the test's environment.
 func Start(t testing.TB, bin Binary, env []string, args ...string) *Process {

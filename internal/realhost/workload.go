@@ -184,8 +184,7 @@ func FreePort(t testing.TB) int {
 // NewEndpoint starts the project's fake AWS endpoint, checking the SigV4
 // signature of every request against TestEnv's credentials.
 func NewEndpoint(t testing.TB) *fakeaws.Server {
-	srv := fakeaws.New()
-	srv.VerifySignatures("AKIAFALCOCWREALHOST1", "realhost-secret-key")
+	srv := fakeaws.NewVerifying()
 	t.Cleanup(srv.Close)
 	return srv
 }
