@@ -1,5 +1,5 @@
-# falcocw: a Fluent Bit output plugin for Falco alerts to CloudWatch Logs
-# and Kinesis Data Firehose. `make help` lists the targets.
+# falcocw: a Fluent Bit output plugin for Falco alerts to CloudWatch Logs,
+# Kinesis Data Firehose and SNS. `make help` lists the targets.
 
 SO        := build/falcocw.so
 MOTO_URL  ?= http://127.0.0.1:5055

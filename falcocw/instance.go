@@ -1,7 +1,8 @@
 // Package falcocw is the core of the falcocw Fluent Bit output plugin: one
 // Instance per [OUTPUT] section takes the chunks Fluent Bit flushes,
-// recognises the Falco alerts in them, routes each to its CloudWatch Logs
-// and Firehose destinations and delivers them, and answers with a Result
+// recognises the Falco alerts in them, routes each to its destinations
+// (CloudWatch Logs, Firehose, SNS: each a dest.Sender) and delivers them,
+// and answers with a Result
 // that the cgo glue in plugin/ turns into FLB_OK, FLB_RETRY or FLB_ERROR.
 //
 // The core never touches cgo, so the whole pipeline is tested in plain Go.

@@ -1,5 +1,5 @@
 // Command falcocw-demo shows falcocw end to end without AWS: it starts a
-// local AWS-protocol endpoint (CloudWatch Logs and Firehose), loads the
+// local AWS-protocol endpoint (CloudWatch Logs, Firehose and SNS), loads the
 // falcocw .so the way Fluent Bit does (through a real fluent-bit when one
 // is named by FLUENT_BIT or on PATH, else through the bundled host that
 // calls the same entry points), feeds it the bundled Falco samples, and

@@ -20,8 +20,8 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/falco"
-	"github.com/falcocw/falcocw/internal/fbconf"
 	"github.com/falcocw/falcocw/falcocw/route"
+	"github.com/falcocw/falcocw/internal/fbconf"
 )
 
 const usage = `usage:

@@ -1,9 +1,13 @@
-// Package fakeaws is an AWS-protocol endpoint for tests and the demo: an
-// HTTP server speaking the JSON 1.1 protocol of CloudWatch Logs and Kinesis
-// Data Firehose, as the real services do, so that the SDK's real
-// serialisation, signing and retry code runs against it.
+// Package fakeaws is an AWS-protocol endpoint for tests, the demo and the
+// bench: an HTTP server speaking the JSON 1.1 protocol of CloudWatch Logs
+// and Kinesis Data Firehose and the query protocol of SNS, as the real
+// services do, and checking SigV4 signatures, so that the SDK's real
+// serialisation, signing and retry code runs against it. It answers faults
+// (throttling, 500s, resets, slow answers, failed records) as each service
+// does.
 //
-// It enforces the documented limits of PutLogEvents and PutRecordBatch and
+// It enforces the documented limits of PutLogEvents, PutRecordBatch and
+// PublishBatch and
 // refuses a request that breaks one (recording it as a violation, which a
 // test can assert never happens), keeps what it accepts in memory, and
 // answers with an x-amzn-RequestId header. It is not a mock of falcocw's
