@@ -107,6 +107,11 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 		route.Firehose: firehose.New(clients.Firehose),
 		route.SNS:      sns.New(clients.SNS),
 	}
+	for _, k := range route.Kinds {
+		if in.senders[k] == nil {
+			return nil, fmt.Errorf("internal error: no sender for destination kind %s", k)
+		}
+	}
 	for _, e := range cfg.TLSSkipVerify {
 		in.logf(config.LevelWarn, "TLS certificate verification is OFF for %s (tls_skip_verify): anyone on the network path can impersonate it and read what falcocw sends there", e)
 	}

@@ -59,6 +59,10 @@ const (
 	SNS
 )
 
+// Kinds lists every destination kind; each has a dest.Sender in the
+// instance (falcocw.New refuses to start otherwise).
+var Kinds = []Kind{CloudWatch, Firehose, SNS}
+
 func (k Kind) String() string {
 	switch k {
 	case CloudWatch:
