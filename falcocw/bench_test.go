@@ -40,18 +40,28 @@ func BenchmarkFlush(b *testing.B) {
 	for _, bc := range []struct {
 		name, shape string
 		props       []string
+		journal     bool
 	}{
 		// The Performance issue's run: every alert to CloudWatch Logs.
-		{"tail to CloudWatch", "tail", nil},
+		{"tail to CloudWatch", "tail", nil, false},
 		// Every alert to CloudWatch, the MITRE-tagged ones to Firehose too.
-		{"FireLens to CloudWatch and Firehose", "firelens", []string{"route.1", "tag=mitre_* -> firehose:falco-mitre continue"}},
+		{"FireLens to CloudWatch and Firehose", "firelens", []string{"route.1", "tag=mitre_* -> firehose:falco-mitre continue"}, false},
+		// The EKS configuration: the tail run with the delivery journal on.
+		{"tail to CloudWatch, journal", "tail", nil, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			srv := fakeaws.New()
 			srv.Light = true
 			defer srv.Close()
-			in, _ := newInstance(b, srv, append([]string{"log_group_name", "/falco/alerts", "log_stream_name", "{hostname}",
-				"auto_create_group", "true", "falcocw_log_level", "warn"}, bc.props...)...)
+			props := append([]string{"log_group_name", "/falco/alerts", "log_stream_name", "{hostname}",
+				"auto_create_group", "true", "falcocw_log_level", "warn"}, bc.props...)
+			if bc.journal {
+				props = append(props, "journal_path", b.TempDir())
+			}
+			in, _ := newInstance(b, srv, props...)
+			if err := in.OpenJournal("bench"); err != nil {
+				b.Fatal(err)
+			}
 			data, n := benchChunk(b, bc.shape)
 			b.SetBytes(int64(len(data)))
 			var before, after runtime.MemStats
