@@ -101,15 +101,17 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	}
 	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks), storm: storm.NewGate()}
 	in.shutdown, in.abandon = context.WithCancel(context.Background())
+	// One sender per kind of destination: the registration of a kind's
+	// delivery, as its package's init registers its route syntax.
 	in.senders = map[route.Kind]dest.Sender{
-		route.CloudWatch: cwlogs.New(clients.CloudWatch, cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
+		cwlogs.Kind: cwlogs.New(clients.CloudWatch, cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
 			func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }),
-		route.Firehose: firehose.New(clients.Firehose),
-		route.SNS:      sns.New(clients.SNS),
+		firehose.Kind: firehose.New(clients.Firehose),
+		sns.Kind:      sns.New(clients.SNS),
 	}
-	for _, k := range route.Kinds {
-		if in.senders[k] == nil {
-			return nil, fmt.Errorf("internal error: no sender for destination kind %s", k)
+	for _, k := range route.Kinds() {
+		if in.senders[k.Kind] == nil {
+			return nil, fmt.Errorf("internal error: no sender for destination kind %s", k.Kind)
 		}
 	}
 	for _, e := range cfg.TLSSkipVerify {

@@ -82,3 +82,15 @@ func TestRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckKnowsEveryKind: falcocw check parses routes to every kind of
+// destination, as the plugin does.
+func TestCheckKnowsEveryKind(t *testing.T) {
+	var out strings.Builder
+	conf := "[OUTPUT]\n    Name falcocw\n    region eu-west-1\n    log_group_name g\n    log_stream_name s\n" +
+		"    route.1 priority>=Critical -> sns:arn:aws:sns:eu-west-1:123456789012:t continue\n" +
+		"    route.2 tag=mitre_* -> firehose:f continue\n    route.3 * -> cloudwatch:g2:s2\n"
+	if code := check([]string{write(t, "kinds.conf", conf)}, &out); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+}

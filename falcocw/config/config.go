@@ -12,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/falcocw/falcocw/falcocw/cwlogs"
+	_ "github.com/falcocw/falcocw/falcocw/destinations" // every kind a route may name
 	"github.com/falcocw/falcocw/falcocw/emf"
+	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -195,11 +198,11 @@ func Parse(get func(key string) string) (*Config, error) {
 			return nil, &Error{PropMetricsDims, dims, err.Error()}
 		}
 		m.Dimensions = sets
-		st, err := route.StreamTemplate(m.Stream)
+		st, err := cwlogs.StreamTemplate(m.Stream)
 		if err != nil || !st.Static() {
 			return nil, &Error{PropMetricsStream, m.Stream, "want a static log stream name, without {variables}"}
 		}
-		if d, err := route.NewCloudWatch(m.Group, st); err != nil || !d.Name.Static() {
+		if d, err := cwlogs.Destination(m.Group, st); err != nil || !d.Name.Static() {
 			return nil, &Error{PropMetricsGroup, m.Group, "want a static log group name, without {variables}"}
 		}
 		c.Metrics = m
@@ -225,13 +228,13 @@ func Parse(get func(key string) string) (*Config, error) {
 	case name != "" && prefix != "":
 		return nil, &Error{PropLogStreamPrefix, prefix, "set log_stream_name or log_stream_prefix, not both"}
 	case name != "":
-		st, err := route.StreamTemplate(name)
+		st, err := cwlogs.StreamTemplate(name)
 		if err != nil {
 			return nil, &Error{PropLogStreamName, name, err.Error()}
 		}
 		stream = st
 	case prefix != "":
-		st, err := route.StreamTemplate(prefix + "{tag}")
+		st, err := cwlogs.StreamTemplate(prefix + "{tag}")
 		if err != nil {
 			return nil, &Error{PropLogStreamPrefix, prefix, err.Error()}
 		}
@@ -241,14 +244,14 @@ func Parse(get func(key string) string) (*Config, error) {
 		if stream == nil {
 			return nil, &Error{PropLogStreamName, "", "log_group_name is set: set log_stream_name (e.g. {hostname}) or log_stream_prefix too"}
 		}
-		d, err := route.NewCloudWatch(g, stream)
+		d, err := cwlogs.Destination(g, stream)
 		if err != nil {
 			return nil, &Error{PropLogGroupName, g, err.Error()}
 		}
 		c.Routes.Defaults = append(c.Routes.Defaults, d)
 	}
 	if ds := p.str(PropDeliveryStream); ds != "" {
-		d, err := route.NewFirehose(ds)
+		d, err := firehose.Destination(ds)
 		if err != nil {
 			return nil, &Error{PropDeliveryStream, ds, err.Error()}
 		}

@@ -1,6 +1,10 @@
 package route_test
 
 import (
+	_ "github.com/falcocw/falcocw/falcocw/cwlogs" // the destination kinds: cloudwatch, firehose, sns
+	_ "github.com/falcocw/falcocw/falcocw/firehose"
+	_ "github.com/falcocw/falcocw/falcocw/sns"
+
 	"testing"
 
 	"github.com/falcocw/falcocw/falcocw/falco"

@@ -47,47 +47,22 @@ import (
 	"github.com/falcocw/falcocw/falcocw/falco"
 )
 
-// Kind is the AWS service a destination belongs to.
-type Kind int
-
-const (
-	// CloudWatch is Amazon CloudWatch Logs.
-	CloudWatch Kind = iota + 1
-	// Firehose is Amazon Kinesis Data Firehose.
-	Firehose
-	// SNS is an Amazon SNS topic.
-	SNS
-)
-
-// Kinds lists every destination kind; each has a dest.Sender in the
-// instance (falcocw.New refuses to start otherwise).
-var Kinds = []Kind{CloudWatch, Firehose, SNS}
-
-func (k Kind) String() string {
-	switch k {
-	case CloudWatch:
-		return "cloudwatch"
-	case Firehose:
-		return "firehose"
-	case SNS:
-		return "sns"
-	}
-	return "unknown"
-}
-
 // Destination is where a rule sends alerts, with its names still templates.
 type Destination struct {
 	Kind   Kind
-	Name   *Template // log group, or delivery stream
-	Stream *Template // log stream; CloudWatch only
+	Name   *Template // log group, delivery stream, topic
+	Stream *Template // log stream, for kinds that have one; else nil
+	// nameChars and streamChars make filled values fit the service's
+	// name rules.
+	nameChars, streamChars *Charset
 }
 
 // String writes the destination in the syntax ParseDestination reads.
 func (d Destination) String() string {
-	if d.Kind == CloudWatch {
-		return "cloudwatch:" + d.Name.String() + ":" + d.Stream.String()
+	if d.Stream != nil {
+		return string(d.Kind) + ":" + d.Name.String() + ":" + d.Stream.String()
 	}
-	return d.Kind.String() + ":" + d.Name.String()
+	return string(d.Kind) + ":" + d.Name.String()
 }
 
 // Target is a destination with its templates filled for one event; it is
@@ -99,29 +74,19 @@ type Target struct {
 }
 
 func (t Target) String() string {
-	if t.Kind == CloudWatch {
-		return "cloudwatch:" + t.Name + ":" + t.Stream
+	if t.Stream != "" {
+		return string(t.Kind) + ":" + t.Name + ":" + t.Stream
 	}
-	return t.Kind.String() + ":" + t.Name
+	return string(t.Kind) + ":" + t.Name
 }
 
 // Resolve fills the destination's templates from an event.
 func (d Destination) Resolve(v Values) Target {
-	t := Target{Kind: d.Kind, Name: d.Name.Fill(v, d.nameSanitizer())}
-	if d.Kind == CloudWatch {
-		t.Stream = d.Stream.Fill(v, sanitizeStream)
+	t := Target{Kind: d.Kind, Name: d.Name.Fill(v, d.nameChars.Sanitize)}
+	if d.Stream != nil {
+		t.Stream = d.Stream.Fill(v, d.streamChars.Sanitize)
 	}
 	return t
-}
-
-func (d Destination) nameSanitizer() func(string) string {
-	switch d.Kind {
-	case CloudWatch:
-		return sanitizeGroup
-	case SNS:
-		return sanitizeTopic
-	}
-	return sanitizeFirehose
 }
 
 // Rule is one parsed routing rule.
@@ -300,7 +265,7 @@ func ParseRule(property, text string, defaultStream *Template) (Rule, error) {
 		words = words[:len(words)-1]
 	}
 	if len(words) != 1 {
-		return bad(`want one destination after "->" (cloudwatch:GROUP[:STREAM], firehose:NAME, sns:TOPIC_ARN, default or drop), optionally followed by "continue"`)
+		return bad(`want one destination after "->" (%s, default or drop), optionally followed by "continue"`, syntaxes())
 	}
 	switch strings.ToLower(words[0]) {
 	case "drop":
@@ -434,70 +399,16 @@ func splitTerms(s string) ([]string, error) {
 	return terms, nil
 }
 
-// StreamTemplate parses a log stream name template.
-func StreamTemplate(stream string) (*Template, error) {
-	st, err := ParseTemplate(stream, validStreamChar, 512)
-	if err != nil {
-		return nil, fmt.Errorf("log stream %q: %v", stream, err)
-	}
-	return st, nil
-}
-
-// NewCloudWatch is the destination of a log group (a template) and stream.
-func NewCloudWatch(group string, stream *Template) (Destination, error) {
-	g, err := ParseTemplate(group, validGroupChar, 512)
-	if err != nil {
-		return Destination{}, fmt.Errorf("log group %q: %v", group, err)
-	}
-	return Destination{Kind: CloudWatch, Name: g, Stream: stream}, nil
-}
-
-// NewFirehose is the destination of a delivery stream (a template).
-func NewFirehose(name string) (Destination, error) {
-	n, err := ParseTemplate(name, validFirehoseChar, 64)
-	if err != nil {
-		return Destination{}, fmt.Errorf("delivery stream %q: %v", name, err)
-	}
-	return Destination{Kind: Firehose, Name: n}, nil
-}
-
-// NewSNS is the destination of an SNS topic ARN (a template).
-func NewSNS(arn string) (Destination, error) {
-	if !strings.HasPrefix(arn, "arn:") || strings.Count(arn, ":") != 5 {
-		return Destination{}, fmt.Errorf("SNS topic %q: want a topic ARN such as arn:aws:sns:eu-west-1:123456789012:falco-critical", arn)
-	}
-	n, err := ParseTemplate(arn, validTopicChar, 1024)
-	if err != nil {
-		return Destination{}, fmt.Errorf("SNS topic %q: %v", arn, err)
-	}
-	return Destination{Kind: SNS, Name: n}, nil
-}
-
-// ParseDestination parses cloudwatch:GROUP[:STREAM], firehose:NAME or
-// sns:TOPIC_ARN.
+// ParseDestination parses KIND:REST, for the kinds registered with
+// RegisterKind: cloudwatch:GROUP[:STREAM], firehose:NAME, sns:TOPIC_ARN.
 func ParseDestination(s string, defaultStream *Template) (Destination, error) {
 	kind, rest, ok := strings.Cut(s, ":")
 	if !ok || rest == "" {
-		return Destination{}, fmt.Errorf("bad destination %q; want cloudwatch:GROUP[:STREAM] or firehose:NAME", s)
+		return Destination{}, fmt.Errorf("bad destination %q; want %s", s, syntaxes())
 	}
-	switch strings.ToLower(kind) {
-	case "cloudwatch", "cloudwatch_logs", "logs":
-		group, stream, hasStream := strings.Cut(rest, ":")
-		st := defaultStream
-		if hasStream {
-			var err error
-			if st, err = StreamTemplate(stream); err != nil {
-				return Destination{}, err
-			}
-		}
-		if st == nil {
-			return Destination{}, fmt.Errorf("%q names no log stream and the instance has no default (set log_stream_name or log_stream_prefix, or write cloudwatch:GROUP:STREAM)", s)
-		}
-		return NewCloudWatch(group, st)
-	case "firehose", "kinesis_firehose":
-		return NewFirehose(rest)
-	case "sns":
-		return NewSNS(rest)
+	spec, ok := lookupKind(kind)
+	if !ok {
+		return Destination{}, unknownKind(kind, s)
 	}
-	return Destination{}, fmt.Errorf("unknown destination kind %q in %q; want cloudwatch, firehose or sns", kind, s)
+	return spec.Parse(rest, defaultStream)
 }

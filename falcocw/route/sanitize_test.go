@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// TestSanitizeMatchesStringsMap: the table path gives strings.Map's result
-// for every sanitizer on every ASCII character, and on random text.
+// TestSanitizeMatchesStringsMap: a Charset's table path gives strings.Map's
+// result on every ASCII character and on random text, for charsets of
+// several shapes (the destination packages declare the real ones).
 func TestSanitizeMatchesStringsMap(t *testing.T) {
 	inputs := []string{"", "ip-10-0-1-23.eu-west-1.compute.internal", "a:b*c", "é", "\xff", "Read sensitive file"}
 	for c := 0; c < 256; c++ {
@@ -22,15 +23,15 @@ func TestSanitizeMatchesStringsMap(t *testing.T) {
 		}
 		inputs = append(inputs, string(b))
 	}
-	for _, s := range inputs {
-		for _, tc := range []struct {
-			name string
-			fast func(string) string
-			ref  func(rune) bool
-		}{{"group", sanitizeGroup, validGroupChar}, {"stream", sanitizeStream, validStreamChar},
-			{"firehose", sanitizeFirehose, validFirehoseChar}, {"topic", sanitizeTopic, validTopicNameChar}} {
-			if got, want := tc.fast(s), sanitizeWith(s, tc.ref); got != want {
-				t.Fatalf("%s(%q) = %q, want %q", tc.name, s, got, want)
+	for name, valid := range map[string]func(rune) bool{
+		"alnum and /": func(c rune) bool { return c == '/' || IsAlnum(c) },
+		"not : or *":  func(c rune) bool { return c != ':' && c != '*' && c >= 0x20 },
+		"alnum":       IsAlnum,
+	} {
+		cs := NewCharset(valid, 512)
+		for _, s := range inputs {
+			if got, want := cs.Sanitize(s), sanitizeWith(s, valid); got != want {
+				t.Fatalf("%s: Sanitize(%q) = %q, want %q", name, s, got, want)
 			}
 		}
 	}

@@ -161,25 +161,6 @@ func (t *Template) value(v Values, field string) string {
 	return Missing
 }
 
-// validGroupChar: CloudWatch log group names are [.-_/#A-Za-z0-9]+.
-func validGroupChar(c rune) bool {
-	return c == '.' || c == '-' || c == '_' || c == '/' || c == '#' || isAlnum(c)
-}
-
-// validStreamChar: log stream names may not contain : or *.
-func validStreamChar(c rune) bool { return c != ':' && c != '*' && c >= 0x20 }
-
-// validFirehoseChar: delivery stream names are [a-zA-Z0-9_.-]+.
-func validFirehoseChar(c rune) bool { return c == '.' || c == '-' || c == '_' || isAlnum(c) }
-
-// validTopicChar: an SNS topic ARN is arn:PARTITION:sns:REGION:ACCOUNT:NAME
-// with names of [A-Za-z0-9_-] (and .fifo).
-func validTopicChar(c rune) bool { return c == ':' || c == '-' || c == '_' || c == '.' || isAlnum(c) }
-
-func isAlnum(c rune) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
 func sanitizeWith(s string, valid func(rune) bool) string {
 	return strings.Map(func(c rune) rune {
 		if valid(c) {
@@ -188,38 +169,3 @@ func sanitizeWith(s string, valid func(rune) bool) string {
 		return '_'
 	}, s)
 }
-
-// asciiSet is which ASCII characters a name may hold, by table, so that
-// the usual name (a host name, a namespace) is checked without a call per
-// character and returned as it is.
-type asciiSet [128]bool
-
-func newASCIISet(valid func(rune) bool) *asciiSet {
-	var t asciiSet
-	for c := range t {
-		t[c] = valid(rune(c))
-	}
-	return &t
-}
-
-// sanitize is sanitizeWith(s, valid), where set is valid's ASCII part.
-func (set *asciiSet) sanitize(s string, valid func(rune) bool) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 0x80 || !set[c] {
-			return sanitizeWith(s, valid)
-		}
-	}
-	return s
-}
-
-var groupSet, streamSet, firehoseSet, topicSet = newASCIISet(validGroupChar), newASCIISet(validStreamChar),
-	newASCIISet(validFirehoseChar), newASCIISet(validTopicNameChar)
-
-func validTopicNameChar(c rune) bool { return c == '-' || c == '_' || isAlnum(c) }
-
-// A rule name such as "Read sensitive file untrusted" becomes
-// "Read_sensitive_file_untrusted" in a group name.
-func sanitizeGroup(s string) string    { return groupSet.sanitize(s, validGroupChar) }
-func sanitizeStream(s string) string   { return streamSet.sanitize(s, validStreamChar) }
-func sanitizeFirehose(s string) string { return firehoseSet.sanitize(s, validFirehoseChar) }
-func sanitizeTopic(s string) string    { return topicSet.sanitize(s, validTopicNameChar) }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
@@ -17,7 +18,7 @@ func shell(i int, cmd string) *falco.Alert {
 		OutputFields: map[string]any{"proc.cmdline": cmd}}
 }
 
-var match = route.Match{Rule: "route.1", Target: route.Target{Kind: route.CloudWatch, Name: "g", Stream: "s"},
+var match = route.Match{Rule: "route.1", Target: route.Target{Kind: cwlogs.Kind, Name: "g", Stream: "s"},
 	Options: route.Options{Storm: time.Minute, StormBy: []string{route.StormField("proc.cmdline")}}}
 
 func id(i int) storm.ID { return storm.ID{Chunk: ledger.Key{1, 2}, Index: i} }
