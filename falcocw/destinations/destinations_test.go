@@ -1,0 +1,33 @@
+package destinations_test
+
+import (
+	"testing"
+
+	_ "github.com/falcocw/falcocw/falcocw/destinations"
+	"github.com/falcocw/falcocw/falcocw/route"
+)
+
+// TestEveryKindRegistered: importing the list registers each kind, with
+// its syntax, and each parses a destination of its own.
+func TestEveryKindRegistered(t *testing.T) {
+	examples := map[route.Kind]string{
+		"cloudwatch": "cloudwatch:/falco/{rule}:{hostname}",
+		"firehose":   "firehose:falco-{source}",
+		"sns":        "sns:arn:aws:sns:eu-west-1:123456789012:falco-{priority}",
+	}
+	kinds := route.Kinds()
+	if len(kinds) != len(examples) {
+		t.Fatalf("%d kinds registered, want %d: %v", len(kinds), len(examples), kinds)
+	}
+	for _, k := range kinds {
+		ex, ok := examples[k.Kind]
+		if !ok || k.Syntax == "" {
+			t.Errorf("kind %q (syntax %q) has no example here", k.Kind, k.Syntax)
+			continue
+		}
+		d, err := route.ParseDestination(ex, nil)
+		if err != nil || d.Kind != k.Kind || d.String() != ex {
+			t.Errorf("%s: %v, %v (%s)", ex, d, err, d.String())
+		}
+	}
+}
