@@ -90,24 +90,22 @@ type Stats struct {
 // New builds an instance from a validated configuration. It loads the AWS
 // configuration but makes no AWS call.
 func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error) {
-	clients, err := awsclient.New(ctx, awsclient.Options{Region: cfg.Region, RoleARN: cfg.RoleARN, ExternalID: cfg.ExternalID,
-		CloudWatchEndpoint: cfg.CloudWatchEndpoint, FirehoseEndpoint: cfg.FirehoseEndpoint, STSEndpoint: cfg.STSEndpoint,
-		SNSEndpoint: cfg.SNSEndpoint, TLSSkipVerify: cfg.TLSSkipVerify})
+	a, err := awsclient.New(ctx, awsclient.Options{Region: cfg.Region, RoleARN: cfg.RoleARN, ExternalID: cfg.ExternalID,
+		STSEndpoint: cfg.STSEndpoint, TLSSkipVerify: cfg.TLSSkipVerify})
 	if err != nil {
 		return nil, err
 	}
-	if clients.Region == "" {
+	if a.Region == "" {
 		return nil, &config.Error{Property: config.PropRegion, Value: "", Allowed: "no region set: set region (e.g. eu-west-1) or the AWS_REGION environment variable"}
 	}
 	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks), storm: storm.NewGate()}
 	in.shutdown, in.abandon = context.WithCancel(context.Background())
-	// One sender per kind of destination: the registration of a kind's
-	// delivery, as its package's init registers its route syntax.
+	// One sender per kind of destination, each with its own client.
 	in.senders = map[route.Kind]dest.Sender{
-		cwlogs.Kind: cwlogs.New(clients.CloudWatch, cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
+		cwlogs.Kind: cwlogs.New(cwlogs.NewClient(a, cfg.Endpoints[cwlogs.Kind]), cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
 			func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }),
-		firehose.Kind: firehose.New(clients.Firehose),
-		sns.Kind:      sns.New(clients.SNS),
+		firehose.Kind: firehose.New(firehose.NewClient(a, cfg.Endpoints[firehose.Kind])),
+		sns.Kind:      sns.New(sns.NewClient(a, cfg.Endpoints[sns.Kind])),
 	}
 	for _, k := range route.Kinds() {
 		if in.senders[k.Kind] == nil {

@@ -19,18 +19,29 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// Clients are the service clients of one instance.
-type Clients struct {
-	CloudWatch *cloudwatchlogs.Client
-	Firehose   *firehose.Client
-	SNS        *sns.Client
+// AWS is what every service client of one instance is built from: the
+// SDK configuration (region, credentials, falcocw's retryer) and the HTTP
+// client for each endpoint. Each destination package builds its own client
+// with Client.
+type AWS struct {
+	Config aws.Config
+	// Region is the region in use; "" when neither the configuration nor
+	// the SDK's chain gave one.
 	Region     string
+	httpClient func(endpoint string) aws.HTTPClient
+}
+
+// Endpoint returns what a service client needs for an endpoint override:
+// the base URL (nil for AWS's own) and the HTTP client, which verifies the
+// certificate unless the endpoint is named in tls_skip_verify.
+func (a *AWS) Endpoint(endpoint string) (base *string, client aws.HTTPClient) {
+	if endpoint == "" {
+		return nil, a.Config.HTTPClient
+	}
+	return aws.String(endpoint), a.httpClient(endpoint)
 }
 
 // Options are what the clients need to know: the delivery packages take
@@ -42,8 +53,8 @@ type Options struct {
 	// RoleARN, when set, is assumed (STS AssumeRole, with ExternalID)
 	// on top of the default credentials.
 	RoleARN, ExternalID string
-	// Endpoints override AWS's, per service ("" for AWS's own).
-	CloudWatchEndpoint, FirehoseEndpoint, STSEndpoint, SNSEndpoint string
+	// STSEndpoint overrides STS's endpoint (for RoleARN).
+	STSEndpoint string
 	// TLSSkipVerify lists endpoints whose certificate is not verified.
 	TLSSkipVerify []string
 }
@@ -51,7 +62,7 @@ type Options struct {
 // New loads the AWS configuration. It does not call AWS: credentials are
 // resolved at the first request, so a plugin starts even while the task
 // role is still being provisioned.
-func New(ctx context.Context, c Options) (*Clients, error) {
+func New(ctx context.Context, c Options) (*AWS, error) {
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRetryer(func() aws.Retryer {
 			// Throttling, 5xx, connection resets and timeouts are retried
@@ -88,7 +99,7 @@ func New(ctx context.Context, c Options) (*Clients, error) {
 		return cfg.HTTPClient
 	}
 	if cfg.Region == "" {
-		return &Clients{}, nil // the caller says what to set
+		return &AWS{}, nil // the caller says what to set
 	}
 	if c.RoleARN != "" {
 		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
@@ -105,27 +116,7 @@ func New(ctx context.Context, c Options) (*Clients, error) {
 		})
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
-	return &Clients{
-		Region: cfg.Region,
-		CloudWatch: cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
-			if c.CloudWatchEndpoint != "" {
-				o.BaseEndpoint = aws.String(c.CloudWatchEndpoint)
-				o.HTTPClient = client(c.CloudWatchEndpoint)
-			}
-		}),
-		Firehose: firehose.NewFromConfig(cfg, func(o *firehose.Options) {
-			if c.FirehoseEndpoint != "" {
-				o.BaseEndpoint = aws.String(c.FirehoseEndpoint)
-				o.HTTPClient = client(c.FirehoseEndpoint)
-			}
-		}),
-		SNS: sns.NewFromConfig(cfg, func(o *sns.Options) {
-			if c.SNSEndpoint != "" {
-				o.BaseEndpoint = aws.String(c.SNSEndpoint)
-				o.HTTPClient = client(c.SNSEndpoint)
-			}
-		}),
-	}, nil
+	return &AWS{Config: cfg, Region: cfg.Region, httpClient: client}, nil
 }
 
 // RetryableCodes are the error codes, beyond the SDK's standard throttle

@@ -70,21 +70,24 @@ func TestThrottlingRetriedInsideTheCall(t *testing.T) {
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 			t.Setenv("AWS_CONFIG_FILE", "/dev/null")
 			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-			c, err := awsclient.New(context.Background(), awsclient.Options{Region: "eu-west-1",
-				CloudWatchEndpoint: srv.URL, FirehoseEndpoint: srv.URL, SNSEndpoint: srv.URL})
+			a, err := awsclient.New(context.Background(), awsclient.Options{Region: "eu-west-1"})
 			if err != nil {
 				t.Fatal(err)
 			}
+			base, hc := a.Endpoint(srv.URL)
+			fh := firehose.NewFromConfig(a.Config, func(o *firehose.Options) { o.BaseEndpoint, o.HTTPClient = base, hc })
+			cw := cloudwatchlogs.NewFromConfig(a.Config, func(o *cloudwatchlogs.Options) { o.BaseEndpoint, o.HTTPClient = base, hc })
+			sn := sns.NewFromConfig(a.Config, func(o *sns.Options) { o.BaseEndpoint, o.HTTPClient = base, hc })
 			ctx := context.Background()
 			switch tc.service {
 			case "firehose":
-				_, err = c.Firehose.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("s"),
+				_, err = fh.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("s"),
 					Records: []fhtypes.Record{{Data: []byte("x\n")}}})
 			case "cloudwatch":
-				_, err = c.CloudWatch.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("g"),
+				_, err = cw.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("g"),
 					LogStreamName: aws.String("s"), LogEvents: []cwtypes.InputLogEvent{{Message: aws.String("x"), Timestamp: aws.Int64(1)}}})
 			case "sns":
-				_, err = c.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String("arn:aws:sns:eu-west-1:123456789012:t"), Message: aws.String("x")})
+				_, err = sn.Publish(ctx, &sns.PublishInput{TopicArn: aws.String("arn:aws:sns:eu-west-1:123456789012:t"), Message: aws.String("x")})
 			}
 			if tc.retried {
 				if err != nil || calls.Load() != 3 {

@@ -59,10 +59,9 @@ type Config struct {
 	RoleARN          string
 	ExternalID       string
 	// Endpoints override the AWS endpoint per service ("" for AWS's own).
-	CloudWatchEndpoint string
-	FirehoseEndpoint   string
-	STSEndpoint        string
-	SNSEndpoint        string
+	// Endpoints, by destination kind, from KIND_endpoint or endpoint.
+	Endpoints   map[route.Kind]string
+	STSEndpoint string
 	LogKey             string
 	// NonFalco says where records that are not Falco alerts go; nil drops
 	// them (counted).
@@ -88,6 +87,19 @@ type Config struct {
 	// JournalPath is the directory of the delivery journal (package
 	// journal); empty: no journal.
 	JournalPath string
+}
+
+// isEndpoint reports whether e is one of the configured endpoints.
+func (c *Config) isEndpoint(e string) bool {
+	if e == c.STSEndpoint {
+		return true
+	}
+	for _, x := range c.Endpoints {
+		if e == x {
+			return true
+		}
+	}
+	return false
 }
 
 // NonFalcoPolicy says where records that are not Falco alerts go, as the
@@ -153,22 +165,24 @@ func Parse(get func(key string) string) (*Config, error) {
 		LogRetentionDays:   p.retention(),
 		RoleARN:            p.str(PropRoleARN),
 		ExternalID:         p.str(PropExternalID),
-		CloudWatchEndpoint: p.endpoint(PropCloudWatchEP),
-		FirehoseEndpoint:   p.endpoint(PropFirehoseEP),
 		STSEndpoint:        p.endpoint(PropSTSEndpoint),
-		SNSEndpoint:        p.endpoint(PropSNSEndpoint),
+		Endpoints:          map[route.Kind]string{},
 		LogKey:             p.strDefault(PropLogKey),
 		FlushTimeout:       p.duration(PropFlushTimeout),
 		MaxConcurrency:     p.integer(PropMaxConcurrency),
 		LogLevel:           p.level(),
 		MemoryLimit:        p.size(PropMemoryLimit),
 	}
-	if ep := p.endpoint(PropEndpoint); ep != "" {
-		for _, s := range []*string{&c.CloudWatchEndpoint, &c.FirehoseEndpoint, &c.STSEndpoint, &c.SNSEndpoint} {
-			if *s == "" {
-				*s = ep
-			}
+	ep := p.endpoint(PropEndpoint)
+	for _, k := range route.Kinds() {
+		if e := p.endpoint(EndpointProperty(k.Kind)); e != "" {
+			c.Endpoints[k.Kind] = e
+		} else if ep != "" {
+			c.Endpoints[k.Kind] = ep
 		}
+	}
+	if c.STSEndpoint == "" {
+		c.STSEndpoint = ep
 	}
 	if p.err != nil {
 		return nil, p.err
@@ -176,8 +190,9 @@ func Parse(get func(key string) string) (*Config, error) {
 	if v := p.str(PropTLSSkipVerify); v != "" {
 		for _, e := range strings.Split(v, ",") {
 			e = strings.TrimRight(strings.TrimSpace(e), "/")
-			if e != c.CloudWatchEndpoint && e != c.FirehoseEndpoint && e != c.STSEndpoint && e != c.SNSEndpoint {
-				return nil, &Error{PropTLSSkipVerify, e, "want endpoints set in endpoint, cloudwatch_endpoint, firehose_endpoint, sns_endpoint or sts_endpoint, comma-separated; AWS's own endpoints are always verified"}
+			if !c.isEndpoint(e) {
+				return nil, &Error{PropTLSSkipVerify, e, "want endpoints set in endpoint, sts_endpoint or a KIND_endpoint (" + strings.Join(endpointProperties(), ", ") +
+					"), comma-separated; AWS's own endpoints are always verified"}
 			}
 			if !strings.HasPrefix(e, "https://") {
 				return nil, &Error{PropTLSSkipVerify, e, "only an https:// endpoint has a certificate to skip"}

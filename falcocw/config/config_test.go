@@ -43,8 +43,8 @@ func TestParseFull(t *testing.T) {
 		c.LogKey != "message" || c.FlushTimeout != 15*time.Second || c.MaxConcurrency != 4 || c.ExternalID != "ext" {
 		t.Errorf("parsed %+v", c)
 	}
-	if c.CloudWatchEndpoint != "http://127.0.0.1:4566" || c.STSEndpoint != "http://127.0.0.1:4566" || c.FirehoseEndpoint != "https://firehose.example" {
-		t.Errorf("endpoints %q %q %q", c.CloudWatchEndpoint, c.STSEndpoint, c.FirehoseEndpoint)
+	if c.Endpoints["cloudwatch"] != "http://127.0.0.1:4566" || c.STSEndpoint != "http://127.0.0.1:4566" || c.Endpoints["firehose"] != "https://firehose.example" {
+		t.Errorf("endpoints %v %q", c.Endpoints, c.STSEndpoint)
 	}
 	if len(c.Routes.Rules) != 2 || c.Routes.Rules[1].Name != "route.3" || len(c.Routes.Defaults) != 2 {
 		t.Errorf("routes %+v", c.Routes)

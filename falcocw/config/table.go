@@ -3,6 +3,8 @@ package config
 import (
 	"strconv"
 	"strings"
+
+	"github.com/falcocw/falcocw/falcocw/route"
 )
 
 // Property names, following AWS's own Fluent Bit plugins where the meaning
@@ -19,10 +21,7 @@ const (
 	PropRoleARN          = "role_arn"
 	PropExternalID       = "external_id"
 	PropEndpoint         = "endpoint"
-	PropCloudWatchEP     = "cloudwatch_endpoint"
-	PropFirehoseEP       = "firehose_endpoint"
 	PropSTSEndpoint      = "sts_endpoint"
-	PropSNSEndpoint      = "sns_endpoint"
 	PropLogKey           = "log_key"
 	PropNonFalco         = "non_falco"
 	PropFlushTimeout     = "flush_timeout"
@@ -90,10 +89,7 @@ var Table = []Property{
 	{Name: PropRoleARN, Type: TypeString, Help: "IAM role to assume for every AWS call"},
 	{Name: PropExternalID, Type: TypeString, Help: "external ID for role_arn"},
 	{Name: PropEndpoint, Type: TypeURL, Help: "endpoint URL for every AWS service (VPC endpoints, tests)"},
-	{Name: PropCloudWatchEP, Type: TypeURL, Help: "CloudWatch Logs endpoint URL"},
-	{Name: PropFirehoseEP, Type: TypeURL, Help: "Firehose endpoint URL"},
 	{Name: PropSTSEndpoint, Type: TypeURL, Help: "STS endpoint URL (for role_arn)"},
-	{Name: PropSNSEndpoint, Type: TypeURL, Help: "SNS endpoint URL"},
 	{Name: PropFlushTimeout, Type: TypeDuration, Default: "20s", Min: "1s", Max: "5m", Help: "longest one flush may take, retries included"},
 	{Name: PropMaxConcurrency, Type: TypeInt, Default: "8", Min: "1", Max: "64", Help: "AWS requests one flush has in flight"},
 	{Name: PropTLSSkipVerify, Type: TypeString, Help: "endpoints whose TLS certificate is not verified (tests only)"},
@@ -107,6 +103,27 @@ var Table = []Property{
 	{Name: PropLogLevel, Type: TypeEnum, Default: "info", Help: "falcocw's own log level: error, warn, info, debug"},
 }
 
+// EndpointProperty is the property overriding the endpoint of a kind of
+// destination: cloudwatch_endpoint, firehose_endpoint, sns_endpoint.
+func EndpointProperty(k route.Kind) string { return string(k) + "_endpoint" }
+
+func endpointProperties() []string {
+	var out []string
+	for _, k := range route.Kinds() {
+		out = append(out, EndpointProperty(k.Kind))
+	}
+	return out
+}
+
+// The endpoint property of every kind of destination joins the table: a
+// new kind needs no entry here.
+func init() {
+	for _, k := range route.Kinds() {
+		Table = append(Table, Property{Name: EndpointProperty(k.Kind), Type: TypeURL, Help: k.Syntax + " endpoint URL (VPC endpoints, tests)"})
+	}
+	Properties = propertyNames()
+}
+
 // spec returns the table's entry for name.
 func spec(name string) Property {
 	for _, p := range Table {
@@ -118,7 +135,9 @@ func spec(name string) Property {
 }
 
 // Properties lists every property falcocw reads, besides route.N.
-var Properties = func() []string {
+var Properties []string
+
+func propertyNames() []string {
 	var out []string
 	for _, p := range Table {
 		if p.Type != TypeRoute {
@@ -126,7 +145,7 @@ var Properties = func() []string {
 		}
 	}
 	return out
-}()
+}
 
 // Known is a property falcocw reads, with its one-line help.
 type Known struct {

@@ -3,6 +3,9 @@ package cwlogs
 import (
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
+	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -65,4 +68,15 @@ func Destination(group string, stream *route.Template) (route.Destination, error
 		return route.Destination{}, fmt.Errorf("log group %q: %v", group, err)
 	}
 	return route.NewDestination(Kind, g, groupChars, stream, streamChars), nil
+}
+
+// NewClient is the service's client for one instance, at endpoint ("" for
+// AWS's own).
+func NewClient(a *awsclient.AWS, endpoint string) *cloudwatchlogs.Client {
+	base, httpClient := a.Endpoint(endpoint)
+	return cloudwatchlogs.NewFromConfig(a.Config, func(o *cloudwatchlogs.Options) {
+		if base != nil {
+			o.BaseEndpoint, o.HTTPClient = base, httpClient
+		}
+	})
 }

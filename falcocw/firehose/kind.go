@@ -3,6 +3,9 @@ package firehose
 import (
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+
+	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -24,4 +27,15 @@ func Destination(name string) (route.Destination, error) {
 		return route.Destination{}, fmt.Errorf("delivery stream %q: %v", name, err)
 	}
 	return route.NewDestination(Kind, n, nameChars, nil, nil), nil
+}
+
+// NewClient is the service's client for one instance, at endpoint ("" for
+// AWS's own).
+func NewClient(a *awsclient.AWS, endpoint string) *firehose.Client {
+	base, httpClient := a.Endpoint(endpoint)
+	return firehose.NewFromConfig(a.Config, func(o *firehose.Options) {
+		if base != nil {
+			o.BaseEndpoint, o.HTTPClient = base, httpClient
+		}
+	})
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -34,4 +37,15 @@ func Destination(arn string) (route.Destination, error) {
 		return route.Destination{}, fmt.Errorf("SNS topic %q: %v", arn, err)
 	}
 	return route.NewDestination(Kind, n, nameChars, nil, nil), nil
+}
+
+// NewClient is the service's client for one instance, at endpoint ("" for
+// AWS's own).
+func NewClient(a *awsclient.AWS, endpoint string) *sns.Client {
+	base, httpClient := a.Endpoint(endpoint)
+	return sns.NewFromConfig(a.Config, func(o *sns.Options) {
+		if base != nil {
+			o.BaseEndpoint, o.HTTPClient = base, httpClient
+		}
+	})
 }
