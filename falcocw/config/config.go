@@ -62,7 +62,7 @@ type Config struct {
 	// Endpoints, by destination kind, from KIND_endpoint or endpoint.
 	Endpoints   map[route.Kind]string
 	STSEndpoint string
-	LogKey             string
+	LogKey      string
 	// NonFalco says where records that are not Falco alerts go; nil drops
 	// them (counted).
 	NonFalco *NonFalco
@@ -159,19 +159,19 @@ func (e *Error) Error() string {
 func Parse(get func(key string) string) (*Config, error) {
 	p := parser{get: get}
 	c := &Config{
-		Region:             p.str(PropRegion),
-		AutoCreateGroup:    p.boolean(PropAutoCreateGroup),
-		AutoCreateStream:   p.boolean(PropAutoCreateStream),
-		LogRetentionDays:   p.retention(),
-		RoleARN:            p.str(PropRoleARN),
-		ExternalID:         p.str(PropExternalID),
-		STSEndpoint:        p.endpoint(PropSTSEndpoint),
-		Endpoints:          map[route.Kind]string{},
-		LogKey:             p.strDefault(PropLogKey),
-		FlushTimeout:       p.duration(PropFlushTimeout),
-		MaxConcurrency:     p.integer(PropMaxConcurrency),
-		LogLevel:           p.level(),
-		MemoryLimit:        p.size(PropMemoryLimit),
+		Region:           p.str(PropRegion),
+		AutoCreateGroup:  p.boolean(PropAutoCreateGroup),
+		AutoCreateStream: p.boolean(PropAutoCreateStream),
+		LogRetentionDays: p.retention(),
+		RoleARN:          p.str(PropRoleARN),
+		ExternalID:       p.str(PropExternalID),
+		STSEndpoint:      p.endpoint(PropSTSEndpoint),
+		Endpoints:        map[route.Kind]string{},
+		LogKey:           p.strDefault(PropLogKey),
+		FlushTimeout:     p.duration(PropFlushTimeout),
+		MaxConcurrency:   p.integer(PropMaxConcurrency),
+		LogLevel:         p.level(),
+		MemoryLimit:      p.size(PropMemoryLimit),
 	}
 	ep := p.endpoint(PropEndpoint)
 	for _, k := range route.Kinds() {
