@@ -11,7 +11,6 @@ import (
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/chunk"
 	"github.com/falcocw/falcocw/falcocw/config"
-	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/emf"
 	"github.com/falcocw/falcocw/falcocw/falco"
@@ -179,7 +178,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	if metrics != nil {
 		// Metric records get the ids after the records', in a stable
 		// order, so the ledger knows them on a retry of the chunk.
-		t := route.Target{Kind: cwlogs.Kind, Name: in.cfg.Metrics.Group, Stream: in.cfg.Metrics.Stream}
+		t := in.cfg.Metrics.Target
 		for i, r := range metrics.Records() {
 			id := res.Records + i
 			if len(before) > 0 && before.Has(t.String(), id) { // a retry: skip what was accepted before

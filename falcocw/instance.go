@@ -19,13 +19,10 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/config"
-	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/dest"
-	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/journal"
 	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
-	"github.com/falcocw/falcocw/falcocw/sns"
 	"github.com/falcocw/falcocw/falcocw/storm"
 )
 
@@ -100,12 +97,11 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	}
 	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks), storm: storm.NewGate()}
 	in.shutdown, in.abandon = context.WithCancel(context.Background())
-	// One sender per kind of destination, each with its own client.
-	in.senders = map[route.Kind]dest.Sender{
-		cwlogs.Kind: cwlogs.New(cwlogs.NewClient(a, cfg.Endpoints[cwlogs.Kind]), cfg.AutoCreateGroup, cfg.AutoCreateStream, cfg.LogRetentionDays,
-			func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }),
-		firehose.Kind: firehose.New(firehose.NewClient(a, cfg.Endpoints[firehose.Kind])),
-		sns.Kind:      sns.New(sns.NewClient(a, cfg.Endpoints[sns.Kind])),
+	// One sender per kind of destination, as its package registered it.
+	warn := func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }
+	in.senders = map[route.Kind]dest.Sender{}
+	for _, k := range dest.Kinds() {
+		in.senders[k.Kind] = k.New(dest.Env{AWS: a, Endpoint: cfg.Endpoints[k.Kind], Options: cfg.KindOptions[k.Kind], Warn: warn})
 	}
 	for _, k := range route.Kinds() {
 		if in.senders[k.Kind] == nil {

@@ -60,7 +60,10 @@ type Config struct {
 	ExternalID       string
 	// Endpoints override the AWS endpoint per service ("" for AWS's own).
 	// Endpoints, by destination kind, from KIND_endpoint or endpoint.
-	Endpoints   map[route.Kind]string
+	Endpoints map[route.Kind]string
+	// KindOptions are each destination kind's own options, for its
+	// sender (dest.Env.Options).
+	KindOptions map[route.Kind]any
 	STSEndpoint string
 	LogKey      string
 	// NonFalco says where records that are not Falco alerts go; nil drops
@@ -120,6 +123,8 @@ type Metrics struct {
 	Dimensions [][]string
 	Group      string
 	Stream     string
+	// Target is the log group and stream, as a destination.
+	Target route.Target
 }
 
 // NonFalco is the destination of records that are not Falco alerts.
@@ -202,6 +207,8 @@ func Parse(get func(key string) string) (*Config, error) {
 	}
 	c.Cluster = p.str(PropCluster)
 	c.JournalPath = p.str(PropJournalPath)
+	c.KindOptions = map[route.Kind]any{cwlogs.Kind: cwlogs.Options{
+		AutoCreateGroup: c.AutoCreateGroup, AutoCreateStream: c.AutoCreateStream, RetentionDays: c.LogRetentionDays}}
 	if ns := p.str(PropMetricsNamespace); ns != "" {
 		if len(ns) > 255 || strings.HasPrefix(ns, "AWS/") || strings.ContainsAny(ns, ":") {
 			return nil, &Error{PropMetricsNamespace, ns, "want a CloudWatch namespace of up to 255 characters, not starting with AWS/, without ':', e.g. Falco"}
@@ -217,9 +224,11 @@ func Parse(get func(key string) string) (*Config, error) {
 		if err != nil || !st.Static() {
 			return nil, &Error{PropMetricsStream, m.Stream, "want a static log stream name, without {variables}"}
 		}
-		if d, err := cwlogs.Destination(m.Group, st); err != nil || !d.Name.Static() {
+		d, err := cwlogs.Destination(m.Group, st)
+		if err != nil || !d.Name.Static() {
 			return nil, &Error{PropMetricsGroup, m.Group, "want a static log group name, without {variables}"}
 		}
+		m.Target = d.Resolve(route.Values{})
 		c.Metrics = m
 	} else {
 		for _, k := range []string{PropMetricsDims, PropMetricsGroup, PropMetricsStream} {

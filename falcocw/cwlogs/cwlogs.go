@@ -90,10 +90,17 @@ type Sink struct {
 	warn             Logger
 }
 
+// Options are CloudWatch Logs' own options: what falcocw may create, and
+// the retention it sets on the groups it creates (0: none).
+type Options struct {
+	AutoCreateGroup, AutoCreateStream bool
+	RetentionDays                     int32
+}
+
 // New returns a sink using client.
-func New(client *cloudwatchlogs.Client, autoCreateGroup, autoCreateStream bool, retentionDays int32, warn Logger) *Sink {
-	return &Sink{client: client, autoCreateGroup: autoCreateGroup, autoCreateStream: autoCreateStream,
-		retentionDays: retentionDays, warn: warn}
+func New(client *cloudwatchlogs.Client, o Options, warn Logger) *Sink {
+	return &Sink{client: client, autoCreateGroup: o.AutoCreateGroup, autoCreateStream: o.AutoCreateStream,
+		retentionDays: o.RetentionDays, warn: warn}
 }
 
 // bodySize estimates the length of the batch's body, escapes included.

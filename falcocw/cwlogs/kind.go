@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
+	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -26,6 +27,10 @@ var (
 func init() {
 	route.RegisterKind(route.KindSpec{Kind: Kind, Aliases: []string{"cloudwatch_logs", "logs"},
 		Syntax: "cloudwatch:GROUP[:STREAM]", Parse: parse})
+	dest.Register(dest.Kind{Kind: Kind, IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
+		o, _ := env.Options.(Options)
+		return New(NewClient(env.AWS, env.Endpoint), o, env.Warn)
+	}})
 }
 
 func parse(rest string, defaultStream *route.Template) (route.Destination, error) {

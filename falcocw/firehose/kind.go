@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
+	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -18,6 +19,9 @@ var nameChars = route.NewCharset(func(c rune) bool { return c == '.' || c == '-'
 func init() {
 	route.RegisterKind(route.KindSpec{Kind: Kind, Aliases: []string{"kinesis_firehose"}, Syntax: "firehose:NAME",
 		Parse: func(rest string, _ *route.Template) (route.Destination, error) { return Destination(rest) }})
+	dest.Register(dest.Kind{Kind: Kind, IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
+		return New(NewClient(env.AWS, env.Endpoint))
+	}})
 }
 
 // Destination is the destination of a delivery stream (a template).

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
+	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -25,6 +26,9 @@ var (
 func init() {
 	route.RegisterKind(route.KindSpec{Kind: Kind, Syntax: "sns:TOPIC_ARN",
 		Parse: func(rest string, _ *route.Template) (route.Destination, error) { return Destination(rest) }})
+	dest.Register(dest.Kind{Kind: Kind, IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
+		return New(NewClient(env.AWS, env.Endpoint))
+	}})
 }
 
 // Destination is the destination of an SNS topic ARN (a template).

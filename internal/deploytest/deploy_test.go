@@ -20,9 +20,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/falcocw/falcocw/falcocw/config"
-	"github.com/falcocw/falcocw/falcocw/cwlogs"
-	"github.com/falcocw/falcocw/falcocw/firehose"
-	"github.com/falcocw/falcocw/falcocw/sns"
+	"github.com/falcocw/falcocw/falcocw/dest"
+	_ "github.com/falcocw/falcocw/falcocw/destinations"
 	"github.com/falcocw/falcocw/internal/fbconf"
 	"github.com/falcocw/falcocw/internal/flbhost"
 )
@@ -244,8 +243,10 @@ func TestIAMPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := map[string]bool{}
-	for _, a := range append(append(append([]string{}, cwlogs.IAMActions...), firehose.IAMActions...), sns.IAMActions...) {
-		calls[a] = true
+	for _, k := range dest.Kinds() { // every kind of destination, as registered
+		for _, a := range k.IAMActions {
+			calls[a] = true
+		}
 	}
 	named := map[string]bool{}
 	for _, s := range p.Statement {
