@@ -449,3 +449,42 @@ func TestExitTotalsCountRecordsOnce(t *testing.T) {
 		t.Errorf("exit totals:\n%s", logs.String())
 	}
 }
+
+// TestKinesisRoute: a kinesis: route through the whole flush: the alerts
+// it matches arrive once each in the data stream, under the partition key
+// kinesis_partition_key gives, beside the default group.
+func TestKinesisRoute(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	srv.CreateKinesisStream("falco-mitre")
+	srv.SetFaults(fakeaws.Faults{Seed: 9, RecordFailure: 0.1})
+	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true",
+		"kinesis_partition_key", "{source}", "route.1", "tag=mitre_* -> kinesis:falco-mitre continue")
+	var bodies []map[string]any
+	want := 0
+	for _, l := range samples.Lines("alerts.jsonl") {
+		bodies = append(bodies, map[string]any{"log": l})
+		if strings.Contains(l, `"mitre_`) {
+			want++
+		}
+	}
+	if res := in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, time.Now(), bodies...)); res.Status != falcocw.OK {
+		t.Fatalf("%s\n%s", res.Summary(), logs)
+	}
+	got := srv.KinesisRecords("falco-mitre")
+	if len(got) != want || want == 0 {
+		t.Fatalf("%d records in the stream, want %d", len(got), want)
+	}
+	for _, r := range got {
+		var ev map[string]any
+		if err := json.Unmarshal(r.Data, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if src, _ := ev["source"].(string); r.PartitionKey != src && !(src == "" && r.PartitionKey == "unknown") {
+			t.Errorf("partition key %q for source %q", r.PartitionKey, src)
+		}
+	}
+	if n := len(srv.Events("g", "s")); n != len(bodies) {
+		t.Errorf("%d events in the default group, want %d", n, len(bodies))
+	}
+}

@@ -16,6 +16,7 @@ import (
 	_ "github.com/falcocw/falcocw/falcocw/destinations" // every kind a route may name
 	"github.com/falcocw/falcocw/falcocw/emf"
 	"github.com/falcocw/falcocw/falcocw/firehose"
+	"github.com/falcocw/falcocw/falcocw/kinesis"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -207,8 +208,14 @@ func Parse(get func(key string) string) (*Config, error) {
 	}
 	c.Cluster = p.str(PropCluster)
 	c.JournalPath = p.str(PropJournalPath)
-	c.KindOptions = map[route.Kind]any{cwlogs.Kind: cwlogs.Options{
-		AutoCreateGroup: c.AutoCreateGroup, AutoCreateStream: c.AutoCreateStream, RetentionDays: c.LogRetentionDays}}
+	key, err := kinesis.PartitionKeyTemplate(p.strDefault(PropKinesisKey))
+	if err != nil {
+		return nil, &Error{PropKinesisKey, p.str(PropKinesisKey), err.Error()}
+	}
+	c.KindOptions = map[route.Kind]any{
+		cwlogs.Kind:  cwlogs.Options{AutoCreateGroup: c.AutoCreateGroup, AutoCreateStream: c.AutoCreateStream, RetentionDays: c.LogRetentionDays},
+		kinesis.Kind: kinesis.Options{PartitionKey: key},
+	}
 	if ns := p.str(PropMetricsNamespace); ns != "" {
 		if len(ns) > 255 || strings.HasPrefix(ns, "AWS/") || strings.ContainsAny(ns, ":") {
 			return nil, &Error{PropMetricsNamespace, ns, "want a CloudWatch namespace of up to 255 characters, not starting with AWS/, without ':', e.g. Falco"}

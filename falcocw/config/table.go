@@ -40,6 +40,7 @@ const (
 	PropMetricsStream    = "metrics_log_stream"
 	PropMemoryLimit      = "memory_limit"
 	PropJournalPath      = "journal_path"
+	PropKinesisKey       = "kinesis_partition_key"
 )
 
 // Type says how a property's value is read.
@@ -83,6 +84,7 @@ var Table = []Property{
 	{Name: PropAutoCreateStream, Type: TypeBool, Default: "true", Help: "create missing log streams"},
 	{Name: PropLogRetentionDays, Type: TypeEnum, Help: "retention set on the log groups falcocw creates"},
 	{Name: PropDeliveryStream, Type: TypeTemplate, Help: "default Kinesis Data Firehose delivery stream"},
+	{Name: PropKinesisKey, Type: TypeTemplate, Default: "{hostname}", Help: "partition key of each Kinesis Data Streams record (a template)"},
 	{Name: PropRoutePrefix + "N", Type: TypeRoute, Help: "routing rule: MATCH... -> DESTINATION [continue]"},
 	{Name: PropNonFalco, Type: TypeString, Default: "drop", Help: "where records that are not Falco alerts go: drop, default or a destination"},
 	{Name: PropLogKey, Type: TypeString, Default: "log", Help: "record key holding Falco's JSON line"},

@@ -11,5 +11,6 @@ package destinations
 import (
 	_ "github.com/falcocw/falcocw/falcocw/cwlogs"   // cloudwatch:GROUP[:STREAM]
 	_ "github.com/falcocw/falcocw/falcocw/firehose" // firehose:NAME
+	_ "github.com/falcocw/falcocw/falcocw/kinesis"  // kinesis:STREAM
 	_ "github.com/falcocw/falcocw/falcocw/sns"      // sns:TOPIC_ARN
 )

@@ -13,6 +13,7 @@ func TestEveryKindRegistered(t *testing.T) {
 	examples := map[route.Kind]string{
 		"cloudwatch": "cloudwatch:/falco/{rule}:{hostname}",
 		"firehose":   "firehose:falco-{source}",
+		"kinesis":    "kinesis:falco-{source}",
 		"sns":        "sns:arn:aws:sns:eu-west-1:123456789012:falco-{priority}",
 	}
 	kinds := route.Kinds()

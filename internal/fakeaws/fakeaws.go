@@ -96,6 +96,7 @@ type Server struct {
 	secrets    map[string]string // access key → secret key, for VerifySignatures
 	verified   int
 	topics     map[string][]SNSMessage
+	kinesis    map[string][]KinesisRecord // data stream → records
 	// AutoCreate makes PutLogEvents and PutRecordBatch accept unknown
 	// groups, streams and delivery streams, creating them.
 	AutoCreate bool
@@ -413,6 +414,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		out, aerr = s.putRetentionPolicy(body)
 	case "Firehose_20150804.PutRecordBatch":
 		out, aerr = s.putRecordBatch(body)
+	case "Kinesis_20131202.PutRecords":
+		out, aerr = s.putRecords(body)
 	case "query.PublishBatch":
 		var xml string
 		xml, aerr = s.publishBatch(form, reqID)
@@ -439,6 +442,8 @@ func throttleError(op string) apiError {
 	switch op {
 	case "PutRecordBatch", "PutRecord":
 		return apiError{400, "ServiceUnavailableException", "injected: Slow down."}
+	case "PutRecords": // Kinesis Data Streams
+		return apiError{400, "ProvisionedThroughputExceededException", "injected: Rate exceeded for stream"}
 	case "Publish", "PublishBatch":
 		return apiError{400, "Throttling", "injected: Rate exceeded"}
 	}

@@ -108,6 +108,9 @@ func Total(srv *fakeaws.Server) int {
 	for _, c := range srv.Topics() {
 		n += c
 	}
+	for _, c := range srv.KinesisStreams() {
+		n += c
+	}
 	return n
 }
 

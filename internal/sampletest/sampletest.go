@@ -62,7 +62,8 @@ func AlertOf(r samples.Record) map[string]any {
 }
 
 // Delivered reads back every event the fake endpoint holds, by destination
-// ("cloudwatch:GROUP:STREAM", "firehose:NAME" or "sns:TOPIC_ARN"), decoded
+// ("cloudwatch:GROUP:STREAM", "firehose:NAME", "kinesis:STREAM" or
+// "sns:TOPIC_ARN"), decoded
 // from JSON.
 func Delivered(srv *fakeaws.Server) (map[string][]map[string]any, error) {
 	out := map[string][]map[string]any{}
@@ -83,6 +84,15 @@ func Delivered(srv *fakeaws.Server) (map[string][]map[string]any, error) {
 				return nil, fmt.Errorf("sns:%s: %v", topic, err)
 			}
 			out["sns:"+topic] = append(out["sns:"+topic], ev)
+		}
+	}
+	for name := range srv.KinesisStreams() {
+		for _, r := range srv.KinesisRecords(name) {
+			m, err := decode(string(r.Data))
+			if err != nil {
+				return nil, fmt.Errorf("kinesis:%s: %v", name, err)
+			}
+			out["kinesis:"+name] = append(out["kinesis:"+name], m)
 		}
 	}
 	for name := range srv.DeliveryStreams() {
