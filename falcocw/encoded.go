@@ -2,10 +2,10 @@ package falcocw
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -40,7 +40,7 @@ func (e *encoded) limited(limit int) (b []byte, truncated bool) {
 	}
 	switch {
 	case e.textOf != nil: // output text: cut it, on a character boundary
-		b = []byte(truncateUTF8(string(e.full), limit))
+		b = []byte(jsonstr.Truncate(string(e.full), limit))
 	case e.alert != nil:
 		b, _ = e.alert.JSON(limit)
 	default:
@@ -79,17 +79,4 @@ func (p *plan) add(t route.Target, it dest.Item) {
 		p.last = i
 	}
 	p.items[i] = append(p.items[i], it)
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a character,
-// and repairs invalid UTF-8.
-func truncateUTF8(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -29,12 +29,7 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn fu
 		}
 		events[i] = Event{ID: it.ID, Time: ts, Message: it.Payload}
 	}
-	batches := Batches(events)
-	reqs := make([]dest.Request, len(batches))
-	for i, b := range batches {
-		reqs[i] = b
-	}
-	return reqs, clamped
+	return dest.Requests(Batches(events)), clamped
 }
 
 // Send puts one batch; CloudWatch takes it whole or not at all, except

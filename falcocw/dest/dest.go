@@ -77,6 +77,30 @@ type Sender interface {
 	Send(ctx context.Context, t route.Target, req Request) Outcome
 }
 
+// Requests wraps a service's batches as the flush's requests.
+func Requests[T any](batches [][]T) []Request {
+	reqs := make([]Request, len(batches))
+	for i, b := range batches {
+		reqs[i] = b
+	}
+	return reqs
+}
+
+// Partial is the outcome of a request of entries the service accepts one
+// by one (id gives an entry's id): accepted are the ids it took; on err,
+// the other entries failed.
+func Partial[T any](batch []T, id func(T) int, accepted []int, err error) Outcome {
+	o := Outcome{Accepted: accepted, Err: err}
+	if err != nil {
+		ids := make([]int, len(batch))
+		for i, e := range batch {
+			ids[i] = id(e)
+		}
+		o.Failed = Remaining(ids, accepted, nil)
+	}
+	return o
+}
+
 // Remaining returns the ids not in accepted nor rejected: what failed of
 // a batch when its request returned an error.
 func Remaining(ids []int, accepted []int, rejected []Rejection) []int {

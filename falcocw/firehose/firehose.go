@@ -6,7 +6,6 @@ package firehose
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -109,8 +108,7 @@ func appendBase64(b []byte, r Record) []byte {
 // again, with backoff and jitter, until all are accepted or ctx ends. It
 // returns the IDs of the accepted records, also when it fails.
 func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (accepted []int, err error) {
-	pending := batch
-	for attempt := 0; ; attempt++ {
+	return awsclient.Resend(ctx, batch, func(r Record) int { return r.ID }, "records", func(pending []Record) ([]bool, string, error) {
 		// A minimal input for the SDK; the records go in a body written
 		// here at once (see awsclient.WithBody).
 		in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(stream), Records: []types.Record{}}
@@ -120,35 +118,19 @@ func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (acc
 			o.APIOptions = append(o.APIOptions, awsclient.WithBody(body))
 		})
 		body.Release() // the call returned: nothing reads it any more
-		if err != nil {
-			return accepted, err
+		if err != nil || aws.ToInt32(out.FailedPutCount) == 0 {
+			return nil, "", err
 		}
-		if aws.ToInt32(out.FailedPutCount) == 0 {
-			for _, r := range pending {
-				accepted = append(accepted, r.ID)
-			}
-			return accepted, nil
-		}
-		var again []Record
+		failed := make([]bool, len(pending))
 		var lastErr string
-		for i, r := range pending {
-			if i >= len(out.RequestResponses) || out.RequestResponses[i].ErrorCode != nil {
-				again = append(again, r)
-				if i < len(out.RequestResponses) {
-					rr := out.RequestResponses[i]
-					lastErr = aws.ToString(rr.ErrorCode) + ": " + aws.ToString(rr.ErrorMessage)
-				}
-			} else {
-				accepted = append(accepted, r.ID)
+		for i := range pending {
+			if i >= len(out.RequestResponses) {
+				failed[i] = true
+			} else if rr := out.RequestResponses[i]; rr.ErrorCode != nil {
+				failed[i] = true
+				lastErr = aws.ToString(rr.ErrorCode) + ": " + aws.ToString(rr.ErrorMessage)
 			}
 		}
-		pending = again
-		if err := awsclient.TooLate(ctx); err != nil {
-			return accepted, fmt.Errorf("%d of %d records failed (last: %s) and %w", len(pending), len(batch), lastErr, err)
-		}
-		if err := awsclient.PauseBeforeResend(ctx, attempt); err != nil {
-			return accepted, fmt.Errorf("%d of %d records still failing when the flush deadline passed (last: %s): %w",
-				len(pending), len(batch), lastErr, err)
-		}
-	}
+		return failed, lastErr, nil
+	})
 }

@@ -22,25 +22,12 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, _ func(st
 	for i, it := range items {
 		records[i] = Record{ID: it.ID, Data: it.Payload, Newline: true}
 	}
-	batches := Batches(records)
-	reqs := make([]dest.Request, len(batches))
-	for i, b := range batches {
-		reqs[i] = b
-	}
-	return reqs, 0
+	return dest.Requests(Batches(records)), 0
 }
 
-// Send puts one batch, resending the records Firehose fails one by one.
+// Send puts one batch, resending the entries the service fails one by one.
 func (s *Sink) Send(ctx context.Context, t route.Target, req dest.Request) dest.Outcome {
 	batch := req.([]Record)
 	accepted, err := s.PutBatch(ctx, t.Name, batch)
-	o := dest.Outcome{Accepted: accepted, Err: err}
-	if err != nil {
-		ids := make([]int, len(batch))
-		for i, r := range batch {
-			ids[i] = r.ID
-		}
-		o.Failed = dest.Remaining(ids, accepted, nil)
-	}
-	return o
+	return dest.Partial(batch, func(x Record) int { return x.ID }, accepted, err)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -130,4 +131,18 @@ func Append(b []byte, s string) []byte {
 // AppendBytes appends p as a JSON string, as Append does.
 func AppendBytes(b []byte, p []byte) []byte {
 	return Append(b, unsafeString(p))
+}
+
+// Truncate cuts s to at most n bytes without splitting a character, and
+// repairs invalid UTF-8 (each bad byte becomes U+FFFD), as every text
+// falcocw sends must be valid UTF-8.
+func Truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -35,3 +35,21 @@ func FuzzAppend(f *testing.F) {
 		}
 	})
 }
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"abc", 5, "abc"},
+		{"abcdef", 3, "abc"},
+		{"aé", 2, "a"}, // é is two bytes: not split
+		{"a\xffb", 10, "a\uFFFDb"},
+		{"", 0, ""},
+	} {
+		if got := jsonstr.Truncate(tc.s, tc.n); got != tc.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}

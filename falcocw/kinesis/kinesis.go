@@ -7,7 +7,6 @@ package kinesis
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -90,8 +89,7 @@ func AppendBody(b []byte, stream string, records []Record) []byte {
 // accepted or the flush deadline passes. It returns the IDs of the
 // accepted records, also when it fails.
 func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (accepted []int, err error) {
-	pending := batch
-	for attempt := 0; ; attempt++ {
+	return awsclient.Resend(ctx, batch, func(r Record) int { return r.ID }, "records", func(pending []Record) ([]bool, string, error) {
 		// A minimal input for the SDK; the records go in a body written
 		// here at once (see awsclient.WithBody).
 		in := &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: []types.PutRecordsRequestEntry{}}
@@ -101,34 +99,19 @@ func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (acc
 			o.APIOptions = append(o.APIOptions, awsclient.WithBody(body))
 		})
 		body.Release() // the call returned: nothing reads it any more
-		if err != nil {
-			return accepted, err
+		if err != nil || aws.ToInt32(out.FailedRecordCount) == 0 {
+			return nil, "", err
 		}
-		if aws.ToInt32(out.FailedRecordCount) == 0 {
-			for _, r := range pending {
-				accepted = append(accepted, r.ID)
-			}
-			return accepted, nil
-		}
-		var again []Record
+		failed := make([]bool, len(pending))
 		var lastErr string
-		for i, r := range pending {
-			if i >= len(out.Records) || out.Records[i].ErrorCode != nil {
-				again = append(again, r)
-				if i < len(out.Records) {
-					lastErr = aws.ToString(out.Records[i].ErrorCode) + ": " + aws.ToString(out.Records[i].ErrorMessage)
-				}
-			} else {
-				accepted = append(accepted, r.ID)
+		for i := range pending {
+			if i >= len(out.Records) {
+				failed[i] = true
+			} else if r := out.Records[i]; r.ErrorCode != nil {
+				failed[i] = true
+				lastErr = aws.ToString(r.ErrorCode) + ": " + aws.ToString(r.ErrorMessage)
 			}
 		}
-		pending = again
-		if err := awsclient.TooLate(ctx); err != nil {
-			return accepted, fmt.Errorf("%d of %d records failed (last: %s) and %w", len(pending), len(batch), lastErr, err)
-		}
-		if err := awsclient.PauseBeforeResend(ctx, attempt); err != nil {
-			return accepted, fmt.Errorf("%d of %d records still failing when the flush deadline passed (last: %s): %w",
-				len(pending), len(batch), lastErr, err)
-		}
-	}
+		return failed, lastErr, nil
+	})
 }

@@ -2,12 +2,11 @@ package sns
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -24,27 +23,14 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, _ func(st
 	for i, it := range items {
 		msgs[i] = Message{ID: it.ID, Body: it.Payload, Attributes: Attributes(it.Alert)}
 	}
-	batches := Batches(msgs)
-	reqs := make([]dest.Request, len(batches))
-	for i, b := range batches {
-		reqs[i] = b
-	}
-	return reqs, 0
+	return dest.Requests(Batches(msgs)), 0
 }
 
-// Send publishes one batch, resending the entries SNS fails one by one.
+// Send publishes one batch, resending the entries the service fails one by one.
 func (s *Sink) Send(ctx context.Context, t route.Target, req dest.Request) dest.Outcome {
 	batch := req.([]Message)
 	accepted, err := s.PublishBatch(ctx, t.Name, batch)
-	o := dest.Outcome{Accepted: accepted, Err: err}
-	if err != nil {
-		ids := make([]int, len(batch))
-		for i, m := range batch {
-			ids[i] = m.ID
-		}
-		o.Failed = dest.Remaining(ids, accepted, nil)
-	}
-	return o
+	return dest.Partial(batch, func(x Message) int { return x.ID }, accepted, err)
 }
 
 // Attributes are the message attributes subscription filter policies
@@ -57,7 +43,7 @@ func Attributes(a *falco.Alert) []Attribute {
 	attrs := []Attribute{{Name: "priority", Type: "String", Value: a.Priority.String()}}
 	for _, f := range [][2]string{{"rule", a.Rule}, {"source", a.Source}, {"hostname", a.Hostname}} {
 		if f[1] != "" {
-			attrs = append(attrs, Attribute{Name: f[0], Type: "String", Value: truncateUTF8(f[1], 1024)})
+			attrs = append(attrs, Attribute{Name: f[0], Type: "String", Value: jsonstr.Truncate(f[1], 1024)})
 		}
 	}
 	if len(a.Tags) > 0 {
@@ -67,17 +53,4 @@ func Attributes(a *falco.Alert) []Attribute {
 		}
 	}
 	return attrs
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a character,
-// and repairs invalid UTF-8.
-func truncateUTF8(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

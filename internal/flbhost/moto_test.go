@@ -3,9 +3,7 @@ package flbhost_test
 import (
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -25,6 +22,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/chunk"
 	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/flbhost"
+	"github.com/falcocw/falcocw/internal/realhost"
 	"github.com/falcocw/falcocw/internal/samples"
 	"github.com/falcocw/falcocw/internal/sampletest"
 )
@@ -133,7 +131,7 @@ func TestMoto(t *testing.T) {
 	}
 	// Firehose, through the S3 bucket behind it.
 	gotFH := map[string]int{}
-	for _, line := range s3Lines(t, url, bucket) {
+	for _, line := range realhost.S3Lines(t, url, bucket) {
 		m := samples.DecodeJSON(line)
 		gotFH[fmt.Sprint(m["rule"], "|", m["time"])]++
 	}
@@ -156,54 +154,6 @@ func TestMoto(t *testing.T) {
 	if _, err := h.Exit(); err != nil {
 		t.Error(err)
 	}
-}
-
-// s3Lines reads every object in the bucket with SigV4-signed S3 REST
-// calls and returns their lines.
-func s3Lines(t *testing.T, url, bucket string) []string {
-	t.Helper()
-	var list struct {
-		Contents []struct{ Key string }
-	}
-	signer := v4.NewSigner()
-	creds, _ := motoAWS().Credentials.Retrieve(context.Background())
-	get := func(u string) []byte {
-		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-		req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
-		if err := signer.SignHTTP(context.Background(), creds, req, emptySHA256, "s3", "eu-west-1", time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			t.Fatalf("GET %s: %s %s", u, resp.Status, b)
-		}
-		return b
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if err := xml.Unmarshal(get(url+"/"+bucket+"?max-keys=1000"), &list); err != nil {
-			t.Fatal(err)
-		}
-		if len(list.Contents) > 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	var lines []string
-	for _, o := range list.Contents {
-		for _, l := range strings.Split(string(get(url+"/"+bucket+"/"+o.Key)), "\n") {
-			if strings.TrimSpace(l) != "" {
-				lines = append(lines, l)
-			}
-		}
-	}
-	return lines
 }
 
 // TestMotoSNS publishes every sample alert through the .so to an SNS topic

@@ -1,7 +1,16 @@
 package realhost
 
 import (
+	"context"
+	"encoding/xml"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
 	"fmt"
+	"github.com/falcocw/falcocw/internal/fakeaws"
 	"net/http"
 	"os"
 	"os/exec"
@@ -50,4 +59,43 @@ func StartMoto(t testing.TB) string {
 		t.Fatalf("moto did not answer at %s:\n%s", url, log.String())
 	}
 	return url
+}
+
+// S3Lines reads every object in a moto bucket with SigV4-signed S3 REST
+// calls (the test credentials) and returns their lines: what a Firehose
+// stream writing to S3 delivered.
+func S3Lines(t testing.TB, url, bucket string) []string {
+	t.Helper()
+	creds := aws.Credentials{AccessKeyID: fakeaws.AccessKey, SecretAccessKey: fakeaws.SecretKey, SessionToken: fakeaws.SessionToken}
+	get := func(u string) []byte {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+		req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, emptySHA256, "s3", "eu-west-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %s %s", u, resp.Status, b)
+		}
+		return b
+	}
+	var list struct{ Contents []struct{ Key string } }
+	if err := xml.Unmarshal(get(url+"/"+bucket+"?max-keys=1000"), &list); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, o := range list.Contents {
+		for _, l := range strings.Split(string(get(url+"/"+bucket+"/"+o.Key)), "\n") {
+			if strings.TrimSpace(l) != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	return lines
 }

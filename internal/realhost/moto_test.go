@@ -3,15 +3,11 @@ package realhost_test
 import (
 	"context"
 	"encoding/json"
-	"encoding/xml"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -79,7 +75,7 @@ func TestFireLensMoto(t *testing.T) {
 						}
 					}
 				}
-				for _, l := range s3Lines(t, url, bucket) {
+				for _, l := range realhost.S3Lines(t, url, bucket) {
 					add("firehose:falco-mitre-archive", l)
 				}
 				return got
@@ -101,42 +97,4 @@ func TestFireLensMoto(t *testing.T) {
 			}
 		})
 	}
-}
-
-// s3Lines reads every object in the bucket with SigV4-signed S3 REST calls
-// and returns their lines.
-func s3Lines(t *testing.T, url, bucket string) []string {
-	t.Helper()
-	creds, _ := motoCreds.Retrieve(context.Background())
-	get := func(u string) []byte {
-		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-		req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
-		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, emptySHA256, "s3", "eu-west-1", time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			t.Fatalf("GET %s: %s %s", u, resp.Status, b)
-		}
-		return b
-	}
-	var list struct{ Contents []struct{ Key string } }
-	if err := xml.Unmarshal(get(url+"/"+bucket+"?max-keys=1000"), &list); err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, o := range list.Contents {
-		for _, l := range strings.Split(string(get(url+"/"+bucket+"/"+o.Key)), "\n") {
-			if strings.TrimSpace(l) != "" {
-				lines = append(lines, l)
-			}
-		}
-	}
-	return lines
 }
