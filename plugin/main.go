@@ -61,11 +61,7 @@ func logLine(label string, level config.Level, msg string) {
 func fallbackLabel() string {
 	mu.Lock()
 	defer mu.Unlock()
-	n := 0
-	for range instances {
-		n++
-	}
-	return fmt.Sprintf("%s.%d", PluginName, n)
+	return fmt.Sprintf("%s.%d", PluginName, len(instances))
 }
 
 // profile is the CPU profile written when FALCOCW_CPUPROFILE names a file

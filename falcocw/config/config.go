@@ -434,14 +434,15 @@ func (p *parser) duration(k string) time.Duration {
 	max, _ := parseDuration(sp.Max)
 	v := p.strDefault(k)
 	d, err := parseDuration(v)
-	if err != nil {
+	switch {
+	case err != nil:
 		p.fail(k, v, "want a duration such as 20s or 1m30s")
-	} else if d < min || d > max {
+	case d < min || d > max:
 		p.fail(k, v, fmt.Sprintf("want a duration from %s to %s", min, max))
+	default:
+		return d
 	}
-	if p.err != nil {
-		d, _ = parseDuration(sp.Default)
-	}
+	d, _ = parseDuration(sp.Default)
 	return d
 }
 
