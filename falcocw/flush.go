@@ -87,16 +87,11 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			break
 		}
 		res.Records++
-		var replay uint64 // the record's hash, when deliveries are checked against the journal
 		if in.journal != nil {
-			h := journal.RecordHash(rec.Raw)
 			for len(recordHashes) <= rec.Index {
 				recordHashes = append(recordHashes, 0)
 			}
-			recordHashes[rec.Index] = h
-			if replaying {
-				replay = h | 1 // never 0
-			}
+			recordHashes[rec.Index] = journal.RecordHash(rec.Raw)
 		}
 		if bad != nil {
 			res.Malformed++
@@ -130,10 +125,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			v := route.Values{Tag: tag}
 			if nf.UseDefault {
 				for _, d := range in.cfg.Routes.Defaults {
-					in.addItem(&res, &p, before, d.Resolve(v), rec.Index, e, rec.Time, replay, recordHashes)
+					in.addItem(&res, &p, before, d.Resolve(v), rec.Index, e, rec.Time, replaying, recordHashes)
 				}
 			} else {
-				in.addItem(&res, &p, before, nf.Dest.Resolve(v), rec.Index, e, rec.Time, replay, recordHashes)
+				in.addItem(&res, &p, before, nf.Dest.Resolve(v), rec.Index, e, rec.Time, replaying, recordHashes)
 			}
 			continue
 		}
@@ -171,7 +166,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 				res.Suppressed++
 				continue
 			}
-			in.addItem(&res, &p, before, m.Target, rec.Index, e.as(m.Options.Format), alert.Time, replay, recordHashes)
+			in.addItem(&res, &p, before, m.Target, rec.Index, e.as(m.Options.Format), alert.Time, replaying, recordHashes)
 		}
 	}
 
@@ -249,7 +244,7 @@ func (in *Instance) addSummaries(res *Result, p *plan, now time.Time) []storm.Su
 	summaries := in.storm.Take(now)
 	for i, sm := range summaries {
 		e := (&encoded{alert: sm.Alert, full: sm.Alert.AppendJSON(nil)}).as(sm.Format)
-		in.addItem(res, p, nil, sm.Target, summaryBase+i, e, sm.Alert.Time, 0, nil)
+		in.addItem(res, p, nil, sm.Target, summaryBase+i, e, sm.Alert.Time, false, nil)
 	}
 	return summaries
 }
@@ -307,12 +302,15 @@ func (in *Instance) writeJournal(accepted map[string][]int, hashes []uint64) {
 	}
 }
 
-func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t route.Target, id int, e *encoded, ts time.Time, replay uint64, hashes []uint64) {
+// addItem adds event e of record id to the plan for target t, unless an
+// earlier attempt (before) or, while replaying, a run before a restart
+// (the journal, by the record's hash in hashes) delivered it there.
+func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t route.Target, id int, e *encoded, ts time.Time, replaying bool, hashes []uint64) {
 	if len(before) > 0 && before.Has(t.String(), id) { // a retry: skip what was accepted before
 		res.AlreadyDelivered++
 		return
 	}
-	if replay != 0 && in.journal.Seen(journal.KeyOf(journal.DestHash(t.String()), hashes[id])) {
+	if replaying && in.journal.Seen(journal.KeyOf(journal.DestHash(t.String()), hashes[id])) {
 		res.AlreadyDelivered++ // a replay after a restart: it arrived before
 		res.Journaled++
 		return
