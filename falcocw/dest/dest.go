@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
@@ -87,16 +88,19 @@ func Requests[T any](batches [][]T) []Request {
 }
 
 // Partial is the outcome of a request of entries the service accepts one
-// by one (id gives an entry's id): accepted are the ids it took; on err,
-// the other entries failed.
-func Partial[T any](batch []T, id func(T) int, accepted []int, err error) Outcome {
+// by one (id gives an entry's id): accepted are the ids it took, rejected
+// those it refused for good; on err, the other entries failed.
+func Partial[T any](batch []T, id func(T) int, accepted []int, rejected []awsclient.Rejected, err error) Outcome {
 	o := Outcome{Accepted: accepted, Err: err}
+	for _, r := range rejected {
+		o.Rejected = append(o.Rejected, Rejection{ID: r.ID, Reason: r.Reason})
+	}
 	if err != nil {
 		ids := make([]int, len(batch))
 		for i, e := range batch {
 			ids[i] = id(e)
 		}
-		o.Failed = Remaining(ids, accepted, nil)
+		o.Failed = Remaining(ids, accepted, o.Rejected)
 	}
 	return o
 }

@@ -191,6 +191,10 @@ func TestJSONRoundTrip(t *testing.T) {
 		delete(got, "time")
 		delete(want, "time")
 		delete(got, falco.ContextKey) // enrichment: TestContext
+		if id, _ := got[falco.IDKey].(string); id != a.ID() {
+			t.Errorf("alerts.jsonl:%d: id %q, want the alert's ID %q", i+1, id, a.ID())
+		}
+		delete(got, falco.IDKey) // TestID
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("alerts.jsonl:%d round trip differs:\n got %s\nwant %s", i+1, out, line)
 		}

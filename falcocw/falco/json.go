@@ -26,8 +26,8 @@ const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
 // TruncatedKey marks an event whose JSON was cut to fit a size limit.
 const TruncatedKey = "falcocw_truncated"
 
-// AppendJSON appends the event falcocw delivers for the alert: Falco's own
-// keys first (time, rule, priority, source, hostname, tags, output,
+// AppendJSON appends the event falcocw delivers for the alert: time, the
+// alert's stable id (ID), then Falco's own keys (rule, priority, source, hostname, tags, output,
 // output_fields, uuid), then the alert's other keys, then the ECS metadata
 // keys and the kubernetes map. Invalid UTF-8 becomes U+FFFD and NaN or
 // infinite numbers become strings, so the result is always valid JSON.
@@ -57,7 +57,7 @@ func (a *Alert) SizeHint() int {
 
 // JSON returns the event, cut to at most limit bytes when limit > 0: the
 // output_fields are dropped first, then the output text and other fields
-// shortened, always keeping time, rule, priority, source and hostname, and
+// shortened, always keeping time, id, rule, priority, source and hostname, and
 // adding "falcocw_truncated": true. truncated reports whether it was cut.
 func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 	out = a.AppendJSON(nil)
@@ -96,7 +96,9 @@ func (a *Alert) write(b *bytes.Buffer, withFields bool, output string) {
 	b.WriteString(`{"time":"`)
 	b.Write(AppendTime(b.AvailableBuffer(), a.Time))
 	b.WriteByte('"')
-	b.WriteString(`,"rule":`)
+	b.WriteString(`,"id":"`)
+	b.Write(a.AppendID(b.AvailableBuffer()))
+	b.WriteString(`","rule":`)
 	writeString(b, a.Rule)
 	b.WriteString(`,"priority":`)
 	writeString(b, a.Priority.String())

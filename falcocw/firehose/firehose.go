@@ -108,7 +108,7 @@ func appendBase64(b []byte, r Record) []byte {
 // again, with backoff and jitter, until all are accepted or ctx ends. It
 // returns the IDs of the accepted records, also when it fails.
 func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (accepted []int, err error) {
-	return awsclient.Resend(ctx, batch, func(r Record) int { return r.ID }, "records", func(pending []Record) ([]bool, string, error) {
+	accepted, _, err = awsclient.Resend(ctx, batch, func(r Record) int { return r.ID }, "records", nil, func(pending []Record) (map[int]awsclient.EntryError, error) {
 		// A minimal input for the SDK; the records go in a body written
 		// here at once (see awsclient.WithBody).
 		in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(stream), Records: []types.Record{}}
@@ -119,18 +119,11 @@ func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (acc
 		})
 		body.Release() // the call returned: nothing reads it any more
 		if err != nil || aws.ToInt32(out.FailedPutCount) == 0 {
-			return nil, "", err
+			return nil, err
 		}
-		failed := make([]bool, len(pending))
-		var lastErr string
-		for i := range pending {
-			if i >= len(out.RequestResponses) {
-				failed[i] = true
-			} else if rr := out.RequestResponses[i]; rr.ErrorCode != nil {
-				failed[i] = true
-				lastErr = aws.ToString(rr.ErrorCode) + ": " + aws.ToString(rr.ErrorMessage)
-			}
-		}
-		return failed, lastErr, nil
+		return awsclient.EntryErrors(len(pending), out.RequestResponses,
+			func(r types.PutRecordBatchResponseEntry) string { return aws.ToString(r.ErrorCode) },
+			func(r types.PutRecordBatchResponseEntry) string { return aws.ToString(r.ErrorMessage) }), nil
 	})
+	return accepted, err
 }

@@ -29,5 +29,5 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, _ func(st
 func (s *Sink) Send(ctx context.Context, t route.Target, req dest.Request) dest.Outcome {
 	batch := req.([]Record)
 	accepted, err := s.PutBatch(ctx, t.Name, batch)
-	return dest.Partial(batch, func(x Record) int { return x.ID }, accepted, err)
+	return dest.Partial(batch, func(x Record) int { return x.ID }, accepted, nil, err)
 }

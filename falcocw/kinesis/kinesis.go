@@ -89,7 +89,7 @@ func AppendBody(b []byte, stream string, records []Record) []byte {
 // accepted or the flush deadline passes. It returns the IDs of the
 // accepted records, also when it fails.
 func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (accepted []int, err error) {
-	return awsclient.Resend(ctx, batch, func(r Record) int { return r.ID }, "records", func(pending []Record) ([]bool, string, error) {
+	accepted, _, err = awsclient.Resend(ctx, batch, func(r Record) int { return r.ID }, "records", nil, func(pending []Record) (map[int]awsclient.EntryError, error) {
 		// A minimal input for the SDK; the records go in a body written
 		// here at once (see awsclient.WithBody).
 		in := &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: []types.PutRecordsRequestEntry{}}
@@ -100,18 +100,11 @@ func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (acc
 		})
 		body.Release() // the call returned: nothing reads it any more
 		if err != nil || aws.ToInt32(out.FailedRecordCount) == 0 {
-			return nil, "", err
+			return nil, err
 		}
-		failed := make([]bool, len(pending))
-		var lastErr string
-		for i := range pending {
-			if i >= len(out.Records) {
-				failed[i] = true
-			} else if r := out.Records[i]; r.ErrorCode != nil {
-				failed[i] = true
-				lastErr = aws.ToString(r.ErrorCode) + ": " + aws.ToString(r.ErrorMessage)
-			}
-		}
-		return failed, lastErr, nil
+		return awsclient.EntryErrors(len(pending), out.Records,
+			func(r types.PutRecordsResultEntry) string { return aws.ToString(r.ErrorCode) },
+			func(r types.PutRecordsResultEntry) string { return aws.ToString(r.ErrorMessage) }), nil
 	})
+	return accepted, err
 }

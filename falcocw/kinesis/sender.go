@@ -46,5 +46,5 @@ func (s *Sink) key(it dest.Item) string {
 func (s *Sink) Send(ctx context.Context, t route.Target, req dest.Request) dest.Outcome {
 	batch := req.([]Record)
 	accepted, err := s.PutBatch(ctx, t.Name, batch)
-	return dest.Partial(batch, func(x Record) int { return x.ID }, accepted, err)
+	return dest.Partial(batch, func(x Record) int { return x.ID }, accepted, nil, err)
 }

@@ -30,7 +30,7 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, _ func(st
 func (s *Sink) Send(ctx context.Context, t route.Target, req dest.Request) dest.Outcome {
 	batch := req.([]Message)
 	accepted, err := s.PublishBatch(ctx, t.Name, batch)
-	return dest.Partial(batch, func(x Message) int { return x.ID }, accepted, err)
+	return dest.Partial(batch, func(x Message) int { return x.ID }, accepted, nil, err)
 }
 
 // Attributes are the message attributes subscription filter policies

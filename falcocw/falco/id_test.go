@@ -1,0 +1,62 @@
+package falco_test
+
+import (
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/internal/samples"
+)
+
+// TestID: the ID is 32 hex digits, the same for the same alert however it
+// arrived (a line, a FireLens record, a record re-read after a restart),
+// different when any of time, hostname, rule or output differs, and
+// different for every sample alert.
+func TestID(t *testing.T) {
+	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	seen := map[string]int{}
+	for i, line := range samples.Lines("alerts.jsonl") {
+		a, _ := falco.Recognise(map[string]any{"log": line}, "log", recordTime)
+		b, _ := falco.RecogniseLine("log", line, "log", recordTime.Add(time.Hour))
+		c, _ := falco.Recognise(map[string]any{"log": line, "container_name": "falco", "ecs_cluster": "c"}, "log", recordTime)
+		id := a.ID()
+		if !hex32.MatchString(id) {
+			t.Fatalf("alerts.jsonl:%d: ID %q, want 32 hex digits", i+1, id)
+		}
+		if b.ID() != id || c.ID() != id {
+			t.Errorf("alerts.jsonl:%d: the same alert got IDs %s, %s, %s", i+1, id, b.ID(), c.ID())
+		}
+		if j, dup := seen[id]; dup {
+			t.Errorf("alerts.jsonl:%d and %d share ID %s", j, i+1, id)
+		}
+		seen[id] = i + 1
+	}
+	base := falco.Alert{Time: time.Unix(1795338994, 131613304), Hostname: "h", Rule: "r", Output: "o"}
+	variants := map[string]falco.Alert{
+		"time+1ns":      {Time: base.Time.Add(1), Hostname: "h", Rule: "r", Output: "o"},
+		"hostname":      {Time: base.Time, Hostname: "h2", Rule: "r", Output: "o"},
+		"rule":          {Time: base.Time, Hostname: "h", Rule: "r2", Output: "o"},
+		"output":        {Time: base.Time, Hostname: "h", Rule: "r", Output: "o2"},
+		"shifted bytes": {Time: base.Time, Hostname: "hr", Rule: "", Output: "o"},
+	}
+	for name, v := range variants {
+		if v.ID() == base.ID() {
+			t.Errorf("%s changed, ID stayed %s", name, base.ID())
+		}
+	}
+	same := base
+	same.Priority, same.Tags, same.Source = falco.PriorityCritical, []string{"x"}, "k8s_audit"
+	if same.ID() != base.ID() {
+		t.Errorf("ID depends on fields other than time, hostname, rule and output")
+	}
+}
+
+// TestIDTruncated: an event cut to a service's limit keeps its id.
+func TestIDTruncated(t *testing.T) {
+	a := &falco.Alert{Time: time.Unix(1, 0), Rule: "r", Hostname: "h", Output: string(make([]byte, 4000))}
+	out, cut := a.JSON(600)
+	if !cut || !regexp.MustCompile(`"id":"` + a.ID() + `"`).Match(out) {
+		t.Errorf("truncated event %s lacks id %s", out, a.ID())
+	}
+}
