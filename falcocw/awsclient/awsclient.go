@@ -32,6 +32,19 @@ type AWS struct {
 	// the SDK's chain gave one.
 	Region     string
 	httpClient func(endpoint string) aws.HTTPClient
+	// stsEndpoint is STS's endpoint override ("" for AWS's own).
+	stsEndpoint string
+}
+
+// STS is an STS client of the instance's credentials: GetCallerIdentity
+// tells which account they belong to.
+func (a *AWS) STS() *sts.Client {
+	base, httpClient := a.Endpoint(a.stsEndpoint)
+	return sts.NewFromConfig(a.Config, func(o *sts.Options) {
+		if base != nil {
+			o.BaseEndpoint, o.HTTPClient = base, httpClient
+		}
+	})
 }
 
 // Endpoint returns what a service client needs for an endpoint override:
@@ -116,7 +129,7 @@ func New(ctx context.Context, c Options) (*AWS, error) {
 		})
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
-	return &AWS{Config: cfg, Region: cfg.Region, httpClient: client}, nil
+	return &AWS{Config: cfg, Region: cfg.Region, httpClient: client, stsEndpoint: c.STSEndpoint}, nil
 }
 
 // RetryableCodes are the error codes, beyond the SDK's standard throttle

@@ -217,12 +217,9 @@ func (a *Alert) writeContext(b *bytes.Buffer) {
 		sensor.add("container", k("container_name"))
 		sensor.add("node", k("host"))
 	}
-	for i, f := range workloadFields {
-		if a.hasWorkload {
-			workload.add(f[0], a.workload[i])
-		} else if v, ok := a.OutputFields[f[1]]; ok {
-			workload.add(f[0], stringOf(v))
-		}
+	w := a.Workload()
+	for i, v := range [...]string{w.Namespace, w.Pod, w.Container, w.ContainerID, w.Image} {
+		workload.add(workloadFields[i][0], v)
 	}
 	if top.n == 0 && sensor.n == 0 && workload.n == 0 {
 		return

@@ -23,7 +23,10 @@ type KindSpec struct {
 	// Syntax shows the destination as written, for errors and docs:
 	// cloudwatch:GROUP[:STREAM].
 	Syntax string
-	// Parse reads what follows "KIND:". defaultStream is the instance's
+	// Nameless is set for a kind written alone, without ":NAME"
+	// (securityhub: the findings go to the account and region).
+	Nameless bool
+	// Parse reads what follows "KIND:" ("" for a Nameless kind). defaultStream is the instance's
 	// default stream template, for kinds that have streams (nil when the
 	// instance has none).
 	Parse func(rest string, defaultStream *Template) (Destination, error)

@@ -50,7 +50,7 @@ import (
 // Destination is where a rule sends alerts, with its names still templates.
 type Destination struct {
 	Kind   Kind
-	Name   *Template // log group, delivery stream, topic
+	Name   *Template // log group, delivery stream, topic; nil for a kind without names (securityhub)
 	Stream *Template // log stream, for kinds that have one; else nil
 	// nameChars and streamChars make filled values fit the service's
 	// name rules.
@@ -59,6 +59,9 @@ type Destination struct {
 
 // String writes the destination in the syntax ParseDestination reads.
 func (d Destination) String() string {
+	if d.Name == nil {
+		return string(d.Kind)
+	}
 	if d.Stream != nil {
 		return string(d.Kind) + ":" + d.Name.String() + ":" + d.Stream.String()
 	}
@@ -74,6 +77,9 @@ type Target struct {
 }
 
 func (t Target) String() string {
+	if t.Name == "" {
+		return string(t.Kind)
+	}
 	if t.Stream != "" {
 		return string(t.Kind) + ":" + t.Name + ":" + t.Stream
 	}
@@ -82,7 +88,10 @@ func (t Target) String() string {
 
 // Resolve fills the destination's templates from an event.
 func (d Destination) Resolve(v Values) Target {
-	t := Target{Kind: d.Kind, Name: d.Name.Fill(v, d.nameChars.Sanitize)}
+	t := Target{Kind: d.Kind}
+	if d.Name != nil {
+		t.Name = d.Name.Fill(v, d.nameChars.Sanitize)
+	}
 	if d.Stream != nil {
 		t.Stream = d.Stream.Fill(v, d.streamChars.Sanitize)
 	}
@@ -402,12 +411,19 @@ func splitTerms(s string) ([]string, error) {
 // ParseDestination parses KIND:REST, for the kinds registered with
 // RegisterKind: cloudwatch:GROUP[:STREAM], firehose:NAME, sns:TOPIC_ARN.
 func ParseDestination(s string, defaultStream *Template) (Destination, error) {
-	kind, rest, ok := strings.Cut(s, ":")
-	if !ok || rest == "" {
-		return Destination{}, fmt.Errorf("bad destination %q; want %s", s, syntaxes())
-	}
+	kind, rest, hasRest := strings.Cut(s, ":")
 	spec, ok := lookupKind(kind)
-	if !ok {
+	switch {
+	case ok && spec.Nameless && !hasRest:
+		return spec.Parse("", defaultStream)
+	case ok && spec.Nameless:
+		return Destination{}, fmt.Errorf("bad destination %q: %s takes no name; write %s", s, kind, spec.Syntax)
+	case !hasRest || rest == "":
+		if !ok && !hasRest && !strings.ContainsAny(s, " \t") {
+			return Destination{}, unknownKind(kind, s)
+		}
+		return Destination{}, fmt.Errorf("bad destination %q; want %s", s, syntaxes())
+	case !ok:
 		return Destination{}, unknownKind(kind, s)
 	}
 	return spec.Parse(rest, defaultStream)

@@ -1,0 +1,52 @@
+package securityhub
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/dest"
+	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
+	"github.com/falcocw/falcocw/falcocw/route"
+)
+
+// The Sink is the dest.Sender of securityhub targets.
+var _ dest.Sender = (*Sink)(nil)
+
+// MaxPayload is large: a finding is made of the alert, not of the event's
+// JSON, and NewFinding keeps it within ASFF's limits.
+func (s *Sink) MaxPayload() int { return 64 << 20 }
+
+// Batches makes each item's finding and cuts them into
+// BatchImportFindings batches. An item without an alert (a record that is
+// not a Falco alert, sent here by non_falco) becomes an INFORMATIONAL
+// finding whose description is the record.
+func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, warn func(string, ...any)) ([]dest.Request, int) {
+	c := Context{Region: s.opts.Region, Partition: Partition(s.opts.Region), Severity: s.opts.Severity}
+	findings := make([]Finding, len(items))
+	for i, it := range items {
+		a := it.Alert
+		if a == nil {
+			a = &falco.Alert{Time: it.Time, Rule: "Record that is not a Falco alert", Priority: falco.PriorityInformational,
+				Output: jsonstr.Truncate(string(it.Payload), maxDescription), Hostname: "unknown"}
+		}
+		f, cut := NewFinding(it.ID, a, c)
+		if cut > 0 {
+			warn("alert %s: %d output fields left out or cut in its Security Hub finding (ASFF allows 50 fields of 1024 characters); the finding says so in ProductFields", a, cut)
+		}
+		findings[i] = f
+	}
+	return dest.Requests(Batches(findings)), 0
+}
+
+// Send imports one batch, resending the findings the service fails one by
+// one.
+func (s *Sink) Send(ctx context.Context, _ route.Target, req dest.Request) dest.Outcome {
+	batch := req.([]Finding)
+	accepted, rejected, err := s.PutBatch(ctx, batch)
+	for i := range rejected {
+		rejected[i].Reason = fmt.Sprintf("Security Hub refused the finding: %s", rejected[i].Reason)
+	}
+	return dest.Partial(batch, func(x Finding) int { return x.ID }, accepted, rejected, err)
+}
