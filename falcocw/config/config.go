@@ -15,9 +15,11 @@ import (
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	_ "github.com/falcocw/falcocw/falcocw/destinations" // every kind a route may name
 	"github.com/falcocw/falcocw/falcocw/emf"
+	"github.com/falcocw/falcocw/falcocw/eventbridge"
 	"github.com/falcocw/falcocw/falcocw/firehose"
 	"github.com/falcocw/falcocw/falcocw/kinesis"
 	"github.com/falcocw/falcocw/falcocw/route"
+	"github.com/falcocw/falcocw/falcocw/securityhub"
 )
 
 // MaxRoutes is how many numbered route.N properties are read (route.1 to
@@ -212,9 +214,24 @@ func Parse(get func(key string) string) (*Config, error) {
 	if err != nil {
 		return nil, &Error{PropKinesisKey, p.str(PropKinesisKey), err.Error()}
 	}
+	group, err := p.groupOptions()
+	if err != nil {
+		return nil, err
+	}
+	source := p.strDefault(PropEventBridgeSource)
+	if err := eventbridge.CheckSource(source); err != nil {
+		return nil, &Error{PropEventBridgeSource, source, err.Error()}
+	}
+	hub, err := p.securityHub()
+	if err != nil {
+		return nil, err
+	}
 	c.KindOptions = map[route.Kind]any{
-		cwlogs.Kind:  cwlogs.Options{AutoCreateGroup: c.AutoCreateGroup, AutoCreateStream: c.AutoCreateStream, RetentionDays: c.LogRetentionDays},
-		kinesis.Kind: kinesis.Options{PartitionKey: key},
+		cwlogs.Kind: cwlogs.Options{AutoCreateGroup: c.AutoCreateGroup, AutoCreateStream: c.AutoCreateStream,
+			RetentionDays: c.LogRetentionDays, Group: group},
+		kinesis.Kind:     kinesis.Options{PartitionKey: key},
+		eventbridge.Kind: eventbridge.Options{Source: source},
+		securityhub.Kind: hub,
 	}
 	if ns := p.str(PropMetricsNamespace); ns != "" {
 		if len(ns) > 255 || strings.HasPrefix(ns, "AWS/") || strings.ContainsAny(ns, ":") {
@@ -458,6 +475,49 @@ func parseDuration(v string) (time.Duration, error) {
 		return 0, err
 	}
 	return time.Duration(n * float64(time.Second)), nil
+}
+
+// groupOptions reads what falcocw sets on the log groups it creates.
+func (p *parser) groupOptions() (g cwlogs.GroupOptions, err error) {
+	if v := p.str(PropLogGroupClass); v != "" {
+		if g.Class, err = cwlogs.ParseClass(v); err != nil {
+			return g, &Error{PropLogGroupClass, v, err.Error()}
+		}
+	}
+	if v := p.str(PropLogGroupKMSKey); v != "" {
+		if g.KMSKeyID, err = cwlogs.ParseKMSKey(v); err != nil {
+			return g, &Error{PropLogGroupKMSKey, v, err.Error()}
+		}
+	}
+	prop, tags := PropLogGroupTags, p.str(PropLogGroupTags)
+	if alias := p.str(PropNewLogGroupTags); alias != "" {
+		if tags != "" {
+			return g, &Error{PropNewLogGroupTags, alias, "log_group_tags is set too: keep one (new_log_group_tags is its other name)"}
+		}
+		prop, tags = PropNewLogGroupTags, alias
+	}
+	if tags != "" {
+		if g.Tags, err = cwlogs.ParseTags(tags); err != nil {
+			return g, &Error{prop, tags, err.Error()}
+		}
+	}
+	return g, nil
+}
+
+// securityHub reads Security Hub's options.
+func (p *parser) securityHub() (o securityhub.Options, err error) {
+	if v := p.str(PropSecurityHubAcct); v != "" {
+		if len(v) != 12 || strings.Trim(v, "0123456789") != "" {
+			return o, &Error{PropSecurityHubAcct, v, "want a 12-digit AWS account ID"}
+		}
+		o.AccountID = v
+	}
+	if v := p.str(PropSecurityHubSev); v != "" {
+		if o.Severity, err = securityhub.ParseSeverity(v); err != nil {
+			return o, &Error{PropSecurityHubSev, v, err.Error()}
+		}
+	}
+	return o, nil
 }
 
 // retentionDays are the values PutRetentionPolicy accepts.

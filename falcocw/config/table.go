@@ -41,6 +41,14 @@ const (
 	PropMemoryLimit      = "memory_limit"
 	PropJournalPath      = "journal_path"
 	PropKinesisKey       = "kinesis_partition_key"
+	PropLogGroupClass    = "log_group_class"
+	PropLogGroupKMSKey   = "log_group_kms_key_id"
+	PropLogGroupTags     = "log_group_tags"
+	// PropNewLogGroupTags is AWS's Go plugin's name for log_group_tags.
+	PropNewLogGroupTags   = "new_log_group_tags"
+	PropEventBridgeSource = "eventbridge_source"
+	PropSecurityHubAcct   = "securityhub_account_id"
+	PropSecurityHubSev    = "securityhub_severity"
 )
 
 // Type says how a property's value is read.
@@ -83,8 +91,15 @@ var Table = []Property{
 	{Name: PropAutoCreateGroup, Type: TypeBool, Default: "false", Help: "create missing log groups"},
 	{Name: PropAutoCreateStream, Type: TypeBool, Default: "true", Help: "create missing log streams"},
 	{Name: PropLogRetentionDays, Type: TypeEnum, Help: "retention set on the log groups falcocw creates"},
+	{Name: PropLogGroupClass, Type: TypeEnum, Help: "log class of the log groups falcocw creates: STANDARD or INFREQUENT_ACCESS"},
+	{Name: PropLogGroupKMSKey, Type: TypeString, Help: "ARN of the KMS key encrypting the log groups falcocw creates"},
+	{Name: PropLogGroupTags, Type: TypeString, Help: "tags of the log groups falcocw creates: key=value,..."},
+	{Name: PropNewLogGroupTags, Type: TypeString, Help: "log_group_tags under AWS's Go plugin's name"},
 	{Name: PropDeliveryStream, Type: TypeTemplate, Help: "default Kinesis Data Firehose delivery stream"},
 	{Name: PropKinesisKey, Type: TypeTemplate, Default: "{hostname}", Help: "partition key of each Kinesis Data Streams record (a template)"},
+	{Name: PropEventBridgeSource, Type: TypeString, Default: "falco", Help: "source of the events put on eventbridge: buses"},
+	{Name: PropSecurityHubAcct, Type: TypeString, Help: "account of the Security Hub findings (default: the credentials' account, from STS)"},
+	{Name: PropSecurityHubSev, Type: TypeString, Help: "Security Hub severity label per priority, overriding the defaults: Warning=HIGH,..."},
 	{Name: PropRoutePrefix + "N", Type: TypeRoute, Help: "routing rule: MATCH... -> DESTINATION [continue]"},
 	{Name: PropNonFalco, Type: TypeString, Default: "drop", Help: "where records that are not Falco alerts go: drop, default or a destination"},
 	{Name: PropLogKey, Type: TypeString, Default: "log", Help: "record key holding Falco's JSON line"},

@@ -37,7 +37,7 @@ const (
 
 // IAMActions are the IAM actions this package calls; the example IAM
 // policy is checked against them.
-var IAMActions = []string{"logs:PutLogEvents", "logs:CreateLogStream", "logs:CreateLogGroup", "logs:PutRetentionPolicy"}
+var IAMActions = []string{"logs:PutLogEvents", "logs:CreateLogStream", "logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:TagResource"}
 
 // Event is one log event. ID is the caller's, reported back in Result.
 type Event struct {
@@ -87,20 +87,25 @@ type Sink struct {
 	autoCreateGroup  bool
 	autoCreateStream bool
 	retentionDays    int32
+	group            GroupOptions
 	warn             Logger
 }
 
 // Options are CloudWatch Logs' own options: what falcocw may create, and
-// the retention it sets on the groups it creates (0: none).
+// what it sets on the groups it creates (groups that exist are left as
+// they are).
 type Options struct {
 	AutoCreateGroup, AutoCreateStream bool
-	RetentionDays                     int32
+	// RetentionDays is the retention set after creating a group (0: none).
+	RetentionDays int32
+	// Group are CreateLogGroup's options.
+	Group GroupOptions
 }
 
 // New returns a sink using client.
 func New(client *cloudwatchlogs.Client, o Options, warn Logger) *Sink {
 	return &Sink{client: client, autoCreateGroup: o.AutoCreateGroup, autoCreateStream: o.AutoCreateStream,
-		retentionDays: o.RetentionDays, warn: warn}
+		retentionDays: o.RetentionDays, group: o.Group, warn: warn}
 }
 
 // bodySize estimates the length of the batch's body, escapes included.
@@ -211,7 +216,7 @@ func (s *Sink) create(ctx context.Context, group, stream string) error {
 	if !s.autoCreateGroup {
 		return fmt.Errorf("log group %s does not exist and auto_create_group is off: create it or set auto_create_group true (if it is set, check its spelling: Fluent Bit before 5.1.1 ignores a misspelt property; falcocw check names it)", group)
 	}
-	_, err = s.client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)})
+	_, err = s.client.CreateLogGroup(ctx, s.group.input(group))
 	if err != nil && !awserr.Is(err, "ResourceAlreadyExistsException") {
 		return err
 	}
