@@ -56,7 +56,7 @@ func TestID(t *testing.T) {
 func TestIDTruncated(t *testing.T) {
 	a := &falco.Alert{Time: time.Unix(1, 0), Rule: "r", Hostname: "h", Output: string(make([]byte, 4000))}
 	out, cut := a.JSON(600)
-	if !cut || !regexp.MustCompile(`"id":"` + a.ID() + `"`).Match(out) {
+	if !cut || !regexp.MustCompile(`"id":"`+a.ID()+`"`).Match(out) {
 		t.Errorf("truncated event %s lacks id %s", out, a.ID())
 	}
 }

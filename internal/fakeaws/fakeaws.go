@@ -97,6 +97,11 @@ type Server struct {
 	verified   int
 	topics     map[string][]SNSMessage
 	kinesis    map[string][]KinesisRecord // data stream → records
+	buses      map[string][]BusEvent      // event bus → events
+	findings   map[string]*StoredFinding  // Security Hub finding Id → finding
+	groupOpts  map[string]GroupOptions    // log group → what CreateLogGroup set
+	hubTokens  float64
+	hubLast    time.Time
 	// AutoCreate makes PutLogEvents and PutRecordBatch accept unknown
 	// groups, streams and delivery streams, creating them.
 	AutoCreate bool
@@ -287,6 +292,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", reqID)
 	target := r.Header.Get("X-Amz-Target")
 	_, op, _ := strings.Cut(target, ".")
+	if target == "" { // Security Hub speaks REST: the operation is the path
+		if op = hubOp(r.URL.Path); op != "" {
+			target = "securityhub." + op
+		}
+	}
 	var body []byte
 	var err error
 	if s.Light { // a pooled buffer: in a benchmark, the client's allocations are the ones to see
@@ -416,6 +426,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		out, aerr = s.putRecordBatch(body)
 	case "Kinesis_20131202.PutRecords":
 		out, aerr = s.putRecords(body)
+	case "AWSEvents.PutEvents":
+		out, aerr = s.putEvents(body)
+	case "securityhub.BatchImportFindings":
+		out, aerr = s.batchImportFindings(body)
+	case "query.GetCallerIdentity":
+		_, _ = io.WriteString(w, getCallerIdentity(reqID))
+		return
 	case "query.PublishBatch":
 		var xml string
 		xml, aerr = s.publishBatch(form, reqID)
@@ -446,6 +463,8 @@ func throttleError(op string) apiError {
 		return apiError{400, "ProvisionedThroughputExceededException", "injected: Rate exceeded for stream"}
 	case "Publish", "PublishBatch":
 		return apiError{400, "Throttling", "injected: Rate exceeded"}
+	case "BatchImportFindings":
+		return apiError{429, "TooManyRequestsException", "injected: Rate exceeded"}
 	}
 	return apiError{400, "ThrottlingException", "injected: Rate exceeded"}
 }
@@ -586,12 +605,39 @@ func (s *Server) putLogEvents(body []byte) (any, *apiError) {
 	return out, nil
 }
 
+// GroupOptions are what CreateLogGroup set on a group.
+type GroupOptions struct {
+	Class, KMSKeyID string
+	Tags            map[string]string
+}
+
+// GroupOptionsOf returns what CreateLogGroup set on a group.
+func (s *Server) GroupOptionsOf(group string) GroupOptions {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.groupOpts[group]
+}
+
 func (s *Server) createLogGroup(body []byte) (any, *apiError) {
 	var in struct {
-		LogGroupName string `json:"logGroupName"`
+		LogGroupName  string            `json:"logGroupName"`
+		LogGroupClass string            `json:"logGroupClass"`
+		KmsKeyID      string            `json:"kmsKeyId"`
+		Tags          map[string]string `json:"tags"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil || in.LogGroupName == "" {
 		return nil, &apiError{400, "InvalidParameterException", "logGroupName is required"}
+	}
+	switch in.LogGroupClass {
+	case "", "STANDARD", "INFREQUENT_ACCESS":
+	default:
+		return nil, s.violation("CreateLogGroup", "logGroupClass "+in.LogGroupClass)
+	}
+	if in.KmsKeyID != "" && !strings.HasPrefix(in.KmsKeyID, "arn:") {
+		return nil, s.violation("CreateLogGroup", "kmsKeyId must be a key ARN: "+in.KmsKeyID)
+	}
+	if len(in.Tags) > 50 {
+		return nil, s.violation("CreateLogGroup", "more than 50 tags")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -599,6 +645,10 @@ func (s *Server) createLogGroup(body []byte) (any, *apiError) {
 		return nil, &apiError{400, "ResourceAlreadyExistsException", "The specified log group already exists"}
 	}
 	s.groups[in.LogGroupName] = map[string][]LogEvent{}
+	if s.groupOpts == nil {
+		s.groupOpts = map[string]GroupOptions{}
+	}
+	s.groupOpts[in.LogGroupName] = GroupOptions{Class: in.LogGroupClass, KMSKeyID: in.KmsKeyID, Tags: in.Tags}
 	return struct{}{}, nil
 }
 
