@@ -50,6 +50,12 @@ func WithStartBy(ctx context.Context, t time.Time) context.Context {
 	return context.WithValue(ctx, startByKey{}, t)
 }
 
+// StartBy returns the time set by WithStartBy, if any.
+func StartBy(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(startByKey{}).(time.Time)
+	return t, ok
+}
+
 // TooLate returns ErrTooLate once the time set by WithStartBy has passed,
 // and ctx's error once ctx has ended.
 func TooLate(ctx context.Context) error {

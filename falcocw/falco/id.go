@@ -15,11 +15,13 @@ const IDKey = "id"
 var idSeeds = [2]uint64{0x66616c636f637721, 0x9e3779b97f4a7c15}
 
 // ID is the alert's stable identifier: 32 hexadecimal digits of a 128-bit
-// hash (two seeded xxHash64) of its time, hostname, rule and output. The
+// hash (two seeded xxHash64) of its time, hostname, rule and output, and
+// its uuid when it has one (a uuid names one alert by definition). The
 // same alert gets the same ID however often, and by whichever instance,
 // it is delivered, so a consumer can drop duplicates by it and Security
 // Hub takes a finding sent again as an update of the same finding. Two
-// alerts differ in ID unless they agree in all four, to the nanosecond.
+// alerts differ in ID unless they agree in all of these, to the
+// nanosecond.
 func (a *Alert) ID() string {
 	var b [32]byte
 	return string(a.AppendID(b[:0]))
@@ -34,7 +36,7 @@ func (a *Alert) AppendID(b []byte) []byte {
 	for i, seed := range idSeeds {
 		d.ResetWithSeed(seed)
 		_, _ = d.Write(ts[:])
-		for _, s := range [...]string{a.Hostname, a.Rule, a.Output} {
+		for _, s := range [...]string{a.Hostname, a.Rule, a.Output, a.UUID} {
 			var n [4]byte // each length first: ("ab","c") and ("a","bc") differ
 			binary.LittleEndian.PutUint32(n[:], uint32(len(s)))
 			_, _ = d.Write(n[:])

@@ -39,6 +39,7 @@ func TestID(t *testing.T) {
 		"rule":          {Time: base.Time, Hostname: "h", Rule: "r2", Output: "o"},
 		"output":        {Time: base.Time, Hostname: "h", Rule: "r", Output: "o2"},
 		"shifted bytes": {Time: base.Time, Hostname: "hr", Rule: "", Output: "o"},
+		"uuid":          {Time: base.Time, Hostname: "h", Rule: "r", Output: "o", UUID: "u"},
 	}
 	for name, v := range variants {
 		if v.ID() == base.ID() {
@@ -48,7 +49,7 @@ func TestID(t *testing.T) {
 	same := base
 	same.Priority, same.Tags, same.Source = falco.PriorityCritical, []string{"x"}, "k8s_audit"
 	if same.ID() != base.ID() {
-		t.Errorf("ID depends on fields other than time, hostname, rule and output")
+		t.Errorf("ID depends on fields other than time, hostname, rule, output and uuid")
 	}
 }
 

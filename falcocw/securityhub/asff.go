@@ -12,16 +12,15 @@ import (
 // ASFF's limits on the fields falcocw fills, from the AWS Security
 // Finding Format reference.
 const (
-	SchemaVersion     = "2018-10-08"
-	maxTitle          = 256
-	maxDescription    = 1024
-	maxGeneratorID    = 512
-	maxMapEntries     = 50 // ProductFields, UserDefinedFields, Details.Other
-	maxKey            = 128
-	maxUserValue      = 1024
-	maxProductValue   = 2048
-	maxResourceID     = 512
-	productFieldCount = 7 // the ProductFields falcocw writes
+	SchemaVersion   = "2018-10-08"
+	maxTitle        = 256
+	maxDescription  = 1024
+	maxGeneratorID  = 512
+	maxMapEntries   = 50 // ProductFields, UserDefinedFields, Details.Other
+	maxKey          = 128
+	maxUserValue    = 1024
+	maxProductValue = 2048
+	maxResourceID   = 512
 )
 
 // Labels are ASFF's severity labels, lowest first.
@@ -265,7 +264,7 @@ func write(id int, fid string, a *falco.Alert, c Context, maxFields int) (Findin
 		}
 	}
 	product := [][2]string{{"falco/priority", a.Priority.String()}, {"falco/rule", a.Rule}, {"falco/source", a.Source},
-		{"falco/hostname", a.Hostname}, {"falco/tags", strings.Join(a.Tags, ",")}, {"falco/id", fid}}
+		{"falco/hostname", a.Hostname}, {"falco/tags", strings.Join(a.Tags, ",")}, {"falco/id", fid}, {"falco/uuid", a.UUID}}
 	if truncated > 0 {
 		product = append(product, [2]string{"falcocw/truncated", fmt.Sprintf("%d of %d output fields left out or cut (ASFF limits)", truncated, len(fields))})
 	}

@@ -2,6 +2,7 @@ package securityhub
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -40,8 +41,11 @@ func newPacer(rate, burst float64) *pacer {
 	return &pacer{rate: rate, burst: burst, tokens: burst, now: time.Now}
 }
 
-// reserve takes a token and returns how long to wait before using it.
-func (p *pacer) reserve() time.Duration {
+// reserve takes a token and returns how long to wait before using it,
+// unless the wait would end after by (zero: no limit): then it takes
+// nothing and reports false, so that a flush that cannot call in time
+// does not hold back the calls of the flushes after it.
+func (p *pacer) reserve(by time.Time) (time.Duration, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
@@ -49,16 +53,25 @@ func (p *pacer) reserve() time.Duration {
 		p.tokens = min(p.burst, p.tokens+now.Sub(p.last).Seconds()*p.rate)
 	}
 	p.last = now
-	p.tokens--
-	if p.tokens >= 0 {
-		return 0
+	var d time.Duration
+	if p.tokens < 1 {
+		d = time.Duration((1 - p.tokens) / p.rate * float64(time.Second))
 	}
-	return time.Duration(-p.tokens / p.rate * float64(time.Second))
+	if !by.IsZero() && now.Add(d).After(by) {
+		return 0, false
+	}
+	p.tokens--
+	return d, true
 }
 
-// wait blocks until the next call may go, or the flush ends.
+// wait blocks until the next call may go, or fails at once when that is
+// after the flush's deadline.
 func (p *pacer) wait(ctx context.Context) error {
-	d := p.reserve()
+	by, _ := awsclient.StartBy(ctx)
+	d, ok := p.reserve(by)
+	if !ok {
+		return fmt.Errorf("Security Hub's rate (%d calls a second per account and region) leaves no call before the flush deadline: %w", CallsPerSecond, awsclient.ErrTooLate)
+	}
 	if d == 0 {
 		return awsclient.TooLate(ctx)
 	}

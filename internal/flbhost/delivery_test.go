@@ -56,13 +56,19 @@ func chunksOf(bodies []map[string]any, size int) [][]byte {
 }
 
 // deliveryConfig routes every alert to Firehose and to a CloudWatch
-// stream by source, and critical ones to a third destination as well.
+// stream by source, critical ones to a third destination as well, errors
+// and worse to EventBridge, Kubernetes audit alerts to Kinesis Data
+// Streams, and emergencies to Security Hub.
 var deliveryConfig = []string{
 	"log_group_name", "/falco/alerts",
 	"log_stream_name", "{source}",
 	"auto_create_group", "true",
 	"route.1", "* -> firehose:falco-archive continue",
 	"route.2", "priority>=Critical -> cloudwatch:/falco/critical:all continue",
+	"route.3", "priority>=Error -> eventbridge:falco continue",
+	"route.4", "source=k8s_audit -> kinesis:falco-audit continue",
+	"route.5", "priority=Emergency -> securityhub continue",
+	"securityhub_account_id", fakeaws.Account,
 	"flush_timeout", "2s",
 }
 
@@ -77,6 +83,16 @@ func expectedDestinations(a map[string]any) []string {
 	switch a["priority"] {
 	case "Critical", "Alert", "Emergency":
 		d = append(d, "cloudwatch:/falco/critical:all")
+	}
+	switch a["priority"] {
+	case "Error", "Critical", "Alert", "Emergency":
+		d = append(d, "eventbridge:falco")
+	}
+	if src == "k8s_audit" {
+		d = append(d, "kinesis:falco-audit")
+	}
+	if a["priority"] == "Emergency" {
+		d = append(d, "securityhub")
 	}
 	return d
 }
@@ -106,6 +122,22 @@ func countDeliveries(t *testing.T, srv *fakeaws.Server) map[string]map[string]in
 	for name := range srv.DeliveryStreams() {
 		for _, r := range srv.Records(name) {
 			add("firehose:"+name, string(r))
+		}
+	}
+	for name := range srv.KinesisStreams() {
+		for _, r := range srv.KinesisRecords(name) {
+			add("kinesis:"+name, string(r.Data))
+		}
+	}
+	for name := range srv.EventBuses() {
+		for _, e := range srv.BusEvents(name) {
+			add("eventbridge:"+name, string(e.Detail))
+		}
+	}
+	for _, f := range srv.Findings() { // imported n times: n copies
+		pf, _ := f.Finding["ProductFields"].(map[string]any)
+		for i := 0; i < f.Imports; i++ {
+			add("securityhub", fmt.Sprintf(`{"uuid":%q}`, pf["falco/uuid"]))
 		}
 	}
 	return got
@@ -168,6 +200,8 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	srv := verifyingServer()
 	defer srv.Close()
 	srv.CreateDeliveryStream("falco-archive")
+	srv.CreateKinesisStream("falco-audit")
+	srv.CreateEventBus("falco")
 	// The endpoint starts down (so the first flushes answer FLB_RETRY and
 	// come back, as in an outage), then misbehaves at random: slow answers
 	// of 4.5s outlast the 2s flush_timeout and its 2s grace.
@@ -249,6 +283,8 @@ func TestEndpointDown(t *testing.T) {
 	srv := verifyingServer()
 	defer srv.Close()
 	srv.CreateDeliveryStream("falco-archive")
+	srv.CreateKinesisStream("falco-audit")
+	srv.CreateEventBus("falco")
 	h := startHost(t)
 	id, ret, err := h.Init(props(append([]string{"endpoint", srv.URL}, deliveryConfig...)...))
 	if err != nil || ret != flbhost.FLBOK {

@@ -12,9 +12,12 @@ import (
 const topic = "arn:aws:sns:eu-west-1:123456789012:falco-response"
 
 // TestTwoInstancesUnderFaults: two falcocw outputs with workers 2, routing
-// to CloudWatch Logs, Firehose and SNS while AWS throttles (each service its
-// own way), fails with 500 and fails Firehose records one by one: every
-// numbered alert arrives exactly once at each destination it is routed to.
+// to every kind of destination (CloudWatch Logs, Firehose, SNS, Kinesis
+// Data Streams, EventBridge, Security Hub) while AWS throttles (each
+// service its own way), fails with 500 and fails batch entries one by one
+// (Firehose and Kinesis records, EventBridge entries, Security Hub
+// findings): every numbered alert arrives exactly once at each destination
+// it is routed to.
 func TestTwoInstancesUnderFaults(t *testing.T) {
 	bins := realhost.Require(t)
 	so := realhost.Plugin(t)
@@ -24,6 +27,8 @@ func TestTwoInstancesUnderFaults(t *testing.T) {
 			srv := realhost.NewEndpoint(t)
 			srv.CreateDeliveryStream("falco-mitre")
 			srv.CreateTopic(topic)
+			srv.CreateKinesisStream("falco-audit")
+			srv.CreateEventBus("falco")
 			srv.SetFaults(fakeaws.Faults{Seed: 7, Throttle: 0.15, ServerError: 0.1, RecordFailure: 0.05})
 			dir := t.TempDir()
 			alerts := realhost.NumberedAlerts(6000)
@@ -42,11 +47,19 @@ func TestTwoInstancesUnderFaults(t *testing.T) {
 				"log_group_name", "/falco/alerts", "log_stream_name", "a", "auto_create_group", "true",
 				"route.1", "priority>=Critical -> sns:"+topic+" continue",
 				"route.2", "tag=mitre_* -> firehose:falco-mitre continue",
+				"route.3", "source=k8s_audit -> kinesis:falco-audit continue",
+				"route.4", "priority>=Error -> eventbridge:falco continue",
+				"route.5", "priority>=Alert -> securityhub continue",
+				"securityhub_account_id", fakeaws.Account,
 				"workers", "2", "Retry_Limit", "False")
 			realhost.Section(&b, "OUTPUT", "Name", "falcocw", "Match", "falco.b", "region", "eu-west-1", "endpoint", srv.URL,
 				"log_group_name", "/falco/alerts", "log_stream_name", "b", "auto_create_group", "true",
 				"route.1", "priority>=Critical -> sns:"+topic+" continue",
 				"route.2", "tag=mitre_* -> firehose:falco-mitre continue",
+				"route.3", "source=k8s_audit -> kinesis:falco-audit continue",
+				"route.4", "priority>=Error -> eventbridge:falco continue",
+				"route.5", "priority>=Alert -> securityhub continue",
+				"securityhub_account_id", fakeaws.Account,
 				"workers", "2", "Retry_Limit", "False")
 			conf := realhost.WriteFile(t, dir, "fluent-bit.conf", b.String())
 			want := realhost.Expect{}
@@ -59,6 +72,15 @@ func TestTwoInstancesUnderFaults(t *testing.T) {
 					if a.HasTagPrefix("mitre_") {
 						want.Add("firehose:falco-mitre", a.UUID)
 					}
+					if a.Source == "k8s_audit" {
+						want.Add("kinesis:falco-audit", a.UUID)
+					}
+					if a.Critical() || a.Priority == "Error" {
+						want.Add("eventbridge:falco", a.UUID)
+					}
+					if a.Priority == "Alert" || a.Priority == "Emergency" {
+						want.Add("securityhub", a.UUID)
+					}
 				}
 			}
 			fb := realhost.Start(t, bin, nil, "-e", so, "-c", conf)
@@ -68,7 +90,7 @@ func TestTwoInstancesUnderFaults(t *testing.T) {
 			log := fb.Log()
 			missing, dups, extra, notes := want.Compare(realhost.Deliveries(t, srv))
 			inj := srv.Injected()
-			t.Logf("Fluent Bit %s: 2 instances, workers 2, %d alerts, %d deliveries expected (CloudWatch, Firehose, SNS); injected %d throttles, %d 500s, %d Firehose record failures; %d flushes answered retry; %d missing, %d duplicated, %d unexpected",
+			t.Logf("Fluent Bit %s: 2 instances, workers 2, %d alerts, %d deliveries expected (CloudWatch, Firehose, SNS, Kinesis, EventBridge, Security Hub); injected %d throttles, %d 500s, %d entry failures; %d flushes answered retry; %d missing, %d duplicated, %d unexpected",
 				bin.Version, len(alerts), want.Count(), inj.Throttle, inj.ServerError, inj.RecordFailure,
 				strings.Count(log, "answered retry after"), missing, dups, extra)
 			if missing+dups+extra > 0 {

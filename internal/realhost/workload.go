@@ -111,6 +111,12 @@ func Total(srv *fakeaws.Server) int {
 	for _, c := range srv.KinesisStreams() {
 		n += c
 	}
+	for _, c := range srv.EventBuses() {
+		n += c
+	}
+	for _, f := range srv.Findings() {
+		n += f.Imports
+	}
 	return n
 }
 

@@ -95,6 +95,27 @@ func Delivered(srv *fakeaws.Server) (map[string][]map[string]any, error) {
 			out["kinesis:"+name] = append(out["kinesis:"+name], m)
 		}
 	}
+	for name := range srv.EventBuses() {
+		for _, e := range srv.BusEvents(name) {
+			m, err := decode(string(e.Detail))
+			if err != nil {
+				return nil, fmt.Errorf("eventbridge:%s: %v", name, err)
+			}
+			out["eventbridge:"+name] = append(out["eventbridge:"+name], m)
+		}
+	}
+	// A Security Hub finding imported n times counts as n copies of the
+	// event its ProductFields name (uuid, rule, priority).
+	for _, f := range srv.Findings() {
+		pf, _ := f.Finding["ProductFields"].(map[string]any)
+		ev := map[string]any{"id": f.Finding["Id"], "rule": pf["falco/rule"], "priority": pf["falco/priority"]}
+		if u, ok := pf["falco/uuid"]; ok {
+			ev["uuid"] = u
+		}
+		for i := 0; i < f.Imports; i++ {
+			out["securityhub"] = append(out["securityhub"], ev)
+		}
+	}
 	for name := range srv.DeliveryStreams() {
 		for _, r := range srv.Records(name) {
 			if !strings.HasSuffix(string(r), "\n") {
