@@ -2,8 +2,10 @@
 # moto.sh installs and starts moto, the independent AWS emulator, for the
 # integration tests. moto is not packaged for bookworm, so its pure-Python
 # .deb is fetched from Debian trixie through a private apt sources list (the
-# system's sources are left untouched) and unpacked into .cache/moto; its
-# dependencies come from bookworm itself.
+# system's sources are left untouched) and unpacked into .cache/moto, with
+# python3-jsonpath-ng (not in bookworm either; moto's EventBridge needs it to
+# deliver events to a rule's targets); the other dependencies come from
+# bookworm itself.
 #
 #   scripts/moto.sh install      install (idempotent)
 #   scripts/moto.sh start [PORT] install if needed, start on 127.0.0.1:PORT
@@ -17,7 +19,7 @@ root="$cache/root"
 pidfile="$cache/moto.pid"
 py=/usr/bin/python3
 
-deps="python3-boto3 python3-botocore python3-werkzeug python3-flask python3-flask-cors python3-responses python3-xmltodict python3-jinja2 python3-cryptography python3-dateutil python3-requests python3-yaml"
+deps="python3-boto3 python3-botocore python3-werkzeug python3-flask python3-flask-cors python3-responses python3-xmltodict python3-jinja2 python3-cryptography python3-dateutil python3-requests python3-yaml python3-ply"
 
 pythonpath() {
   echo "$root/usr/lib/python3/dist-packages"
@@ -25,7 +27,7 @@ pythonpath() {
 
 installed() {
   [ -f "$root/usr/lib/python3/dist-packages/moto/__init__.py" ] &&
-    PYTHONPATH=$(pythonpath) "$py" -c 'import moto.server' 2>/dev/null
+    PYTHONPATH=$(pythonpath) "$py" -c 'import moto.server, jsonpath_ng.ext' 2>/dev/null
 }
 
 install() {
@@ -46,13 +48,14 @@ install() {
   opts=(-o "Dir::Etc::SourceList=$apt/etc/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
         -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives"
         -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=" -o "APT::Get::List-Cleanup=0")
-  echo "moto.sh: fetching python3-moto from trixie" >&2
+  echo "moto.sh: fetching python3-moto and python3-jsonpath-ng from trixie" >&2
   apt-get "${opts[@]}" update -qq >/dev/null
-  (cd "$apt/archives" && apt-get "${opts[@]}" download python3-moto >/dev/null)
+  (cd "$apt/archives" && apt-get "${opts[@]}" download python3-moto python3-jsonpath-ng >/dev/null)
   deb=$(ls "$apt"/archives/python3-moto_*.deb | head -n1)
   rm -rf "$root"
   dpkg -x "$deb" "$root"
-  installed || { echo "moto.sh: moto unpacked from $deb but 'import moto.server' fails" >&2; exit 1; }
+  dpkg -x "$(ls "$apt"/archives/python3-jsonpath-ng_*.deb | head -n1)" "$root"
+  installed || { echo "moto.sh: moto unpacked from $deb but 'import moto.server, jsonpath_ng.ext' fails" >&2; exit 1; }
   echo "moto.sh: installed $(basename "$deb")" >&2
 }
 

@@ -350,7 +350,7 @@ func Parse(get func(key string) string) (*Config, error) {
 	default:
 		d, err := route.ParseDestination(nf, stream)
 		if err != nil {
-			return nil, &Error{PropNonFalco, nf, "want drop, default, cloudwatch:GROUP[:STREAM] or firehose:NAME: " + err.Error()}
+			return nil, &Error{PropNonFalco, nf, "want drop, default or a destination: " + err.Error()}
 		}
 		c.NonFalco = &NonFalco{Dest: d}
 	}

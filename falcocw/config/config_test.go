@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/falcocw/falcocw/falcocw/config"
+	"github.com/falcocw/falcocw/falcocw/cwlogs"
+	"github.com/falcocw/falcocw/falcocw/eventbridge"
+	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/falcocw/securityhub"
 )
 
 func props(kv ...string) func(string) string {
@@ -57,6 +61,39 @@ func TestParseFull(t *testing.T) {
 	}
 }
 
+// TestParseDestinationOptions: the options of each kind reach its sender
+// (Config.KindOptions), under both names of the group tags.
+func TestParseDestinationOptions(t *testing.T) {
+	for _, tagsProp := range []string{"log_group_tags", "new_log_group_tags"} {
+		c, err := config.Parse(props("log_group_name", "/falco/alerts", "log_stream_name", "{hostname}",
+			"log_group_class", "infrequent_access", "log_group_kms_key_id", "arn:aws:kms:eu-west-1:123456789012:key/k1",
+			tagsProp, "team=security,env=prod", "eventbridge_source", "falco.prod",
+			"securityhub_account_id", "123456789012", "securityhub_severity", "Warning=HIGH",
+			"route.1", "priority>=Error -> securityhub continue", "route.2", "priority>=Critical -> eventbridge:falco"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := c.KindOptions[cwlogs.Kind].(cwlogs.Options).Group
+		if g.Class != "INFREQUENT_ACCESS" || g.KMSKeyID != "arn:aws:kms:eu-west-1:123456789012:key/k1" || g.Tags["team"] != "security" || g.Tags["env"] != "prod" {
+			t.Errorf("%s: group options %+v", tagsProp, g)
+		}
+		if eb := c.KindOptions[eventbridge.Kind].(eventbridge.Options); eb.Source != "falco.prod" {
+			t.Errorf("eventbridge options %+v", eb)
+		}
+		hub := c.KindOptions[securityhub.Kind].(securityhub.Options)
+		if hub.AccountID != "123456789012" || hub.Severity[falco.PriorityWarning] != "HIGH" || hub.Severity[falco.PriorityError] != "HIGH" {
+			t.Errorf("securityhub options %+v", hub)
+		}
+		if got := c.Routes.Rules[0].Dest.String() + " " + c.Routes.Rules[1].Dest.String(); got != "securityhub eventbridge:falco" {
+			t.Errorf("routes %s", got)
+		}
+	}
+	c, _ := config.Parse(props("log_group_name", "g", "log_stream_name", "s"))
+	if eb := c.KindOptions[eventbridge.Kind].(eventbridge.Options); eb.Source != "falco" {
+		t.Errorf("default source %q", eb.Source)
+	}
+}
+
 func TestParseDefaults(t *testing.T) {
 	c, err := config.Parse(props("log_group_name", "falco", "log_stream_prefix", "alerts-"))
 	if err != nil {
@@ -96,6 +133,15 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"log_group_name", "bad group!", "log_stream_name", "s"}, "property log_group_name"},
 		{[]string{"delivery_stream", "bad/name"}, "property delivery_stream"},
 		{[]string{"route.1", "tag=x -> default"}, "property route.1"},
+		{append(base, "log_group_class", "COLD"), "property log_group_class"},
+		{append(base, "log_group_kms_key_id", "alias/falco"), "property log_group_kms_key_id"},
+		{append(base, "log_group_tags", "team"), "property log_group_tags"},
+		{append(base, "new_log_group_tags", "aws:x=1"), "property new_log_group_tags"},
+		{append(base, "log_group_tags", "a=1", "new_log_group_tags", "b=2"), "keep one"},
+		{append(base, "eventbridge_source", "aws.falco"), "property eventbridge_source"},
+		{append(base, "securityhub_account_id", "1234"), "property securityhub_account_id"},
+		{append(base, "securityhub_severity", "Warning=LOUD"), "property securityhub_severity"},
+		{append(base, "route.2", "* -> securityhub:x"), "property route.2"},
 	}
 	for _, tt := range tests {
 		_, err := config.Parse(props(tt.kv...))

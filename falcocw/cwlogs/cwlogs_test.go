@@ -2,13 +2,19 @@ package cwlogs_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
+	"github.com/falcocw/falcocw/falcocw/dest"
+	"github.com/falcocw/falcocw/falcocw/route"
+	"github.com/falcocw/falcocw/internal/fakeaws"
 )
 
 func TestBatchesRespectLimits(t *testing.T) {
@@ -124,6 +130,56 @@ func TestBody(t *testing.T) {
 	for i, e := range batch {
 		if got.LogEvents[i].Timestamp != e.Time.UnixMilli() || got.LogEvents[i].Message != string(e.Message) {
 			t.Errorf("event %d: %+v", i, got.LogEvents[i])
+		}
+	}
+}
+
+// TestGroupOptions: a group falcocw creates gets the class, KMS key and
+// tags configured, through the SDK to the fake endpoint, which keeps what
+// CreateLogGroup set.
+func TestGroupOptions(t *testing.T) {
+	fakeaws.SetEnv(t)
+	srv := fakeaws.NewVerifying()
+	defer srv.Close()
+	a, err := awsclient.New(context.Background(), awsclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := cwlogs.ParseTags("team=security, env=prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	s := cwlogs.New(cwlogs.NewClient(a, srv.URL), cwlogs.Options{AutoCreateGroup: true, AutoCreateStream: true,
+		Group: cwlogs.GroupOptions{Class: "INFREQUENT_ACCESS", KMSKeyID: key, Tags: tags}}, t.Logf)
+	target := route.Target{Kind: cwlogs.Kind, Name: "/falco/new", Stream: "node-a"}
+	reqs, _ := s.Batches(target, []dest.Item{{ID: 0, Time: time.Now(), Payload: []byte(`{"rule":"r"}`)}}, time.Now(), t.Logf)
+	if o := s.Send(context.Background(), target, reqs[0]); o.Err != nil || len(o.Accepted) != 1 {
+		t.Fatalf("%+v", o)
+	}
+	got := srv.GroupOptionsOf("/falco/new")
+	if got.Class != "INFREQUENT_ACCESS" || got.KMSKeyID != key || len(got.Tags) != 2 || got.Tags["team"] != "security" || got.Tags["env"] != "prod" {
+		t.Errorf("group created with %+v", got)
+	}
+}
+
+func TestGroupOptionErrors(t *testing.T) {
+	if c, err := cwlogs.ParseClass("infrequent_access"); err != nil || c != "INFREQUENT_ACCESS" {
+		t.Errorf("class %q %v", c, err)
+	}
+	for _, bad := range []string{"COLD", "DELIVERY "} {
+		if _, err := cwlogs.ParseClass(bad); err == nil {
+			t.Errorf("class %q accepted", bad)
+		}
+	}
+	for _, bad := range []string{"1234abcd-12ab", "alias/falco", "arn:aws:kms:eu-west-1:123456789012:alias/falco"} {
+		if _, err := cwlogs.ParseKMSKey(bad); err == nil {
+			t.Errorf("KMS key %q accepted", bad)
+		}
+	}
+	for _, bad := range []string{"team", "=x", "aws:owner=me", "a=1,a=2", "k=" + strings.Repeat("v", 257)} {
+		if _, err := cwlogs.ParseTags(bad); err == nil {
+			t.Errorf("tags %q accepted", bad)
 		}
 	}
 }
