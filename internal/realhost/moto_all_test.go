@@ -283,4 +283,3 @@ func must(t *testing.T, err error) {
 
 // err2 keeps the error of a call whose result the test does not need.
 func err2[T any](_ T, err error) error { return err }
-
