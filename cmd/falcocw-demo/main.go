@@ -1,5 +1,6 @@
 // Command falcocw-demo shows falcocw end to end without AWS: it starts a
-// local AWS-protocol endpoint (CloudWatch Logs, Firehose and SNS), loads the
+// local AWS-protocol endpoint (CloudWatch Logs, Firehose, SNS, EventBridge,
+// Security Hub), loads the
 // falcocw .so the way Fluent Bit does (through a real fluent-bit when one
 // is named by FLUENT_BIT or on PATH, else through the bundled host that
 // calls the same entry points), feeds it the bundled Falco samples, and
@@ -36,8 +37,10 @@ var demoConfig = []flbhost.Property{
 	{Key: "auto_create_group", Value: "true"},
 	{Key: "route.1", Value: "priority>=Critical -> cloudwatch:/falco/critical:{hostname} continue"},
 	{Key: "route.2", Value: "priority>=Critical -> sns:" + demoTopic + " continue"},
-	{Key: "route.3", Value: "tag=mitre_* -> firehose:falco-mitre-archive"},
-	{Key: "route.4", Value: "source=k8s_audit,aws_cloudtrail,okta,github -> cloudwatch:/falco/cloud:{source}"},
+	{Key: "route.3", Value: "priority>=Error -> eventbridge:falco continue"},
+	{Key: "route.4", Value: "priority>=Critical -> securityhub continue"},
+	{Key: "route.5", Value: "tag=mitre_* -> firehose:falco-mitre-archive"},
+	{Key: "route.6", Value: "source=k8s_audit,aws_cloudtrail,okta,github -> cloudwatch:/falco/cloud:{source}"},
 	{Key: "metrics_namespace", Value: "Falco"},
 	{Key: "metrics_dimensions", Value: "cluster,priority;cluster,rule"},
 }
@@ -70,7 +73,8 @@ func run(so string, useFluentBit bool) error {
 	defer srv.Close()
 	srv.CreateDeliveryStream("falco-mitre-archive")
 	srv.CreateTopic(demoTopic)
-	fmt.Printf("local AWS endpoint (CloudWatch Logs + Firehose protocol): %s\n", srv.URL)
+	srv.CreateEventBus("falco")
+	fmt.Printf("local AWS endpoint (CloudWatch Logs, Firehose, SNS, EventBridge and Security Hub protocols): %s\n", srv.URL)
 	fmt.Println("[OUTPUT] section:")
 	for _, p := range demoConfig {
 		fmt.Printf("    %-18s %s\n", p.Key, p.Value)
@@ -191,19 +195,22 @@ func runFluentBit(fb, so, tmp string, props []flbhost.Property, env []string, re
 		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && total(srv) < want {
+	for time.Now().Before(deadline) && archived(srv) < want {
 		time.Sleep(200 * time.Millisecond)
 	}
 	_ = cmd.Process.Signal(os.Interrupt)
 	_ = cmd.Wait()
 	fmt.Printf("fluent-bit's log:\n%s", indent(log.String()))
-	if got := total(srv); got < want {
+	if got := archived(srv); got < want {
 		return fmt.Errorf("%s delivered %d events of the %d alerts in 30 s: see its log above", fb, got, want)
 	}
 	return nil
 }
 
-func total(srv *fakeaws.Server) int {
+// archived counts the CloudWatch log events and Firehose records: every
+// alert of the demo's routes lands in at least one of them, so once there
+// are as many as alerts, Fluent Bit has flushed every chunk.
+func archived(srv *fakeaws.Server) int {
 	n := 0
 	for _, c := range srv.LogStreams() {
 		n += c
@@ -280,10 +287,30 @@ sns:
 		}
 		fmt.Printf("    message   %.160s...\n", m.Body)
 	}
+	if evs := srv.BusEvents("falco"); len(evs) > 0 {
+		e := evs[0]
+		b, _ := json.Marshal(map[string]any{"Source": e.Source, "DetailType": e.DetailType, "Time": e.Time, "Resources": e.Resources, "Detail": e.Detail})
+		fmt.Printf("\none event as put on EventBridge bus falco (what a rule's pattern matches on: source, detail-type, detail.priority...):\n%s\n", pretty(string(b)))
+	}
+	if f := firstFinding(srv); f != nil {
+		b, _ := json.Marshal(f)
+		fmt.Printf("\none finding as imported into Security Hub (ASFF, BatchImportFindings):\n%s\n", pretty(string(b)))
+	}
 	if ev := srv.Events("/falco/metrics", "falcocw"); len(ev) > 0 {
 		fmt.Printf("\none CloudWatch Embedded Metric Format record (group /falco/metrics: CloudWatch turns it into the metric Falco/Alerts):\n%s\n", pretty(ev[0].Message))
 	}
 	return nil
+}
+
+// firstFinding is the finding of the earliest alert, for a stable demo.
+func firstFinding(srv *fakeaws.Server) map[string]any {
+	var first map[string]any
+	for _, f := range srv.Findings() {
+		if first == nil || fmt.Sprint(f.Finding["CreatedAt"], f.Finding["Id"]) < fmt.Sprint(first["CreatedAt"], first["Id"]) {
+			first = f.Finding
+		}
+	}
+	return first
 }
 
 func pretty(s string) string {

@@ -321,16 +321,20 @@ func writeResources(w *writer, a *falco.Alert, c Context) {
 		if id == "" || id == "host" {
 			id = wl.Container
 		}
-		resource("Container", id, func() {
-			w.open("Container", '{')
-			if wl.Container != "" {
-				w.str("Name", wl.Container)
+		var details func()
+		if wl.Container != "" || wl.Image != "" {
+			details = func() {
+				w.open("Container", '{')
+				if wl.Container != "" {
+					w.str("Name", wl.Container)
+				}
+				if wl.Image != "" {
+					w.str("ImageName", wl.Image)
+				}
+				w.close('}')
 			}
-			if wl.Image != "" {
-				w.str("ImageName", wl.Image)
-			}
-			w.close('}')
-		})
+		}
+		resource("Container", id, details)
 	}
 	if wl.Pod != "" {
 		cluster := a.Cluster
@@ -361,9 +365,11 @@ func writeResources(w *writer, a *falco.Alert, c Context) {
 		if host == "" {
 			host = "unknown"
 		}
-		resource("Other", "host/"+host, func() {
-			w.strMap("Other", [][2]string{{"hostname", a.Hostname}}, maxUserValue)
-		})
+		var details func()
+		if a.Hostname != "" {
+			details = func() { w.strMap("Other", [][2]string{{"hostname", a.Hostname}}, maxUserValue) }
+		}
+		resource("Other", "host/"+host, details)
 	}
 	w.close(']')
 }

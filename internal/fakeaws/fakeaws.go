@@ -112,6 +112,22 @@ type Server struct {
 	lightEvents int64
 }
 
+// Stored counts every event the endpoint holds: log events, Firehose and
+// Kinesis records, SNS messages, events on buses, and Security Hub
+// findings as often as they were imported.
+func (s *Server) Stored() int {
+	n := 0
+	for _, m := range []map[string]int{s.LogStreams(), s.DeliveryStreams(), s.Topics(), s.KinesisStreams(), s.EventBuses()} {
+		for _, c := range m {
+			n += c
+		}
+	}
+	for _, f := range s.Findings() {
+		n += f.Imports
+	}
+	return n
+}
+
 // LightCount returns the events and records a Light server acknowledged.
 func (s *Server) LightCount() int64 {
 	s.mu.Lock()

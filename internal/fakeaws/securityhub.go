@@ -98,6 +98,13 @@ func checkFinding(f map[string]any, raw int) string {
 		if id, _ := rm["Id"].(string); id == "" || len(id) > 512 {
 			return "a resource without Id or with one over 512 characters"
 		}
+		if d, ok := rm["Details"].(map[string]any); ok {
+			for k, v := range d {
+				if m, ok := v.(map[string]any); ok && len(m) == 0 {
+					return "resource details " + k + " is an empty object"
+				}
+			}
+		}
 	}
 	for k, limit := range map[string]int{"ProductFields": 2048, "UserDefinedFields": 1024} {
 		fm, _ := f[k].(map[string]any)

@@ -30,12 +30,13 @@ func TestDemo(t *testing.T) {
 			}
 			// The table: every destination with its count.
 			n := 0
-			for _, m := range regexp.MustCompile(`(?m)^(cloudwatch|firehose|sns):\S+\s+(\d+)`).FindAllStringSubmatch(text, -1) {
+			for _, m := range regexp.MustCompile(`(?m)^((?:cloudwatch|firehose|sns|eventbridge|kinesis):\S+|securityhub)\s+(\d+)`).FindAllStringSubmatch(text, -1) {
 				c, _ := strconv.Atoi(m[2])
 				n += c
 			}
 			t.Logf("Fluent Bit %s: make demo delivered %d events", bin.Version, n)
-			if n < 300 || !strings.Contains(text, "one event as stored in CloudWatch Logs") || !strings.Contains(text, "one message as published to SNS") {
+			if n < 300 || !strings.Contains(text, "one event as stored in CloudWatch Logs") || !strings.Contains(text, "one message as published to SNS") ||
+				!strings.Contains(text, "one event as put on EventBridge") || !strings.Contains(text, "one finding as imported into Security Hub") {
 				t.Errorf("the demo's report is incomplete (%d events):\n%s", n, text)
 			}
 		})
