@@ -70,7 +70,7 @@ func (p *pacer) wait(ctx context.Context) error {
 	by, _ := awsclient.StartBy(ctx)
 	d, ok := p.reserve(by)
 	if !ok {
-		return fmt.Errorf("Security Hub's rate (%d calls a second per account and region) leaves no call before the flush deadline: %w", CallsPerSecond, awsclient.ErrTooLate)
+		return fmt.Errorf("no call to Security Hub fits before the flush deadline at its rate of %d calls a second per account and region: %w", CallsPerSecond, awsclient.ErrTooLate)
 	}
 	if d == 0 {
 		return awsclient.TooLate(ctx)

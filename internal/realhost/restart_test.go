@@ -16,6 +16,10 @@ func restartConfig(dir, endpoint string) string {
 		"DB", dir+"/tail.db", "storage.type", "filesystem")
 	realhost.Section(&b, "OUTPUT", "Name", "falcocw", "Match", "falco.*", "region", "eu-west-1", "endpoint", endpoint,
 		"log_group_name", "/falco/alerts", "log_stream_name", "node-1", "auto_create_group", "true",
+		"route.1", "source=k8s_audit -> kinesis:falco-audit continue",
+		"route.2", "priority>=Error -> eventbridge:falco continue",
+		"route.3", "priority>=Alert -> securityhub continue",
+		"securityhub_account_id", fakeaws.Account,
 		"journal_path", dir+"/falcocw-journal", "workers", "1", "Retry_Limit", "False")
 	return b.String()
 }
@@ -24,7 +28,9 @@ func restartConfig(dir, endpoint string) string {
 // slowly, so that flushes are in flight when the engine stops and their
 // chunks stay in filesystem storage, then starts it again with AWS healthy:
 // Fluent Bit replays those chunks, and falcocw's journal keeps what already
-// arrived from arriving twice. Nothing is lost, nothing doubled.
+// arrived from arriving twice, at every kind of destination the alerts are
+// routed to (CloudWatch Logs, Kinesis, EventBridge, Security Hub). Nothing
+// is lost, nothing doubled.
 func TestRestartSlowEndpoint(t *testing.T) {
 	bins := realhost.Require(t)
 	so := realhost.Plugin(t)
@@ -32,6 +38,8 @@ func TestRestartSlowEndpoint(t *testing.T) {
 		t.Run(bin.Version, func(t *testing.T) {
 			t.Parallel()
 			srv := realhost.NewEndpoint(t)
+			srv.CreateKinesisStream("falco-audit")
+			srv.CreateEventBus("falco")
 			srv.SetFaults(fakeaws.Faults{Seed: 1, Slow: 1, SlowDelay: 3 * time.Second})
 			dir := t.TempDir()
 			alerts := realhost.NumberedAlerts(2000)
@@ -54,6 +62,15 @@ func TestRestartSlowEndpoint(t *testing.T) {
 			want := realhost.Expect{}
 			for _, a := range alerts {
 				want.Add("cloudwatch:/falco/alerts:node-1", a.UUID)
+				if a.Source == "k8s_audit" {
+					want.Add("kinesis:falco-audit", a.UUID)
+				}
+				if a.Critical() || a.Priority == "Error" {
+					want.Add("eventbridge:falco", a.UUID)
+				}
+				if a.Priority == "Alert" || a.Priority == "Emergency" {
+					want.Add("securityhub", a.UUID)
+				}
 			}
 			realhost.Until(30*time.Second, func() bool { return realhost.Total(srv) >= want.Count() })
 			time.Sleep(2 * time.Second) // replays that would double arrive now
