@@ -1,270 +1,234 @@
-// Command falcocw-bench measures the plugin end to end, as Fluent Bit runs
-// it: N Falco alerts in real chunk sizes go through the .so (loaded by the
-// bundled host, which calls the same entry points as Fluent Bit's Go
-// proxy) to a loopback AWS endpoint that does little work. It prints
-// alerts/s, CPU microseconds per alert (the host process's CPU time: the
-// plugin plus the host's own small share), peak RSS and flush latency.
+// Command falcocw-bench measures falcocw inside real Fluent Bit beside the
+// outputs it replaces, on the same generated workloads, interleaved, over
+// TLS to the project's endpoint on 127.0.0.1: Fluent Bit's null output
+// (the host's own cost), its C cloudwatch_logs passing the line through,
+// the C pipeline that produces structured events (parser json +
+// cloudwatch_logs), falcocw, and AWS's Go cloudwatch plugin; then a mixed
+// workload routed to CloudWatch Logs and Firehose by tag and priority,
+// against the C outputs making the same split with rewrite_tag. For each it
+// prints the Fluent Bit process's CPU per alert until the last event
+// arrived, the time to that last delivery, the peak RSS, and the ratios;
+// then the floor: what hashing, encrypting and escaping an alert's bytes
+// costs at this machine's measured rates.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-
 	"time"
 
-	"github.com/falcocw/falcocw/falcocw/chunk"
-	"github.com/falcocw/falcocw/internal/fakeaws"
-	"github.com/falcocw/falcocw/internal/flbhost"
-	"github.com/falcocw/falcocw/internal/samples"
+	"github.com/falcocw/falcocw/internal/realhost"
 )
 
 func main() {
-	n := flag.Int("n", 200000, "alerts to send")
-	chunkSize := flag.Int("chunk", 2<<20, "chunk size in bytes (Fluent Bit's chunks are up to about 2 MiB)")
+	n := flag.Int("n", 200000, "alerts in the workload")
+	large := flag.Int("large", 600000, "alerts in the long workload (0: skip it)")
+	runs := flag.Int("runs", 3, "runs of each variant, interleaved; the median is reported")
 	so := flag.String("plugin", "build/falcocw.so", "the falcocw .so")
-	rounds := flag.Int("rounds", 1, "times to send the N alerts in one process (a long run shows whether memory grows)")
-	runs := flag.Int("runs", 3, "runs of each path, each in a fresh host process; the run of median CPU time is reported")
-	only := flag.String("only", "", "run only the paths whose name matches this regular expression (e.g. '^tail, CloudWatch$')")
+	fb := flag.String("fluent-bit", "", "the fluent-bit to run (default: FLUENT_BIT's first, else ../shared/fluent-bit/v5.0.9, else the newest found)")
+	goPlugin := flag.String("aws-go-plugin", "", "AWS's Go cloudwatch.so (default: ../shared/fluent-bit/aws-go-plugins/cloudwatch.so)")
+	only := flag.String("only", "", "run only the variants whose \"GROUP: NAME\" matches this regular expression (groups: tail, mixed)")
+	workers := flag.Int("workers", 1, "workers of falcocw's output")
 	flag.Parse()
 	sel, err := regexp.Compile(*only)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench: -only:", err)
-		os.Exit(2)
+		fail(fmt.Errorf("-only: %v", err))
 	}
-	if err := run(*n, *chunkSize, *so, *rounds, max(*runs, 1), sel); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+	bin, err := pickFluentBit(*fb)
+	if err != nil {
+		fail(err)
+	}
+	if *goPlugin == "" {
+		*goPlugin = sharedPath("aws-go-plugins", "cloudwatch.so")
+	}
+	abs, err := filepath.Abs(*so)
+	if err != nil {
+		fail(err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		fail(fmt.Errorf("%s: %v (make build first)", abs, err))
+	}
+	b := &bench{bin: bin, so: abs, goPlugin: *goPlugin, workers: *workers, only: sel}
+	if err := b.run(*n, *large, max(*runs, 1)); err != nil {
+		fail(err)
 	}
 }
 
-// workload builds chunks of FireLens-wrapped, Kubernetes-wrapped and
-// already-decoded alerts, about 790 bytes of alert each. With tailOnly,
-// every record is what Fluent Bit's tail input makes of a line of Falco's
-// output without a parser, {"log": line}: the Performance issue's run.
-func workload(n, size int, tailOnly bool) ([][]byte, int) {
-	lines := samples.Lines("alerts.jsonl")
-	k8s := samples.DecodeJSON(samples.Lines("wrapped-k8s.jsonl")[0])["kubernetes"]
-	var chunks [][]byte
-	var cur []byte
-	bytesOfAlerts := 0
-	base := time.Now()
-	for i := 0; i < n; i++ {
-		line := lines[i%len(lines)]
-		bytesOfAlerts += len(line)
-		var body map[string]any
-		switch shape := i % 3; {
-		case tailOnly:
-			body = map[string]any{"log": line}
-		case shape == 0:
-			body = map[string]any{"log": line, "source": "stdout", "container_name": "falco", "container_id": "bd2ef894faef",
-				"ecs_cluster": "prod", "ecs_task_arn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/7d26ff92a525c8151bda7ad143b1bddb",
-				"ecs_task_definition": "falco:7"}
-		case shape == 1:
-			body = map[string]any{"log": line + "\n", "stream": "stdout", "time": "2026-11-22T10:00:00.000000094Z", "kubernetes": k8s}
-		default:
-			body = samples.DecodeJSON(line)
-		}
-		var err error
-		if cur, err = chunk.Append(cur, chunk.FormatV2, base.Add(time.Duration(i)*time.Microsecond), body); err != nil {
-			panic(err)
-		}
-		if len(cur) >= size {
-			chunks = append(chunks, cur)
-			cur = nil
-		}
-	}
-	if len(cur) > 0 {
-		chunks = append(chunks, cur)
-	}
-	return chunks, bytesOfAlerts / n
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
 }
 
-type result struct {
-	name       string
-	alerts     int
-	wall       time.Duration
-	cpu        time.Duration
-	maxRSS     int64
-	p50, p99   time.Duration
-	acked      int64
-	flushCodes map[int]int
+// sharedPath is a file of ../shared/fluent-bit beside the module, "" when
+// it is not there.
+func sharedPath(parts ...string) string {
+	bins, _, _ := realhost.Find()
+	for _, b := range bins {
+		p := filepath.Join(append([]string{filepath.Dir(filepath.Dir(b.Path))}, parts...)...)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
 }
 
-func run(n, size int, so string, rounds, runs int, only *regexp.Regexp) error {
-	if _, err := os.Stat(so); err != nil {
-		return fmt.Errorf("%s: %v (run make build first)", so, err)
+// pickFluentBit returns the Fluent Bit to measure in: the one named, else
+// 5.0.9 (what aws-for-fluent-bit 3.4 ships, the issue's reference) when
+// found, else the newest found.
+func pickFluentBit(path string) (realhost.Binary, error) {
+	if path != "" {
+		v, err := realhost.VersionOf(path)
+		abs, _ := filepath.Abs(path)
+		return realhost.Binary{Path: abs, Version: v}, err
 	}
+	bins, where, err := realhost.Find()
+	if err != nil {
+		return realhost.Binary{}, err
+	}
+	if len(bins) == 0 {
+		return realhost.Binary{}, fmt.Errorf("no real Fluent Bit at %s: set FLUENT_BIT to a fluent-bit binary (make bench measures in the real host)", where)
+	}
+	if os.Getenv("FLUENT_BIT") == "" {
+		for _, b := range bins {
+			if b.Version == "5.0.9" {
+				return b, nil
+			}
+		}
+	}
+	if os.Getenv("FLUENT_BIT") != "" {
+		return bins[0], nil
+	}
+	return bins[len(bins)-1], nil
+}
+
+type bench struct {
+	bin      realhost.Binary
+	so       string
+	goPlugin string
+	workers  int
+	only     *regexp.Regexp
+	dir      string
+}
+
+func (b *bench) run(n, large, runs int) error {
 	dir, err := os.MkdirTemp("", "falcocw-bench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	host, err := flbhost.BuildHost(dir)
-	if err != nil {
-		return err
+	b.dir = dir
+	fmt.Printf("Fluent Bit %s (%s); falcocw %s (workers %d); AWS's Go plugin %s\n", b.bin.Version, b.bin.Path, b.so, b.workers, orNone(b.goPlugin))
+	sizes := []int{n}
+	if large > 0 {
+		sizes = append(sizes, large)
 	}
-	mixed, avg := workload(n, size, false)
-	tail, _ := workload(n, size, true)
-	fmt.Printf("workload: %d alerts (%d bytes of alert JSON on average) in chunks of up to %d KiB, %d round(s)\n"+
-		"  mixed: FireLens-wrapped, Kubernetes-wrapped and decoded records in equal parts (%d chunks)\n"+
-		"  tail:  {\"log\": line} records, as the tail input makes them without a parser (%d chunks)\n",
-		n, avg, size>>10, rounds, len(mixed), len(tail))
-	cloudwatch := []flbhost.Property{{Key: "log_group_name", Value: "/falco/alerts"}, {Key: "log_stream_name", Value: "{hostname}"}}
-	// The straightforward way, built from internal/reference, through the
-	// same host on the same chunks: the ratio holds on a noisy machine.
-	reference := filepath.Join(dir, "reference.so")
-	// The null plugin accepts chunks unread: its line is the host's own
-	// share, as Fluent Bit's null output shows Fluent Bit's.
-	null := filepath.Join(dir, "null.so")
-	for so, pkg := range map[string]string{reference: "./internal/reference", null: "./internal/nullplugin"} {
-		build := exec.Command("go", "build", "-buildmode=c-shared", "-o", so, pkg)
-		build.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("building %s (run from the repository's top): %v\n%s", pkg, err, out)
+	var all []summary
+	for _, size := range sizes {
+		w, err := newWorkload(dir, size)
+		if err != nil {
+			return err
 		}
-	}
-	var results []result
-	for _, path := range []struct {
-		name   string
-		so     string
-		chunks [][]byte
-		props  []flbhost.Property
-	}{
-		// The Performance issue's run: tail records, every alert to
-		// CloudWatch Logs; then the same through the reference plugin.
-		{"tail, CloudWatch", so, tail, cloudwatch},
-		{"tail, CloudWatch, reference", reference, tail, cloudwatch[:1]},
-		{"tail, null output", null, tail, nil},
-		{"tail, up to delivery", so, tail, []flbhost.Property{{Key: "route.1", Value: "* -> drop"}}},
-		// Every shape, every alert to CloudWatch Logs and the MITRE-tagged
-		// ones to Firehose as well.
-		{"mixed, CloudWatch + Firehose", so, mixed, append(cloudwatch,
-			flbhost.Property{Key: "route.1", Value: "tag=mitre_* -> firehose:falco-mitre continue"})},
-		// The work before delivery: decode, recognise, route; every alert
-		// is then dropped, before its event JSON is written. The
-		// difference is the cost of delivery: writing the event JSON and
-		// the request bodies, signing, HTTP.
-		{"mixed, up to delivery", so, mixed, []flbhost.Property{{Key: "route.1", Value: "* -> drop"}}},
-	} {
-		if !only.MatchString(path.name) {
-			continue
-		}
-		// On a shared machine one run can be slowed by a neighbour; the
-		// median of several runs holds still.
-		var tries []result
-		for i := 0; i < runs; i++ {
-			r, err := measure(host, path.so, path.name, path.props, path.chunks, n, rounds)
-			if err != nil {
-				return err
+		fmt.Printf("\nworkload: %d numbered Falco alerts, %d bytes each on average (%d MB), one per line, read by the tail input from the start\n",
+			size, w.avgLine, w.bytes>>20)
+		variants := b.variants(w, size == n)
+		var picked []variant
+		for _, v := range variants {
+			if b.only.MatchString(v.group + ": " + v.name) {
+				picked = append(picked, v)
 			}
-			tries = append(tries, r)
 		}
-		sort.Slice(tries, func(i, j int) bool { return tries[i].cpu < tries[j].cpu })
-		results = append(results, tries[len(tries)/2])
-	}
-	fmt.Printf("\nCPU µs/alert is the host process's CPU time (user+sys) over the alerts sent: the plugin, the Go runtime\n"+
-		"(GC included) and the small C host; the endpoint runs in another process and is not counted.\n"+
-		"Each line is the run of median CPU time of %d runs, each in a fresh host process.\n", runs)
-	fmt.Printf("\n%-32s %10s %12s %10s %10s %10s\n", "path", "alerts/s", "CPU µs/alert", "peak RSS", "p50 flush", "p99 flush")
-	perAlert := map[string]float64{}
-	for _, r := range results {
-		perAlert[r.name] = float64(r.cpu.Microseconds()) / float64(r.alerts)
-		fmt.Printf("%-32s %10.0f %12.2f %8d MB %10s %10s\n", r.name, float64(r.alerts)/r.wall.Seconds(),
-			perAlert[r.name], r.maxRSS>>20, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond))
-	}
-	if perAlert["tail, CloudWatch, reference"] == 0 || perAlert["tail, CloudWatch"] == 0 {
-		return nil
-	}
-	if host := perAlert["tail, null output"]; host > 0 {
-		fmt.Printf("\nthe host's own share (null output): %.2f µs/alert; inside the plugin on the tail run: falcocw %.2f, reference %.2f µs/alert\n",
-			host, perAlert["tail, CloudWatch"]-host, perAlert["tail, CloudWatch, reference"]-host)
-	}
-	ratio := perAlert["tail, CloudWatch"] / perAlert["tail, CloudWatch, reference"]
-	fmt.Printf("\nfalcocw / reference, CPU per alert on the tail run: %.2f (the reference decodes with fluent-bit-go and\n"+
-		"encoding/json and lets the SDK serialise, as AWS's Go cloudwatch plugin does)\n", ratio)
-	// The Performance issue's budget, for reading the figures (a report,
-	// never a failure: a busy machine slows every line).
-	within := func(ok bool) string {
-		if ok {
-			return "within it"
+		results := map[string][]measurement{}
+		for r := 1; r <= runs; r++ {
+			for _, v := range picked { // interleaved: a slow spell of the machine hits every variant
+				m, err := b.measure(v, w)
+				if err != nil {
+					return fmt.Errorf("%s: %v", v.name, err)
+				}
+				fmt.Printf("  run %d %-44s CPU %6.2f s  last delivery %6.2f s  peak RSS %4d MB  events %d\n",
+					r, v.name, m.cpu.Seconds(), m.last.Seconds(), m.rss>>20, m.events)
+				results[v.name] = append(results[v.name], m)
+			}
 		}
-		return "over it"
+		var table []summary
+		for _, v := range picked {
+			table = append(table, summarize(v, results[v.name], size))
+		}
+		printTable(size, runs, table)
+		all = append(all, table...)
 	}
-	if host := perAlert["tail, null output"]; host > 0 {
-		fmt.Printf("budget: about %.1f µs per alert inside the plugin: %.2f, %s\n", budgetMicros,
-			perAlert["tail, CloudWatch"]-host, within(perAlert["tail, CloudWatch"]-host <= budgetMicros))
-	}
-	fmt.Printf("budget as a ratio to the reference (%.0f µs of AWS's Go plugin's %.0f inside Fluent Bit): %.2f, %s\n",
-		budgetMicros, awsGoPluginMicros, ratio, within(ratio <= budgetMicros/awsGoPluginMicros))
+	printRatios(all)
+	printFloor()
 	return nil
 }
 
-// The Performance issue's figures: about 5 µs per alert inside the plugin,
-// against about 23 µs inside a real Fluent Bit for AWS's Go cloudwatch
-// plugin (26 µs for the process, of which 3 µs are Fluent Bit's own).
-const (
-	budgetMicros      = 5.0
-	awsGoPluginMicros = 23.0
-)
+func orNone(s string) string {
+	if s == "" {
+		return "(not found: its line is skipped)"
+	}
+	return s
+}
 
-func measure(host, so, name string, extra []flbhost.Property, chunks [][]byte, n, rounds int) (result, error) {
-	srv := fakeaws.New()
-	srv.Light = true
-	defer srv.Close()
-	env := []string{}
-	if p := os.Getenv("FALCOCW_CPUPROFILE"); p != "" { // one profile per path measured
-		env = append(env, "FALCOCW_CPUPROFILE="+p+"."+strings.ReplaceAll(strings.ReplaceAll(name, ",", ""), " ", "-"))
+// summary is a variant's median run.
+type summary struct {
+	name, group      string
+	alerts           int
+	cpuMin, cpuMax   float64
+	cpu, last, rssMB float64
+	lastMin, lastMax float64
+}
+
+func summarize(v variant, ms []measurement, alerts int) summary {
+	med := func(f func(measurement) float64) (lo, mid, hi float64) {
+		xs := make([]float64, len(ms))
+		for i, m := range ms {
+			xs[i] = f(m)
+		}
+		sort.Float64s(xs)
+		return xs[0], xs[len(xs)/2], xs[len(xs)-1]
 	}
-	h, err := flbhost.Start(host, so, append(env, fakeaws.Env()...))
-	if err != nil {
-		return result{}, err
+	s := summary{name: v.name, group: v.group, alerts: alerts}
+	s.cpuMin, s.cpu, s.cpuMax = med(func(m measurement) float64 { return m.cpu.Seconds() })
+	s.lastMin, s.last, s.lastMax = med(func(m measurement) float64 { return m.last.Seconds() })
+	_, s.rssMB, _ = med(func(m measurement) float64 { return float64(m.rss) / (1 << 20) })
+	return s
+}
+
+func printTable(n, runs int, rows []summary) {
+	fmt.Printf("\n%d alerts, median of %d runs (min to max):\n\n", n, runs)
+	fmt.Printf("| output | CPU s | CPU µs/alert | time to last delivery s | alerts/s | peak RSS MB |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		rate := ""
+		if r.last > 0 {
+			rate = fmt.Sprintf("%.0f", float64(r.alerts)/r.last)
+		}
+		fmt.Printf("| %s | %.2f (%.2f to %.2f) | %.2f | %.2f (%.2f to %.2f) | %s | %.0f |\n", r.name, r.cpu, r.cpuMin, r.cpuMax,
+			r.cpu/float64(r.alerts)*1e6, r.last, r.lastMin, r.lastMax, rate, r.rssMB)
 	}
-	props := append([]flbhost.Property{{Key: "endpoint", Value: srv.URL}}, extra...)
-	id, ret, err := h.Init(props)
-	if err != nil || ret != flbhost.FLBOK {
-		h.Kill()
-		return result{}, fmt.Errorf("init %d %v: %s", ret, err, h.Log())
-	}
-	r := result{name: name, flushCodes: map[int]int{}}
-	var lat []time.Duration
-	start := time.Now()
-	for round := 0; round < rounds; round++ {
-		for _, c := range chunks {
-			t := time.Now()
-			code, err := h.Flush(id, "falco", c)
-			if err != nil {
-				h.Kill()
-				return result{}, err
+}
+
+// printRatios sets falcocw beside each other output of its group and
+// size, as the Performance issue states its targets.
+func printRatios(all []summary) {
+	fmt.Printf("\nratios (falcocw / other, medians; the issue's targets: CPU at most 0.5 of the C pass-through, time to the last delivery and peak RSS at most 1.0 of it; mixed at most 0.5 of the C outputs):\n")
+	for _, f := range all {
+		if !strings.HasPrefix(f.name, "falcocw") {
+			continue
+		}
+		for _, o := range all {
+			if o.group != f.group || o.alerts != f.alerts || o.name == f.name || strings.HasPrefix(o.name, "null") {
+				continue
 			}
-			lat = append(lat, time.Since(t))
-			r.flushCodes[code]++
+			fmt.Printf("  %7d alerts, %-34s vs %-44s CPU %.2f  time %.2f  RSS %.2f\n", f.alerts, f.name, o.name, f.cpu/o.cpu, f.last/o.last, f.rssMB/o.rssMB)
 		}
 	}
-	r.wall = time.Since(start)
-	r.maxRSS = h.PeakRSS()
-	if _, err := h.Exit(); err != nil {
-		return result{}, err
-	}
-	if os.Getenv("FALCOCW_BENCH_LOG") != "" {
-		fmt.Fprint(os.Stderr, h.Log())
-	}
-	ru := h.Usage()
-	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	r.alerts = n * rounds
-	r.acked = srv.LightCount()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
-	if r.flushCodes[flbhost.FLBOK] != len(lat) {
-		return result{}, fmt.Errorf("%s: flush codes %v; log:\n%s", name, r.flushCodes, h.Log())
-	}
-	fmt.Printf("%s: %d flushes FLB_OK, %d events acknowledged by the endpoint, %.2f CPU µs/alert (user %.2f, system %.2f), %d page faults\n",
-		name, len(lat), r.acked, float64(ru.Utime.Nano()+ru.Stime.Nano())/1e3/float64(r.alerts),
-		float64(ru.Utime.Nano())/1e3/float64(r.alerts), float64(ru.Stime.Nano())/1e3/float64(r.alerts), ru.Minflt)
-	return r, nil
 }
+
+func (b *bench) tmp(name string) string { return filepath.Join(b.dir, name) }
+
+// stamp is a unique suffix for one run's files.
+func stamp() string { return fmt.Sprint(time.Now().UnixNano()) }

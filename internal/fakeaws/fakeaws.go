@@ -436,6 +436,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		out, aerr = s.createLogGroup(body)
 	case "Logs_20140328.CreateLogStream":
 		out, aerr = s.createLogStream(body)
+	case "Logs_20140328.DescribeLogStreams":
+		out, aerr = s.describeLogStreams(body)
 	case "Logs_20140328.PutRetentionPolicy":
 		out, aerr = s.putRetentionPolicy(body)
 	case "Firehose_20150804.PutRecordBatch":
@@ -690,6 +692,39 @@ func (s *Server) createLogStream(body []byte) (any, *apiError) {
 	}
 	g[in.LogStreamName] = nil
 	return struct{}{}, nil
+}
+
+// describeLogStreams is what AWS's Go plugin asks at start: the streams of
+// a group whose names start with a prefix.
+func (s *Server) describeLogStreams(body []byte) (any, *apiError) {
+	var in struct {
+		LogGroupName        string `json:"logGroupName"`
+		LogStreamNamePrefix string `json:"logStreamNamePrefix"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, &apiError{400, "SerializationException", err.Error()}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.groups[in.LogGroupName]
+	if !ok {
+		return nil, &apiError{400, "ResourceNotFoundException", "The specified log group does not exist."}
+	}
+	streams := []map[string]any{}
+	for _, name := range SortedKeys(lens(g)) {
+		if strings.HasPrefix(name, in.LogStreamNamePrefix) {
+			streams = append(streams, map[string]any{"logStreamName": name, "arn": "arn:aws:logs:eu-west-1:123456789012:log-group:" + in.LogGroupName + ":log-stream:" + name})
+		}
+	}
+	return map[string]any{"logStreams": streams}, nil
+}
+
+func lens(g map[string][]LogEvent) map[string]int {
+	out := make(map[string]int, len(g))
+	for k, v := range g {
+		out[k] = len(v)
+	}
+	return out
 }
 
 func (s *Server) putRetentionPolicy(body []byte) (any, *apiError) {

@@ -1,0 +1,6 @@
+package main
+
+import "fmt"
+
+// printFloor is filled in by floor measurements.
+func printFloor() { fmt.Println() }

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/falcocw/falcocw/internal/fakeaws"
+)
+
+// measurement is one run of one variant.
+type measurement struct {
+	cpu    time.Duration // Fluent Bit's CPU (user + system) when the last event arrived
+	last   time.Duration // from the start of Fluent Bit to the last event's arrival
+	rss    int64         // peak RSS (VmHWM) then
+	events int64
+}
+
+// clockTick is Linux's USER_HZ, the unit of /proc/PID/stat's times.
+const clockTick = 100
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// measure runs one variant in a fresh Fluent Bit and a fresh endpoint
+// until every event it should deliver has arrived (or, for the null
+// output, every record was consumed), and reads the process's CPU and
+// peak RSS at that moment.
+func (b *bench) measure(v variant, w *workload) (measurement, error) {
+	srv := fakeaws.NewTLS()
+	if v.plainHTTP {
+		srv = fakeaws.New()
+	}
+	srv.Light = true // read, count and acknowledge: the endpoint's cost stays out of the way
+	defer srv.Close()
+	for _, g := range []string{"/falco/alerts", "/falco/critical"} {
+		srv.CreateLogGroup(g)
+	}
+	srv.CreateDeliveryStream("falco-mitre")
+	cert := b.tmp("endpoint-" + stamp() + ".pem")
+	if c := srv.Certificate(); c != nil {
+		if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}), 0o644); err != nil {
+			return measurement{}, err
+		}
+	}
+	u := strings.TrimPrefix(strings.TrimPrefix(srv.URL, "https://"), "http://")
+	host, portText, _ := strings.Cut(u, ":")
+	port, _ := strconv.Atoi(portText)
+	httpPort, err := freePort()
+	if err != nil {
+		return measurement{}, err
+	}
+	parsers := b.tmp("parsers.conf")
+	if err := os.WriteFile(parsers, []byte("[PARSER]\n    Name json\n    Format json\n"), 0o644); err != nil {
+		return measurement{}, err
+	}
+	ep := endpoint{host: host, port: port, url: srv.URL, httpPort: httpPort, parsers: parsers, inputFile: w.path, caFile: cert}
+	conf := b.tmp("fluent-bit-" + stamp() + ".conf")
+	if err := os.WriteFile(conf, []byte(v.conf(ep)), 0o644); err != nil {
+		return measurement{}, err
+	}
+	args := []string{"-q", "-c", conf}
+	if v.plugin != "" {
+		args = append([]string{"-e", v.plugin}, args...)
+	}
+	cmd := exec.Command(b.bin.Path, args...)
+	// The test credentials. (A Go plugin inside Fluent Bit does not see
+	// SSL_CERT_FILE: its Go runtime reads the system's bundle, measured
+	// with strace; hence tls_skip_verify for falcocw, as tls.verify Off
+	// for the C outputs.)
+	cmd.Env = append(os.Environ(), fakeaws.Env()...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return measurement{}, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+	pid := cmd.Process.Pid
+	count := func() int64 { return srv.LightCount() }
+	want := int64(v.events)
+	if v.events == 0 {
+		want = int64(w.alerts)
+		count = func() int64 { return nullRecords(httpPort) }
+	}
+	deadline := start.Add(5 * time.Minute)
+	for {
+		got := count()
+		if got >= want {
+			m := measurement{last: time.Since(start), events: got}
+			m.cpu, m.rss, err = procUsage(pid)
+			return m, err
+		}
+		if time.Now().After(deadline) {
+			return measurement{}, fmt.Errorf("%d of %d events after %v; Fluent Bit's log:\n%s", got, want, time.Since(start), tail(log.String(), 3000))
+		}
+		if l := log.String(); strings.Contains(l, "cannot be retried") || strings.Contains(l, "[error]") {
+			return measurement{}, fmt.Errorf("%d of %d events: Fluent Bit logs an error:\n%s", got, want, tail(l, 3000))
+		}
+		if cmd.ProcessState != nil || !alive(pid) {
+			return measurement{}, fmt.Errorf("Fluent Bit exited with %d of %d events; its log:\n%s", got, want, tail(log.String(), 3000))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return !strings.HasPrefix(rest, "Z")
+}
+
+// procUsage reads a process's CPU time (user + system) and peak RSS.
+func procUsage(pid int) (time.Duration, int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest) // from field 3 (state) on
+	if len(f) < 13 {
+		return 0, 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	cpu := time.Duration(ut+st) * time.Second / clockTick
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return cpu, 0, err
+	}
+	var rss int64
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			rss = kb << 10
+		}
+	}
+	return cpu, rss, nil
+}
+
+// nullRecords reads how many records Fluent Bit's null output consumed,
+// from its HTTP server's metrics.
+func nullRecords(port int) int64 {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/metrics", port))
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var m struct {
+		Output map[string]struct {
+			ProcRecords int64 `json:"proc_records"`
+		} `json:"output"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&m) != nil {
+		return 0
+	}
+	var n int64
+	for _, o := range m.Output {
+		n += o.ProcRecords
+	}
+	return n
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/falcocw/falcocw/internal/realhost"
+)
+
+// workload is a file of numbered Falco alerts, one per line, and what
+// each variant should deliver of it.
+type workload struct {
+	path           string
+	alerts         int
+	bytes, avgLine int
+	// critical and mitre count the alerts a priority>=Critical route and
+	// a tag=mitre_* route take; cCritical and cMitre what the C outputs'
+	// rewrite_tag rules take (the same, unless an output text holds the
+	// words).
+	critical, mitre, cCritical, cMitre int
+}
+
+// The C outputs' split, as rewrite_tag regular expressions on the line.
+var (
+	cCriticalRE = regexp.MustCompile(`priority.:.(Critical|Alert|Emergency)`)
+	cMitreRE    = regexp.MustCompile(`mitre_`)
+)
+
+func newWorkload(dir string, n int) (*workload, error) {
+	w := &workload{path: fmt.Sprintf("%s/falco-%d.log", dir, n), alerts: n}
+	var b strings.Builder
+	for _, a := range realhost.NumberedAlerts(n) {
+		b.WriteString(a.Line)
+		b.WriteByte('\n')
+		if a.Critical() {
+			w.critical++
+		}
+		if a.HasTagPrefix("mitre_") {
+			w.mitre++
+		}
+		if cCriticalRE.MatchString(a.Line) {
+			w.cCritical++
+		}
+		if cMitreRE.MatchString(a.Line) {
+			w.cMitre++
+		}
+	}
+	w.bytes = b.Len()
+	w.avgLine = w.bytes / n
+	return w, os.WriteFile(w.path, []byte(b.String()), 0o644)
+}
+
+// variant is one output measured: its Fluent Bit configuration, the
+// plugin it loads, and how many events reach the endpoint when it is done
+// (0: none; done is then read from the null output's record count).
+type variant struct {
+	name, group string
+	plugin      string
+	conf        func(ep endpoint) string
+	events      int
+	// plainHTTP runs the endpoint without TLS: for AWS's Go plugin, which
+	// has no way to trust the test certificate.
+	plainHTTP bool
+}
+
+// endpoint is where a run's outputs deliver, and its metrics port.
+type endpoint struct {
+	host      string // 127.0.0.1
+	port      int
+	url       string // https://127.0.0.1:PORT
+	httpPort  int    // Fluent Bit's HTTP server, for the null output's count
+	parsers   string
+	inputFile string
+	caFile    string // the endpoint's certificate, PEM
+}
+
+func section(b *strings.Builder, name string, kv ...string) { realhost.Section(b, name, kv...) }
+
+func service(ep endpoint, parser bool) string {
+	var b strings.Builder
+	section(&b, "SERVICE", "Flush", "1", "Grace", "5", "Log_Level", "warn", "HTTP_Server", "On", "HTTP_Listen", "127.0.0.1",
+		"HTTP_Port", fmt.Sprint(ep.httpPort), "Parsers_File", ep.parsers)
+	in := []string{"Name", "tail", "Path", ep.inputFile, "Tag", "falco.bench", "Read_from_Head", "On", "Refresh_Interval", "1"}
+	if parser {
+		in = append(in, "Parser", "json")
+	}
+	section(&b, "INPUT", in...)
+	return b.String()
+}
+
+// cOut is one of Fluent Bit's C AWS outputs to the endpoint (they always
+// speak TLS): the endpoint's certificate is given as their CA
+// (kinesis_firehose verifies even with tls.verify Off).
+func cOut(ep endpoint, name, match string, kv ...string) string {
+	var b strings.Builder
+	section(&b, "OUTPUT", append([]string{"Name", name, "Match", match, "region", "eu-west-1",
+		"endpoint", ep.host, "port", fmt.Sprint(ep.port), "tls.verify", "Off", "tls.ca_file", ep.caFile}, kv...)...)
+	return b.String()
+}
+
+func (b *bench) variants(w *workload, full bool) []variant {
+	falcocw := func(ep endpoint, routes ...string) string {
+		var s strings.Builder
+		section(&s, "OUTPUT", append([]string{"Name", "falcocw", "Match", "falco.*", "region", "eu-west-1", "endpoint", ep.url,
+			"tls_skip_verify", ep.url, "log_group_name", "/falco/alerts", "log_stream_name", "bench", "workers", fmt.Sprint(b.workers)}, routes...)...)
+		return service(ep, false) + s.String()
+	}
+	vs := []variant{
+		{name: "null (the host's own cost)", group: "tail", conf: func(ep endpoint) string {
+			var s strings.Builder
+			section(&s, "OUTPUT", "Name", "null", "Match", "*")
+			return service(ep, false) + s.String()
+		}},
+		{name: "C cloudwatch_logs, log_key log (pass-through)", group: "tail", events: w.alerts, conf: func(ep endpoint) string {
+			return service(ep, false) + cOut(ep, "cloudwatch_logs", "falco.*", "log_group_name", "/falco/alerts", "log_stream_name", "bench", "log_key", "log")
+		}},
+		{name: "C parser json + cloudwatch_logs (structured)", group: "tail", events: w.alerts, conf: func(ep endpoint) string {
+			return service(ep, true) + cOut(ep, "cloudwatch_logs", "falco.*", "log_group_name", "/falco/alerts", "log_stream_name", "bench")
+		}},
+		{name: fmt.Sprintf("falcocw, workers %d", b.workers), group: "tail", plugin: b.so, events: w.alerts, conf: func(ep endpoint) string {
+			return falcocw(ep)
+		}},
+	}
+	if b.goPlugin != "" {
+		vs = append(vs, variant{name: "AWS's Go cloudwatch (plain HTTP)", group: "tail", plugin: b.goPlugin, events: w.alerts, plainHTTP: true, conf: func(ep endpoint) string {
+			var s strings.Builder
+			section(&s, "OUTPUT", "Name", "cloudwatch", "Match", "falco.*", "region", "eu-west-1", "endpoint", ep.url,
+				"log_group_name", "/falco/alerts", "log_stream_name", "bench", "auto_create_group", "false")
+			return service(ep, false) + s.String()
+		}})
+	}
+	if !full {
+		// The long run: the pass-through and falcocw, where the issue
+		// saw the gap in throughput widen.
+		return []variant{vs[1], vs[3]}
+	}
+	vs = append(vs,
+		variant{name: fmt.Sprintf("falcocw mixed, workers %d", b.workers), group: "mixed", plugin: b.so,
+			events: w.alerts + w.critical + w.mitre, conf: func(ep endpoint) string {
+				return falcocw(ep, "route.1", "priority>=Critical -> cloudwatch:/falco/critical:bench continue",
+					"route.2", "tag=mitre_* -> firehose:falco-mitre continue")
+			}},
+		variant{name: "C rewrite_tag + cloudwatch_logs + kinesis_firehose", group: "mixed",
+			events: w.alerts + w.cCritical + w.cMitre, conf: func(ep endpoint) string {
+				var s strings.Builder
+				section(&s, "FILTER", "Name", "rewrite_tag", "Match", "falco.*", "Rule", "$log "+cCriticalRE.String()+" critical.$TAG true", "Emitter_Name", "re_critical")
+				section(&s, "FILTER", "Name", "rewrite_tag", "Match", "falco.*", "Rule", "$log "+cMitreRE.String()+" mitre.$TAG true", "Emitter_Name", "re_mitre")
+				return service(ep, false) + s.String() +
+					cOut(ep, "cloudwatch_logs", "falco.*", "log_group_name", "/falco/alerts", "log_stream_name", "bench", "log_key", "log") +
+					cOut(ep, "cloudwatch_logs", "critical.*", "log_group_name", "/falco/critical", "log_stream_name", "bench", "log_key", "log") +
+					cOut(ep, "kinesis_firehose", "mitre.*", "delivery_stream", "falco-mitre", "log_key", "log")
+			}},
+	)
+	return vs
+}
