@@ -123,7 +123,7 @@ func (b *bench) measure(v variant, w *workload) (measurement, error) {
 			return measurement{}, fmt.Errorf("%d of %d events: Fluent Bit logs an error:\n%s", got, want, tail(l, 3000))
 		}
 		if cmd.ProcessState != nil || !alive(pid) {
-			return measurement{}, fmt.Errorf("Fluent Bit exited with %d of %d events; its log:\n%s", got, want, tail(log.String(), 3000))
+			return measurement{}, fmt.Errorf("fluent-bit exited with %d of %d events; its log:\n%s", got, want, tail(log.String(), 3000))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
