@@ -153,7 +153,22 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 	if pl, _ := output.FLBPluginGetContext(ctx).(*plugin); pl != nil {
 		closePlugin(pl)
 	}
+	mu.Lock()
+	last := len(instances) == 0
+	mu.Unlock()
+	if last { // Fluent Bit calls the per-instance exit only: the last one ends the profile
+		stopProfile()
+	}
 	return output.FLB_OK
+}
+
+// stopProfile writes the CPU profile, when one is being taken.
+func stopProfile() {
+	if profile != nil {
+		pprof.StopCPUProfile()
+		profile.Close()
+		profile = nil
+	}
 }
 
 //export FLBPluginExit
@@ -168,11 +183,7 @@ func FLBPluginExit() (ret int) {
 	for _, pl := range all {
 		closePlugin(pl)
 	}
-	if profile != nil {
-		pprof.StopCPUProfile()
-		profile.Close()
-		profile = nil
-	}
+	stopProfile()
 	return output.FLB_OK
 }
 

@@ -109,8 +109,20 @@ func (b *bench) measure(v variant, w *workload) (measurement, error) {
 		count = func() int64 { return nullRecords(httpPort) }
 	}
 	deadline := start.Add(5 * time.Minute)
+	poll := 10 * time.Millisecond
+	if v.events == 0 {
+		poll = 100 * time.Millisecond // each look at the metrics costs the host a little
+	}
+	var last int64
+	lastChange := start
 	for {
 		got := count()
+		if got != last {
+			last, lastChange = got, time.Now()
+		}
+		if time.Since(lastChange) > 30*time.Second {
+			return measurement{}, fmt.Errorf("stalled at %d of %d events for 30 s; Fluent Bit's log:\n%s", got, want, tail(log.String(), 3000))
+		}
 		if got >= want {
 			m := measurement{last: time.Since(start), events: got}
 			m.cpu, m.rss, err = procUsage(pid)
@@ -125,7 +137,7 @@ func (b *bench) measure(v variant, w *workload) (measurement, error) {
 		if cmd.ProcessState != nil || !alive(pid) {
 			return measurement{}, fmt.Errorf("fluent-bit exited with %d of %d events; its log:\n%s", got, want, tail(log.String(), 3000))
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
 

@@ -145,8 +145,8 @@ func (b *bench) variants(w *workload, full bool) []variant {
 		variant{name: "C rewrite_tag + cloudwatch_logs + kinesis_firehose", group: "mixed",
 			events: w.alerts + w.cCritical + w.cMitre, conf: func(ep endpoint) string {
 				var s strings.Builder
-				section(&s, "FILTER", "Name", "rewrite_tag", "Match", "falco.*", "Rule", "$log "+cCriticalRE.String()+" critical.$TAG true", "Emitter_Name", "re_critical")
-				section(&s, "FILTER", "Name", "rewrite_tag", "Match", "falco.*", "Rule", "$log "+cMitreRE.String()+" mitre.$TAG true", "Emitter_Name", "re_mitre")
+				section(&s, "FILTER", "Name", "rewrite_tag", "Match", "falco.*", "Rule", "$log "+cCriticalRE.String()+" critical.$TAG true", "Emitter_Name", "re_critical", "Emitter_Mem_Buf_Limit", "1G")
+				section(&s, "FILTER", "Name", "rewrite_tag", "Match", "falco.*", "Rule", "$log "+cMitreRE.String()+" mitre.$TAG true", "Emitter_Name", "re_mitre", "Emitter_Mem_Buf_Limit", "1G")
 				return service(ep, false) + s.String() +
 					cOut(ep, "cloudwatch_logs", "falco.*", "log_group_name", "/falco/alerts", "log_stream_name", "bench", "log_key", "log") +
 					cOut(ep, "cloudwatch_logs", "critical.*", "log_group_name", "/falco/critical", "log_stream_name", "bench", "log_key", "log") +

@@ -194,15 +194,14 @@ func fastRecord(d *msgpack.Decoder) (Record, bool) {
 			r.Metadata = m
 		}
 	}
-	if d.OnePairMap() { // {"log": line}, as the tail input makes it
-		start := d.Offset()
+	if header := d.Offset(); d.OnePairMap() { // {"log": line}, as the tail input makes it
 		if k, ok := d.String(); ok {
 			if v, ok := d.String(); ok {
 				r.Key, r.Line = k, v
 				return r, true
 			}
 		}
-		d.Rewind(start - 1) // back to the map's header: the general path decides
+		d.Rewind(header) // back to the map's header: the general path decides
 	}
 	v, err := d.DecodeAt(1)
 	body, ok := v.(map[string]any)

@@ -243,3 +243,33 @@ func TestRawIsTheRecordsBytes(t *testing.T) {
 		t.Fatalf("%d records; Raw joined = %d bytes, chunk = %d bytes", n, len(joined), len(data))
 	}
 }
+
+// TestFluentBitLayout: Fluent Bit 5 writes every map header in its map32
+// form (df 00 00 00 NN: its encoder reserves the header before it knows
+// the count), metadata included; these bytes are the start of a chunk
+// real Fluent Bit 5.0.9 handed falcocw for a tail record. The fast path
+// must take them (it took only fixmaps, so every real record went the
+// general way: a map, a boxed string and copies per record), and agree
+// with the general path.
+func TestFluentBitLayout(t *testing.T) {
+	line := `{"hostname":"ip-10-0-1-23","priority":"Critical","rule":"r","output":"o"}`
+	rec := []byte{0x92, 0x92, 0xd7, 0x00, 0x6b, 0x0b, 0x4e, 0xc7, 0x16, 0xde, 0x49, 0xc7, // [[EventTime,
+		0xdf, 0x00, 0x00, 0x00, 0x00, // {} as map32],
+		0xdf, 0x00, 0x00, 0x00, 0x01, 0xa3, 'l', 'o', 'g', 0xda, 0x00, byte(len(line))} // {"log": (str16)
+	rec = append(rec, line...)
+	r, ok := chunk.FastRecord(rec)
+	if !ok || r.Key != "log" || r.Line != line || r.Time.Unix() != 0x6b0b4ec7 {
+		t.Fatalf("fast path on Fluent Bit's layout: ok %v, %+v", ok, r)
+	}
+	// map16 headers too, and a map of two pairs is left to the general path.
+	rec16 := []byte{0x92, 0x92, 0xd7, 0x00, 0x6b, 0x0b, 0x4e, 0xc7, 0x16, 0xde, 0x49, 0xc7, 0xde, 0x00, 0x00,
+		0xde, 0x00, 0x01, 0xa3, 'l', 'o', 'g', 0xa2, 'h', 'i'}
+	if r, ok := chunk.FastRecord(rec16); !ok || r.Line != "hi" {
+		t.Errorf("map16: ok %v, %+v", ok, r)
+	}
+	two := []byte{0x92, 0x92, 0xd7, 0x00, 0x6b, 0x0b, 0x4e, 0xc7, 0x16, 0xde, 0x49, 0xc7, 0x80,
+		0xdf, 0x00, 0x00, 0x00, 0x02, 0xa1, 'a', 0xa1, 'b', 0xa1, 'c', 0xa1, 'd'}
+	if r, ok := chunk.FastRecord(two); !ok || r.Body["a"] != "b" || r.Body["c"] != "d" {
+		t.Errorf("two pairs: ok %v, %+v", ok, r)
+	}
+}

@@ -115,20 +115,37 @@ func (d *Decoder) FixArray() (n int, ok bool) {
 	return 0, false
 }
 
+// mapHeader reads a map header at the position, in any of its forms:
+// fixmap, map16, map32. Fluent Bit writes the map32 form (its log event
+// encoder reserves the header before it knows the count: df 00 00 00 01
+// for a map of one pair), so the fast paths must accept all three.
+func (d *Decoder) mapHeader() (n, size int, ok bool) {
+	b := d.buf[d.pos:]
+	switch {
+	case len(b) >= 1 && b[0]&0xf0 == 0x80:
+		return int(b[0] & 0x0f), 1, true
+	case len(b) >= 3 && b[0] == 0xde:
+		return int(b[1])<<8 | int(b[2]), 3, true
+	case len(b) >= 5 && b[0] == 0xdf:
+		return int(b[1])<<24 | int(b[2])<<16 | int(b[3])<<8 | int(b[4]), 5, true
+	}
+	return 0, 0, false
+}
+
 // EmptyMap consumes an empty map when the next value is one.
 func (d *Decoder) EmptyMap() bool {
-	if d.pos < len(d.buf) && d.buf[d.pos] == 0x80 {
-		d.pos++
+	if n, size, ok := d.mapHeader(); ok && n == 0 {
+		d.pos += size
 		return true
 	}
 	return false
 }
 
 // OnePairMap consumes the header of a map of one pair when the next value
-// is one (fixmap 1).
+// is one.
 func (d *Decoder) OnePairMap() bool {
-	if d.pos < len(d.buf) && d.buf[d.pos] == 0x81 {
-		d.pos++
+	if n, size, ok := d.mapHeader(); ok && n == 1 {
+		d.pos += size
 		return true
 	}
 	return false
