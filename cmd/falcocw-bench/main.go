@@ -149,8 +149,8 @@ func (b *bench) run(n, large, runs int) error {
 				if err != nil {
 					return fmt.Errorf("%s: %v", v.name, err)
 				}
-				fmt.Printf("  run %d %-44s CPU %6.2f s  last delivery %6.2f s  peak RSS %4d MB  events %d\n",
-					r, v.name, m.cpu.Seconds(), m.last.Seconds(), m.rss>>20, m.events)
+				fmt.Printf("  run %d %-44s CPU %6.2f s (output threads %5.2f)  last delivery %6.2f s  peak RSS %4d MB  events %d\n",
+					r, v.name, m.cpu.Seconds(), m.out.Seconds(), m.last.Seconds(), m.rss>>20, m.events)
 				results[v.name] = append(results[v.name], m)
 			}
 		}
@@ -180,6 +180,7 @@ type summary struct {
 	cpuMin, cpuMax   float64
 	cpu, last, rssMB float64
 	lastMin, lastMax float64
+	out              float64 // CPU of the output's threads
 }
 
 func summarize(v variant, ms []measurement, alerts int) summary {
@@ -195,19 +196,20 @@ func summarize(v variant, ms []measurement, alerts int) summary {
 	s.cpuMin, s.cpu, s.cpuMax = med(func(m measurement) float64 { return m.cpu.Seconds() })
 	s.lastMin, s.last, s.lastMax = med(func(m measurement) float64 { return m.last.Seconds() })
 	_, s.rssMB, _ = med(func(m measurement) float64 { return float64(m.rss) / (1 << 20) })
+	_, s.out, _ = med(func(m measurement) float64 { return m.out.Seconds() })
 	return s
 }
 
 func printTable(n, runs int, rows []summary) {
 	fmt.Printf("\n%d alerts, median of %d runs (min to max):\n\n", n, runs)
-	fmt.Printf("| output | CPU s | CPU µs/alert | time to last delivery s | alerts/s | peak RSS MB |\n|---|---:|---:|---:|---:|---:|\n")
+	fmt.Printf("| output | CPU s | CPU µs/alert | of which output threads µs/alert | time to last delivery s | alerts/s | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		rate := ""
 		if r.last > 0 {
 			rate = fmt.Sprintf("%.0f", float64(r.alerts)/r.last)
 		}
-		fmt.Printf("| %s | %.2f (%.2f to %.2f) | %.2f | %.2f (%.2f to %.2f) | %s | %.0f |\n", r.name, r.cpu, r.cpuMin, r.cpuMax,
-			r.cpu/float64(r.alerts)*1e6, r.last, r.lastMin, r.lastMax, rate, r.rssMB)
+		fmt.Printf("| %s | %.2f (%.2f to %.2f) | %.2f | %.2f | %.2f (%.2f to %.2f) | %s | %.0f |\n", r.name, r.cpu, r.cpuMin, r.cpuMax,
+			r.cpu/float64(r.alerts)*1e6, r.out/float64(r.alerts)*1e6, r.last, r.lastMin, r.lastMax, rate, r.rssMB)
 	}
 }
 
@@ -223,7 +225,11 @@ func printRatios(all []summary) {
 			if o.group != f.group || o.alerts != f.alerts || o.name == f.name || strings.HasPrefix(o.name, "null") {
 				continue
 			}
-			fmt.Printf("  %7d alerts, %-34s vs %-44s CPU %.2f  time %.2f  RSS %.2f\n", f.alerts, f.name, o.name, f.cpu/o.cpu, f.last/o.last, f.rssMB/o.rssMB)
+			outRatio := 0.0
+			if o.out > 0 {
+				outRatio = f.out / o.out
+			}
+			fmt.Printf("  %7d alerts, %-26s vs %-52s CPU %.2f (output threads %.2f)  time %.2f  RSS %.2f\n", f.alerts, f.name, o.name, f.cpu/o.cpu, outRatio, f.last/o.last, f.rssMB/o.rssMB)
 		}
 	}
 }

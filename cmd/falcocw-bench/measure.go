@@ -19,7 +19,12 @@ import (
 
 // measurement is one run of one variant.
 type measurement struct {
-	cpu    time.Duration // Fluent Bit's CPU (user + system) when the last event arrived
+	cpu time.Duration // Fluent Bit's CPU (user + system) when the last event arrived
+	// out is the CPU of the output's threads: Fluent Bit's output
+	// workers (flb-out-*) and the Go runtime's threads (which take the
+	// process's name); the rest is the engine's (inputs, filters, the
+	// scheduler).
+	out    time.Duration
 	last   time.Duration // from the start of Fluent Bit to the last event's arrival
 	rss    int64         // peak RSS (VmHWM) then
 	events int64
@@ -126,6 +131,7 @@ func (b *bench) measure(v variant, w *workload) (measurement, error) {
 		if got >= want {
 			m := measurement{last: time.Since(start), events: got}
 			m.cpu, m.rss, err = procUsage(pid)
+			m.out = outputThreads(pid)
 			return m, err
 		}
 		if time.Now().After(deadline) {
@@ -176,6 +182,37 @@ func procUsage(pid int) (time.Duration, int64, error) {
 		}
 	}
 	return cpu, rss, nil
+}
+
+// outputThreads sums the CPU of the process's output threads: those
+// named flb-out-* (an output's workers, where a Go plugin's flush runs
+// too) and the Go runtime's own, which inherit the name of the process's
+// main thread (the main thread itself only waits).
+func outputThreads(pid int) time.Duration {
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var ticks int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		open, close := strings.IndexByte(string(b), '('), strings.LastIndexByte(string(b), ')')
+		if open < 0 || close < open {
+			continue
+		}
+		comm := string(b[open+1 : close])
+		if !strings.HasPrefix(comm, "flb-out") && comm != "fluent-bit" {
+			continue
+		}
+		f := strings.Fields(string(b[close+2:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += ut + st
+	}
+	return time.Duration(ticks) * time.Second / clockTick
 }
 
 // nullRecords reads how many records Fluent Bit's null output consumed,
