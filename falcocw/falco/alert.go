@@ -55,6 +55,8 @@ type Alert struct {
 	// kubeJSON, when set, is Kubernetes already written as JSON (records
 	// of one pod share their map, so a flush writes it once).
 	kubeJSON []byte
+	// id, when set, is the ID of the alert this one is a cut copy of.
+	id string
 }
 
 // KubernetesJSON writes a Kubernetes map as the event carries it.

@@ -29,6 +29,9 @@ func (a *Alert) ID() string {
 
 // AppendID appends ID to b.
 func (a *Alert) AppendID(b []byte) []byte {
+	if a.id != "" { // a cut copy of the alert: the original's id
+		return append(b, a.id...)
+	}
 	var sum [16]byte
 	var ts [8]byte
 	binary.LittleEndian.PutUint64(ts[:], uint64(a.Time.UnixNano()))

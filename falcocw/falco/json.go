@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -65,6 +66,7 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 		return out, false
 	}
 	slim := *a
+	slim.id = a.ID() // the event's id stays the alert's, whatever is cut
 	slim.Extra = map[string]any{TruncatedKey: true, "falcocw_original_bytes": len(out)}
 	slim.Kubernetes = nil
 	var buf bytes.Buffer
@@ -84,7 +86,26 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 	slim.write(&buf, false, text)
 	out = buf.Bytes()
 	if len(out) > limit { // metadata alone is over the limit: keep the essentials
-		slim.ECS, slim.Tags = nil, nil
+		slim.ECS, slim.Tags, slim.Cluster = nil, nil, ""
+		slim.hasWorkload, slim.OutputFields, slim.rawFields = false, nil, ""
+		buf.Reset()
+		slim.write(&buf, false, "")
+		out = buf.Bytes()
+	}
+	// Still over (a rule or host name of thousands of bytes, or of
+	// invalid bytes that each become a three-byte U+FFFD): shorten the
+	// longest of them until the event fits, keeping its id.
+	for len(out) > limit {
+		longest := &slim.Rule
+		for _, f := range []*string{&slim.Hostname, &slim.Source, &slim.UUID} {
+			if len(*f) > len(*longest) {
+				longest = f
+			}
+		}
+		if len(*longest) <= 16 {
+			break // limit is below any event: the caller's limits are far above
+		}
+		*longest = jsonstr.Truncate(strings.ToValidUTF8(*longest, "\uFFFD"), len(*longest)/2)
 		buf.Reset()
 		slim.write(&buf, false, "")
 		out = buf.Bytes()
