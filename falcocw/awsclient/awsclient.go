@@ -197,6 +197,11 @@ var resendBackoff = Backoff{Base: 50 * time.Millisecond, Max: 2 * time.Second}
 // entries; it returns ctx's error if ctx ends first.
 func PauseBeforeResend(ctx context.Context, attempt int) error {
 	d, _ := resendBackoff.BackoffDelay(attempt+1, nil)
+	return Sleep(ctx, d)
+}
+
+// Sleep waits d, or until ctx ends (returning its error).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -72,15 +72,8 @@ func (p *pacer) wait(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("no call to Security Hub fits before the flush deadline at its rate of %d calls a second per account and region: %w", CallsPerSecond, awsclient.ErrTooLate)
 	}
-	if d == 0 {
-		return awsclient.TooLate(ctx)
+	if err := awsclient.Sleep(ctx, d); err != nil {
+		return err
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return awsclient.TooLate(ctx)
-	}
+	return awsclient.TooLate(ctx)
 }

@@ -3,7 +3,6 @@ package realhost_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
@@ -44,16 +41,7 @@ func TestAllDestinationsMoto(t *testing.T) {
 			ctx := context.Background()
 			cfg := aws.Config{Region: "eu-west-1", Credentials: motoCreds}
 			bucket := "falco-archive"
-			req, _ := http.NewRequest(http.MethodPut, url+"/"+bucket, nil)
-			if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
-				t.Fatalf("creating bucket: %v %v", resp, err)
-			}
-			fh := firehose.NewFromConfig(cfg, func(o *firehose.Options) { o.BaseEndpoint = aws.String(url) })
-			must(t, err2(fh.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
-				DeliveryStreamName: aws.String("falco-mitre"),
-				ExtendedS3DestinationConfiguration: &fhtypes.ExtendedS3DestinationConfiguration{
-					BucketARN: aws.String("arn:aws:s3:::" + bucket), RoleARN: aws.String("arn:aws:iam::123456789012:role/firehose")},
-			})))
+			firehoseToS3(t, url, cfg, "falco-mitre", bucket)
 			sq := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(url) })
 			queue := func(name string) (string, string) {
 				q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})

@@ -33,19 +33,7 @@ func TestFireLensMoto(t *testing.T) {
 			ctx := context.Background()
 			cfg := aws.Config{Region: "eu-west-1", Credentials: motoCreds}
 			bucket := "falco-archive"
-			req, _ := http.NewRequest(http.MethodPut, url+"/"+bucket, nil)
-			if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
-				t.Fatalf("creating bucket: %v %v", resp, err)
-			}
-			fh := firehose.NewFromConfig(cfg, func(o *firehose.Options) { o.BaseEndpoint = aws.String(url) })
-			if _, err := fh.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
-				DeliveryStreamName: aws.String("falco-mitre-archive"),
-				ExtendedS3DestinationConfiguration: &fhtypes.ExtendedS3DestinationConfiguration{
-					BucketARN: aws.String("arn:aws:s3:::" + bucket), RoleARN: aws.String("arn:aws:iam::123456789012:role/firehose"),
-				},
-			}); err != nil {
-				t.Fatal(err)
-			}
+			firehoseToS3(t, url, cfg, "falco-mitre-archive", bucket)
 			cw := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(url) })
 			alerts, lines := firelensAlerts()
 			want := firelensExpect(alerts)
@@ -96,5 +84,24 @@ func TestFireLensMoto(t *testing.T) {
 				t.Errorf("deliveries differ:\n%s", strings.Join(notes, "\n"))
 			}
 		})
+	}
+}
+
+// firehoseToS3 creates, in moto, an S3 bucket and a Firehose delivery
+// stream writing to it, read back with realhost.S3Lines.
+func firehoseToS3(t *testing.T, url string, cfg aws.Config, stream, bucket string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, url+"/"+bucket, nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("creating bucket: %v %v", resp, err)
+	}
+	fh := firehose.NewFromConfig(cfg, func(o *firehose.Options) { o.BaseEndpoint = aws.String(url) })
+	if _, err := fh.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{
+		DeliveryStreamName: aws.String(stream),
+		ExtendedS3DestinationConfiguration: &fhtypes.ExtendedS3DestinationConfiguration{
+			BucketARN: aws.String("arn:aws:s3:::" + bucket), RoleARN: aws.String("arn:aws:iam::123456789012:role/firehose"),
+		},
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
