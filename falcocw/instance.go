@@ -1,7 +1,8 @@
 // Package falcocw is the core of the falcocw Fluent Bit output plugin: one
 // Instance per [OUTPUT] section takes the chunks Fluent Bit flushes,
 // recognises the Falco alerts in them, routes each to its destinations
-// (CloudWatch Logs, Firehose, SNS: each a dest.Sender) and delivers them,
+// (CloudWatch Logs, Firehose, Kinesis, SNS, EventBridge, Security Hub:
+// each a dest.Sender, registered by its package) and delivers them,
 // and answers with a Result
 // that the cgo glue in plugin/ turns into FLB_OK, FLB_RETRY or FLB_ERROR.
 //

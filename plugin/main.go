@@ -76,7 +76,7 @@ func FLBPluginRegister(def unsafe.Pointer) (ret int) {
 			profile = f
 		}
 	}
-	ret = output.FLBPluginRegister(def, PluginName, "Falco alerts to CloudWatch Logs, Kinesis Data Firehose and SNS")
+	ret = output.FLBPluginRegister(def, PluginName, "Falco alerts to CloudWatch Logs, Firehose, Kinesis, SNS, EventBridge and Security Hub")
 	registerConfigMap(def)
 	return ret
 }

@@ -2,8 +2,9 @@
 // says how large one event may be, cuts a target's events into requests
 // within its API's limits, and sends one request, reporting which events it
 // accepted, which it refused for good, and what failed. The flush routes
-// and collects; each service package (cwlogs, firehose, sns) implements a
-// Sender, and the instance wires one per route.Kind.
+// and collects; each service package (cwlogs, firehose, kinesis, sns,
+// eventbridge, securityhub) implements a Sender and registers it
+// (Register), and the instance builds one per registered kind.
 package dest
 
 import (
