@@ -36,3 +36,14 @@ func WithBody(body *Body) func(*middleware.Stack) error {
 			}), "OperationSerializer", middleware.After)
 	}
 }
+
+// CallWithBody makes one call with a request body written by write (about
+// size bytes): call gets the option that hands the body to the SDK
+// (append it to the client's APIOptions), and the body goes back to its
+// pool once the call has returned, when nothing reads it any more.
+func CallWithBody[O any](size int, write func([]byte) []byte, call func(withBody func(*middleware.Stack) error) (O, error)) (O, error) {
+	body := NewBody(size)
+	body.Append(write)
+	defer body.Release()
+	return call(WithBody(body))
+}

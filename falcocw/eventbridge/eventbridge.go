@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/batch"
@@ -148,12 +149,10 @@ func (s *Sink) PutBatch(ctx context.Context, bus string, entries []Entry) (accep
 			// A minimal input for the SDK; the entries go in a body
 			// written here at once (see awsclient.WithBody).
 			in := &eventbridge.PutEventsInput{Entries: []types.PutEventsRequestEntry{}}
-			body := awsclient.NewBody(bodySize(bus, pending))
-			body.Append(func(b []byte) []byte { return AppendBody(b, bus, pending) })
-			out, err := s.client.PutEvents(ctx, in, func(o *eventbridge.Options) {
-				o.APIOptions = append(o.APIOptions, awsclient.WithBody(body))
-			})
-			body.Release() // the call returned: nothing reads it any more
+			out, err := awsclient.CallWithBody(bodySize(bus, pending), func(b []byte) []byte { return AppendBody(b, bus, pending) },
+				func(withBody func(*middleware.Stack) error) (*eventbridge.PutEventsOutput, error) {
+					return s.client.PutEvents(ctx, in, func(o *eventbridge.Options) { o.APIOptions = append(o.APIOptions, withBody) })
+				})
 			if err != nil || out.FailedEntryCount == 0 {
 				return nil, err
 			}

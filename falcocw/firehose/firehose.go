@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/batch"
@@ -112,12 +113,10 @@ func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (acc
 		// A minimal input for the SDK; the records go in a body written
 		// here at once (see awsclient.WithBody).
 		in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(stream), Records: []types.Record{}}
-		body := awsclient.NewBody(bodySize(stream, pending))
-		body.Append(func(b []byte) []byte { return AppendBody(b, stream, pending) })
-		out, err := s.client.PutRecordBatch(ctx, in, func(o *firehose.Options) {
-			o.APIOptions = append(o.APIOptions, awsclient.WithBody(body))
-		})
-		body.Release() // the call returned: nothing reads it any more
+		out, err := awsclient.CallWithBody(bodySize(stream, pending), func(b []byte) []byte { return AppendBody(b, stream, pending) },
+			func(withBody func(*middleware.Stack) error) (*firehose.PutRecordBatchOutput, error) {
+				return s.client.PutRecordBatch(ctx, in, func(o *firehose.Options) { o.APIOptions = append(o.APIOptions, withBody) })
+			})
 		if err != nil || aws.ToInt32(out.FailedPutCount) == 0 {
 			return nil, err
 		}

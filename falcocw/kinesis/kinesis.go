@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/batch"
@@ -93,12 +94,10 @@ func (s *Sink) PutBatch(ctx context.Context, stream string, batch []Record) (acc
 		// A minimal input for the SDK; the records go in a body written
 		// here at once (see awsclient.WithBody).
 		in := &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: []types.PutRecordsRequestEntry{}}
-		body := awsclient.NewBody(bodySize(stream, pending))
-		body.Append(func(b []byte) []byte { return AppendBody(b, stream, pending) })
-		out, err := s.client.PutRecords(ctx, in, func(o *kinesis.Options) {
-			o.APIOptions = append(o.APIOptions, awsclient.WithBody(body))
-		})
-		body.Release() // the call returned: nothing reads it any more
+		out, err := awsclient.CallWithBody(bodySize(stream, pending), func(b []byte) []byte { return AppendBody(b, stream, pending) },
+			func(withBody func(*middleware.Stack) error) (*kinesis.PutRecordsOutput, error) {
+				return s.client.PutRecords(ctx, in, func(o *kinesis.Options) { o.APIOptions = append(o.APIOptions, withBody) })
+			})
 		if err != nil || aws.ToInt32(out.FailedRecordCount) == 0 {
 			return nil, err
 		}

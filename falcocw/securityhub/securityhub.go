@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/batch"
@@ -163,12 +164,10 @@ func (s *Sink) PutBatch(ctx context.Context, findings []Finding) (accepted []int
 			for _, f := range pending {
 				size += f.Size() + 1
 			}
-			body := awsclient.NewBody(size)
-			body.Append(func(b []byte) []byte { return AppendBody(b, account, pending) })
-			out, err := s.client.BatchImportFindings(ctx, in, func(o *securityhub.Options) {
-				o.APIOptions = append(o.APIOptions, awsclient.WithBody(body))
-			})
-			body.Release() // the call returned: nothing reads it any more
+			out, err := awsclient.CallWithBody(size, func(b []byte) []byte { return AppendBody(b, account, pending) },
+				func(withBody func(*middleware.Stack) error) (*securityhub.BatchImportFindingsOutput, error) {
+					return s.client.BatchImportFindings(ctx, in, func(o *securityhub.Options) { o.APIOptions = append(o.APIOptions, withBody) })
+				})
 			if err != nil || aws.ToInt32(out.FailedCount) == 0 && len(out.FailedFindings) == 0 {
 				return nil, err
 			}
