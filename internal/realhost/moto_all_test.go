@@ -108,19 +108,7 @@ func TestAllDestinationsMoto(t *testing.T) {
 
 			cw := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(url) })
 			hub := securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.BaseEndpoint = aws.String(url) })
-			got := map[string]map[string]int{}
-			add := func(dest, msg string) {
-				var m map[string]any
-				if json.Unmarshal([]byte(msg), &m) != nil {
-					t.Errorf("%s: not JSON: %.200s", dest, msg)
-					return
-				}
-				id, _ := m["uuid"].(string)
-				if got[dest] == nil {
-					got[dest] = map[string]int{}
-				}
-				got[dest][id]++
-			}
+			got := uuidCounts{}
 			// Queues and streams are read once each, as they drain; the
 			// log group, the bucket and the findings are read whole.
 			drain := func(dest, qurl string, body func(string) string) {
@@ -130,7 +118,7 @@ func TestAllDestinationsMoto(t *testing.T) {
 						return
 					}
 					for _, m := range out.Messages {
-						add(dest, body(aws.ToString(m.Body)))
+						got.add(t, dest, body(aws.ToString(m.Body)))
 						_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(qurl), ReceiptHandle: m.ReceiptHandle})
 					}
 				}
@@ -148,19 +136,18 @@ func TestAllDestinationsMoto(t *testing.T) {
 					must(t, err)
 					shardIter = out.NextShardIterator
 					for _, r := range out.Records {
-						add("kinesis:falco-audit", string(r.Data))
+						got.add(t, "kinesis:falco-audit", string(r.Data))
 					}
 					if len(out.Records) == 0 {
 						return
 					}
 				}
 			}
-			whole := func() map[string]map[string]int {
-				out := map[string]map[string]int{}
+			whole := func() uuidCounts {
+				out := uuidCounts{}
 				for k, v := range got {
 					out[k] = v
 				}
-				cwGot := map[string]int{}
 				p := cloudwatchlogs.NewFilterLogEventsPaginator(cw, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/falco/alerts")})
 				for p.HasMorePages() {
 					page, err := p.NextPage(ctx)
@@ -168,22 +155,12 @@ func TestAllDestinationsMoto(t *testing.T) {
 						break // not created yet
 					}
 					for _, e := range page.Events {
-						var m map[string]any
-						_ = json.Unmarshal([]byte(aws.ToString(e.Message)), &m)
-						id, _ := m["uuid"].(string)
-						cwGot[id]++
+						out.add(t, "cloudwatch:/falco/alerts", aws.ToString(e.Message))
 					}
 				}
-				out["cloudwatch:/falco/alerts"] = cwGot
-				s3Got := map[string]int{}
 				for _, l := range realhost.S3Lines(t, url, bucket) {
-					var m map[string]any
-					_ = json.Unmarshal([]byte(l), &m)
-					id, _ := m["uuid"].(string)
-					s3Got[id]++
+					out.add(t, "firehose:falco-mitre", l)
 				}
-				out["firehose:falco-mitre"] = s3Got
-				hubGot := map[string]int{}
 				fp := securityhub.NewGetFindingsPaginator(hub, &securityhub.GetFindingsInput{MaxResults: aws.Int32(100)})
 				for fp.HasMorePages() {
 					page, err := fp.NextPage(ctx)
@@ -191,23 +168,13 @@ func TestAllDestinationsMoto(t *testing.T) {
 						t.Fatalf("GetFindings: %v", err)
 					}
 					for _, f := range page.Findings {
-						hubGot[f.ProductFields["falco/uuid"]]++
+						out.addID("securityhub", f.ProductFields["falco/uuid"])
 						if aws.ToString(f.AwsAccountId) != "123456789012" || f.Severity == nil || f.Severity.Label == "" || aws.ToString(f.Title) == "" {
 							t.Errorf("finding %s: account %s, severity %v, title %q", aws.ToString(f.Id), aws.ToString(f.AwsAccountId), f.Severity, aws.ToString(f.Title))
 						}
 					}
 				}
-				out["securityhub"] = hubGot
 				return out
-			}
-			count := func(m map[string]map[string]int) int {
-				n := 0
-				for _, ids := range m {
-					for _, c := range ids {
-						n += c
-					}
-				}
-				return n
 			}
 			snsBody := func(s string) string { return s }
 			ebBody := func(s string) string { // the event as EventBridge delivers it: the alert is its detail
@@ -222,13 +189,13 @@ func TestAllDestinationsMoto(t *testing.T) {
 				return string(ev.Detail)
 			}
 			fb := realhost.Start(t, bin, nil, "-e", so, "-c", conf)
-			var last map[string]map[string]int
+			var last uuidCounts
 			realhost.Until(90*time.Second, func() bool {
 				drain("sns", snsQueue, snsBody)
 				drain("eventbridge:falco", ebQueue, ebBody)
 				readKinesis()
 				last = whole()
-				return count(last) >= want.Count()
+				return last.total() >= want.Count()
 			})
 			time.Sleep(2 * time.Second)
 			fb.Stop(20 * time.Second)

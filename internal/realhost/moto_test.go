@@ -37,20 +37,8 @@ func TestFireLensMoto(t *testing.T) {
 			cw := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(url) })
 			alerts, lines := firelensAlerts()
 			want := firelensExpect(alerts)
-			read := func() map[string]map[string]int {
-				got := map[string]map[string]int{}
-				add := func(dest, msg string) {
-					var m map[string]any
-					if json.Unmarshal([]byte(msg), &m) != nil {
-						t.Errorf("%s: not JSON: %.200s", dest, msg)
-						return
-					}
-					id, _ := m["uuid"].(string)
-					if got[dest] == nil {
-						got[dest] = map[string]int{}
-					}
-					got[dest][id]++
-				}
+			read := func() uuidCounts {
+				got := uuidCounts{}
 				for _, group := range []string{"/falco/alerts", "/falco/critical"} {
 					p := cloudwatchlogs.NewFilterLogEventsPaginator(cw, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group)})
 					for p.HasMorePages() {
@@ -59,25 +47,16 @@ func TestFireLensMoto(t *testing.T) {
 							break // the group is not there yet
 						}
 						for _, e := range page.Events {
-							add("cloudwatch:"+group+":"+aws.ToString(e.LogStreamName), aws.ToString(e.Message))
+							got.add(t, "cloudwatch:"+group+":"+aws.ToString(e.LogStreamName), aws.ToString(e.Message))
 						}
 					}
 				}
 				for _, l := range realhost.S3Lines(t, url, bucket) {
-					add("firehose:falco-mitre-archive", l)
+					got.add(t, "firehose:falco-mitre-archive", l)
 				}
 				return got
 			}
-			count := func(got map[string]map[string]int) int {
-				n := 0
-				for _, ids := range got {
-					for _, c := range ids {
-						n += c
-					}
-				}
-				return n
-			}
-			runFireLens(t, bin, url, lines, func() bool { return count(read()) >= want.Count() })
+			runFireLens(t, bin, url, lines, func() bool { return read().total() >= want.Count() })
 			missing, dups, extra, notes := want.Compare(read())
 			t.Logf("Fluent Bit %s against moto: %d deliveries expected, %d missing, %d duplicated, %d unexpected", bin.Version, want.Count(), missing, dups, extra)
 			if missing+dups+extra > 0 {
@@ -104,4 +83,38 @@ func firehoseToS3(t *testing.T, url string, cfg aws.Config, stream, bucket strin
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// uuidCounts is what a test read back from moto: destination → uuid →
+// copies.
+type uuidCounts map[string]map[string]int
+
+// add counts one delivered event (its JSON) at dest by its uuid.
+func (c uuidCounts) add(t *testing.T, dest, event string) {
+	var m map[string]any
+	if json.Unmarshal([]byte(event), &m) != nil {
+		t.Errorf("%s: not JSON: %.200s", dest, event)
+		return
+	}
+	id, _ := m["uuid"].(string)
+	c.addID(dest, id)
+}
+
+// addID counts one delivery of the alert uuid at dest.
+func (c uuidCounts) addID(dest, uuid string) {
+	if c[dest] == nil {
+		c[dest] = map[string]int{}
+	}
+	c[dest][uuid]++
+}
+
+// total counts every delivery.
+func (c uuidCounts) total() int {
+	n := 0
+	for _, ids := range c {
+		for _, k := range ids {
+			n += k
+		}
+	}
+	return n
 }
