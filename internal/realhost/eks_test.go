@@ -159,7 +159,7 @@ func TestEKS(t *testing.T) {
 					}
 				}
 				fb := realhost.Start(t, bin, nil, "-c", confPath)
-				realhost.Until(30*time.Second, func() bool { return realhost.Total(srv) >= want.Count() })
+				realhost.Until(30*time.Second, func() bool { return srv.Stored() >= want.Count() })
 				time.Sleep(1500 * time.Millisecond)
 				fb.Stop(15 * time.Second)
 				missing, dups, extra, notes := want.Compare(realhost.Deliveries(t, srv))

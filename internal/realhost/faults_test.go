@@ -84,7 +84,7 @@ func TestTwoInstancesUnderFaults(t *testing.T) {
 				}
 			}
 			fb := realhost.Start(t, bin, nil, "-e", so, "-c", conf)
-			realhost.Until(60*time.Second, func() bool { return realhost.Total(srv) >= want.Count() })
+			realhost.Until(60*time.Second, func() bool { return srv.Stored() >= want.Count() })
 			time.Sleep(2 * time.Second)
 			fb.Stop(20 * time.Second)
 			log := fb.Log()

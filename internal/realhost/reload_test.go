@@ -118,7 +118,7 @@ func TestHotReload(t *testing.T) {
 					want.Add("cloudwatch:/falco/critical:node-1", a.UUID)
 				}
 			}
-			realhost.Until(20*time.Second, func() bool { return realhost.Total(srv) >= want.Count() })
+			realhost.Until(20*time.Second, func() bool { return srv.Stored() >= want.Count() })
 			time.Sleep(1500 * time.Millisecond)
 			took := fb.Stop(20 * time.Second)
 			log := fb.Log()

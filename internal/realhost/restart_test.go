@@ -55,7 +55,7 @@ func TestRestartSlowEndpoint(t *testing.T) {
 			}
 			time.Sleep(6 * time.Second)
 			stopTook := first.Stop(60 * time.Second)
-			before := realhost.Total(srv)
+			before := srv.Stored()
 			srv.SetFaults(fakeaws.Faults{})
 
 			second := realhost.Start(t, bin, nil, "-e", so, "-c", conf)
@@ -72,7 +72,7 @@ func TestRestartSlowEndpoint(t *testing.T) {
 					want.Add("securityhub", a.UUID)
 				}
 			}
-			realhost.Until(30*time.Second, func() bool { return realhost.Total(srv) >= want.Count() })
+			realhost.Until(30*time.Second, func() bool { return srv.Stored() >= want.Count() })
 			time.Sleep(2 * time.Second) // replays that would double arrive now
 			second.Stop(20 * time.Second)
 			missing, dups, extra, notes := want.Compare(realhost.Deliveries(t, srv))

@@ -96,10 +96,6 @@ func Deliveries(t testing.TB, srv *fakeaws.Server) map[string]map[string]int {
 	return out
 }
 
-// Total counts every event the endpoint holds, at every kind of
-// destination.
-func Total(srv *fakeaws.Server) int { return srv.Stored() }
-
 // Expect is the deliveries a test expects: destination → uuids.
 type Expect map[string][]string
 
