@@ -100,3 +100,57 @@ func TestStormSummariesAtExit(t *testing.T) {
 		t.Fatalf("%d events, want the first and the summary\n%s", len(ev), logs)
 	}
 }
+
+// TestStormOutlivesTheChunk: a tail record's line is read in place, as a
+// view into the chunk Fluent Bit frees once the flush returns; the storm
+// gate keeps an alert and a target filled from it ({hostname}) until a
+// later flush sends the summary, so it must keep copies. The chunk is
+// overwritten after its flush, as freed memory is reused.
+func TestStormOutlivesTheChunk(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	in, logs := newInstance(t, srv, "auto_create_group", "true",
+		"route.1", "rule=Terminal* -> cloudwatch:g:{hostname} storm=6s storm_by=proc.cmdline", "route.2", "* -> drop")
+	now := time.Now()
+	var bodies []map[string]any
+	for i := 0; i < 5; i++ {
+		a := shell(now.Add(time.Duration(i)*time.Second), "bash")
+		a["hostname"], a["tags"] = "node-7", []string{"container", "shell"}
+		line, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, map[string]any{"log": string(line)})
+	}
+	data := samples.Chunk(chunk.FormatV2, now, bodies...)
+	clock := now
+	in.SetClock(func() time.Time { return clock })
+	if res := in.Flush(context.Background(), "t", data); res.Status != falcocw.OK || res.Suppressed != 4 {
+		t.Fatalf("%s suppressed=%d\n%s", res.Summary(), res.Suppressed, logs)
+	}
+	for i := range data {
+		data[i] = 0xDB
+	}
+	clock = now.Add(7 * time.Second)
+	if res := in.Flush(context.Background(), "t", nil); res.Summaries != 1 {
+		t.Fatalf("%d summaries, want 1\n%s", res.Summaries, logs)
+	}
+	ev := srv.Events("g", "node-7")
+	if len(ev) != 2 {
+		t.Fatalf("%d events in stream node-7, want the first and the summary; streams: %v\n%s", len(ev), srv.LogStreams(), logs)
+	}
+	var summary map[string]any
+	if err := json.Unmarshal([]byte(ev[1].Message), &summary); err != nil {
+		t.Fatalf("summary %q: %v", ev[1].Message, err)
+	}
+	want := map[string]any{"rule": "Terminal shell in container", "hostname": "node-7", "output": "A shell was spawned: bash",
+		"tags": []any{"container", "shell"}}
+	for k, v := range want {
+		if fmt.Sprint(summary[k]) != fmt.Sprint(v) {
+			t.Errorf("summary %s = %v, want %v", k, summary[k], v)
+		}
+	}
+	if f, _ := summary["output_fields"].(map[string]any); f["proc.cmdline"] != "bash" {
+		t.Errorf("summary output_fields %v", summary["output_fields"])
+	}
+}

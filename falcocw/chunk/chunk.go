@@ -32,6 +32,12 @@ type Record struct {
 	// Body is nil and the pair is in Key and Line, since a map per line
 	// cost as much as the rest of its decoding. Map returns the body in
 	// either case.
+	//
+	// Line is not a copy: it shares the chunk's bytes (the line is most of
+	// a tail record, and copying it cost 840 bytes of garbage per alert),
+	// so it and every string cut from it are valid only while the chunk
+	// is, for a plugin until its flush returns. What outlives the flush
+	// copies them (falco.Alert.Clone, route.Target.Clone).
 	Body      map[string]any
 	Key, Line string
 	// Raw is the record's MessagePack bytes as the chunk holds them
@@ -196,7 +202,7 @@ func fastRecord(d *msgpack.Decoder) (Record, bool) {
 	}
 	if header := d.Offset(); d.OnePairMap() { // {"log": line}, as the tail input makes it
 		if k, ok := d.String(); ok {
-			if v, ok := d.String(); ok {
+			if v, ok := d.StringView(); ok {
 				r.Key, r.Line = k, v
 				return r, true
 			}

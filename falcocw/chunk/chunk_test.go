@@ -123,20 +123,33 @@ func TestDeepNestingSkipped(t *testing.T) {
 	}
 }
 
-// TestDecodeDoesNotAliasTheCallersBuffer: Fluent Bit's buffer is freed once
-// the flush returns; the records' strings share Decode's own copy of it.
-func TestDecodeDoesNotAliasTheCallersBuffer(t *testing.T) {
+// TestWhatSharesTheCallersBuffer: Fluent Bit's buffer is freed once the
+// flush returns. A tail record's Line is read in place (no copy: it is
+// most of the record), so it changes with the buffer, and whatever keeps
+// it past the flush must copy it; the strings of every other body are the
+// decoder's own.
+func TestWhatSharesTheCallersBuffer(t *testing.T) {
 	line := `{"rule":"Terminal shell in container","priority":"Notice","output":"a shell was spawned in a container"}`
 	data, err := chunk.Append(nil, chunk.FormatV2, time.Unix(1, 0), map[string]any{"log": line})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := chunk.Decode(data)
-	for i := range data {
-		data[i] = 0
+	data, err = chunk.Append(data, chunk.FormatV2, time.Unix(1, 0), map[string]any{"log": line, "stream": "stdout"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(d.Records) != 1 || d.Records[0].Line != line {
-		t.Fatalf("records changed with the caller's buffer: %+v", d.Records)
+	d := chunk.Decode(data)
+	if len(d.Records) != 2 || d.Records[0].Line != line || d.Records[1].Body["log"] != line {
+		t.Fatalf("records %+v", d.Records)
+	}
+	for i := range data {
+		data[i] = 'x'
+	}
+	if d.Records[0].Line == line {
+		t.Errorf("the tail record's line is a copy, not a view of the chunk")
+	}
+	if d.Records[1].Body["log"] != line || d.Records[1].Body["stream"] != "stdout" {
+		t.Errorf("a map body changed with the caller's buffer: %v", d.Records[1].Body)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // MaxDepth bounds the nesting of arrays and maps the decoder accepts.
@@ -172,6 +173,32 @@ func (d *Decoder) String() (string, bool) {
 	}
 	s, err := d.str(n)
 	return s, err == nil
+}
+
+// StringView is String without the copy: the string shares the
+// decoder's buffer, so it is valid only as long as the buffer is, and
+// must be copied (strings.Clone) by whatever keeps it longer.
+func (d *Decoder) StringView() (string, bool) {
+	if d.pos >= len(d.buf) {
+		return "", false
+	}
+	c := d.buf[d.pos]
+	d.pos++
+	n := int(c & 0x1f)
+	switch p := strPrefix(c); {
+	case p < 0:
+		return "", false
+	case p > 0:
+		var err error
+		if n, err = d.count(p, 1); err != nil {
+			return "", false
+		}
+	}
+	b, err := d.take(n)
+	if err != nil || n == 0 {
+		return "", err == nil
+	}
+	return unsafe.String(&b[0], n), true
 }
 
 // strPrefix is the size of the length prefix of a string or binary value

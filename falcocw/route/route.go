@@ -86,6 +86,13 @@ func (t Target) String() string {
 	return string(t.Kind) + ":" + t.Name
 }
 
+// Clone returns the target with strings of its own: a target filled
+// from a template ({hostname}) shares the alert's strings, which may be
+// views into the chunk of one flush (see falco.Alert.Clone).
+func (t Target) Clone() Target {
+	return Target{Kind: t.Kind, Name: strings.Clone(t.Name), Stream: strings.Clone(t.Stream)}
+}
+
 // Resolve fills the destination's templates from an event.
 func (d Destination) Resolve(v Values) Target {
 	t := Target{Kind: d.Kind}

@@ -81,7 +81,9 @@ func (g *Gate) Admit(key string, id ID, m route.Match, a *falco.Alert) bool {
 		if len(g.windows) >= MaxWindows {
 			return true
 		}
-		g.windows[key] = &window{opener: id, until: a.Time.Add(m.Options.Storm), target: m.Target, format: m.Options.Format,
+		// The window outlives the flush: it keeps a target and an alert of
+		// its own, not views into the flush's chunk.
+		g.windows[key] = &window{opener: id, until: a.Time.Add(m.Options.Storm), target: m.Target.Clone(), format: m.Options.Format,
 			window: m.Options.Storm, suppressed: map[ID]bool{}}
 		return true
 	}
@@ -94,7 +96,7 @@ func (g *Gate) Admit(key string, id ID, m route.Match, a *falco.Alert) bool {
 			w.first = a.Time
 		}
 		if w.last == nil || !a.Time.Before(w.last.Time) {
-			w.last = a
+			w.last = a.Clone()
 		}
 	}
 	return false
