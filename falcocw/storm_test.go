@@ -101,56 +101,74 @@ func TestStormSummariesAtExit(t *testing.T) {
 	}
 }
 
-// TestStormOutlivesTheChunk: a tail record's line is read in place, as a
-// view into the chunk Fluent Bit frees once the flush returns; the storm
-// gate keeps an alert and a target filled from it ({hostname}) until a
-// later flush sends the summary, so it must keep copies. The chunk is
-// overwritten after its flush, as freed memory is reused.
+// TestStormOutlivesTheChunk: a record's strings are read in place, as
+// views into the chunk Fluent Bit frees once the flush returns; the storm
+// gate keeps an alert and a target filled from it ({hostname},
+// {ecs_task_id}) until a later flush sends the summary, so it must keep
+// copies. The chunk is overwritten after its flush, as freed memory is
+// reused. Both record shapes: the tail input's {"log": line} and
+// FireLens' map with its metadata.
 func TestStormOutlivesTheChunk(t *testing.T) {
-	srv := fakeaws.New()
-	defer srv.Close()
-	in, logs := newInstance(t, srv, "auto_create_group", "true",
-		"route.1", "rule=Terminal* -> cloudwatch:g:{hostname} storm=6s storm_by=proc.cmdline", "route.2", "* -> drop")
-	now := time.Now()
-	var bodies []map[string]any
-	for i := 0; i < 5; i++ {
-		a := shell(now.Add(time.Duration(i)*time.Second), "bash")
-		a["hostname"], a["tags"] = "node-7", []string{"container", "shell"}
-		line, err := json.Marshal(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bodies = append(bodies, map[string]any{"log": string(line)})
-	}
-	data := samples.Chunk(chunk.FormatV2, now, bodies...)
-	clock := now
-	in.SetClock(func() time.Time { return clock })
-	if res := in.Flush(context.Background(), "t", data); res.Status != falcocw.OK || res.Suppressed != 4 {
-		t.Fatalf("%s suppressed=%d\n%s", res.Summary(), res.Suppressed, logs)
-	}
-	for i := range data {
-		data[i] = 0xDB
-	}
-	clock = now.Add(7 * time.Second)
-	if res := in.Flush(context.Background(), "t", nil); res.Summaries != 1 {
-		t.Fatalf("%d summaries, want 1\n%s", res.Summaries, logs)
-	}
-	ev := srv.Events("g", "node-7")
-	if len(ev) != 2 {
-		t.Fatalf("%d events in stream node-7, want the first and the summary; streams: %v\n%s", len(ev), srv.LogStreams(), logs)
-	}
-	var summary map[string]any
-	if err := json.Unmarshal([]byte(ev[1].Message), &summary); err != nil {
-		t.Fatalf("summary %q: %v", ev[1].Message, err)
-	}
-	want := map[string]any{"rule": "Terminal shell in container", "hostname": "node-7", "output": "A shell was spawned: bash",
-		"tags": []any{"container", "shell"}}
-	for k, v := range want {
-		if fmt.Sprint(summary[k]) != fmt.Sprint(v) {
-			t.Errorf("summary %s = %v, want %v", k, summary[k], v)
-		}
-	}
-	if f, _ := summary["output_fields"].(map[string]any); f["proc.cmdline"] != "bash" {
-		t.Errorf("summary output_fields %v", summary["output_fields"])
+	const task = "arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef"
+	for _, tc := range []struct {
+		name, stream, want string
+		body               func(line string) map[string]any
+	}{
+		{"tail", "{hostname}", "node-7", func(line string) map[string]any { return map[string]any{"log": line} }},
+		{"firelens", "{ecs_task_id}", "0123456789abcdef", func(line string) map[string]any {
+			return map[string]any{"log": line, "source": "stdout", "container_name": "falco", "ecs_cluster": "prod", "ecs_task_arn": task}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := fakeaws.New()
+			defer srv.Close()
+			in, logs := newInstance(t, srv, "auto_create_group", "true",
+				"route.1", "rule=Terminal* -> cloudwatch:g:"+tc.stream+" storm=6s storm_by=proc.cmdline", "route.2", "* -> drop")
+			now := time.Now()
+			var bodies []map[string]any
+			for i := 0; i < 5; i++ {
+				a := shell(now.Add(time.Duration(i)*time.Second), "bash")
+				a["hostname"], a["tags"] = "node-7", []string{"container", "shell"}
+				line, err := json.Marshal(a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bodies = append(bodies, tc.body(string(line)))
+			}
+			data := samples.Chunk(chunk.FormatV2, now, bodies...)
+			clock := now
+			in.SetClock(func() time.Time { return clock })
+			if res := in.Flush(context.Background(), "t", data); res.Status != falcocw.OK || res.Suppressed != 4 {
+				t.Fatalf("%s suppressed=%d\n%s", res.Summary(), res.Suppressed, logs)
+			}
+			for i := range data {
+				data[i] = 0xDB
+			}
+			clock = now.Add(7 * time.Second)
+			if res := in.Flush(context.Background(), "t", nil); res.Summaries != 1 {
+				t.Fatalf("%d summaries, want 1\n%s", res.Summaries, logs)
+			}
+			ev := srv.Events("g", tc.want)
+			if len(ev) != 2 {
+				t.Fatalf("%d events in stream %s, want the first and the summary; streams: %v\n%s", len(ev), tc.want, srv.LogStreams(), logs)
+			}
+			var summary map[string]any
+			if err := json.Unmarshal([]byte(ev[1].Message), &summary); err != nil {
+				t.Fatalf("summary %q: %v", ev[1].Message, err)
+			}
+			want := map[string]any{"rule": "Terminal shell in container", "hostname": "node-7", "output": "A shell was spawned: bash",
+				"tags": []any{"container", "shell"}}
+			if tc.name == "firelens" {
+				want["ecs_task_arn"], want["ecs_cluster"] = task, "prod"
+			}
+			for k, v := range want {
+				if fmt.Sprint(summary[k]) != fmt.Sprint(v) {
+					t.Errorf("summary %s = %v, want %v", k, summary[k], v)
+				}
+			}
+			if f, _ := summary["output_fields"].(map[string]any); f["proc.cmdline"] != "bash" {
+				t.Errorf("summary output_fields %v", summary["output_fields"])
+			}
+		})
 	}
 }

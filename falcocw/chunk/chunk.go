@@ -23,6 +23,13 @@ import (
 var SharedKeys = []string{"kubernetes"}
 
 // Record is one log record of a chunk.
+//
+// Its strings (Line, and the keys and strings of Body and Metadata) are
+// not copies: they share the chunk's bytes (a Falco line is most of a
+// record, and copying it cost 840 bytes of garbage per alert), so they
+// and every string cut from them are valid only while the chunk is: for a
+// plugin, until its flush returns. What outlives the flush copies them
+// (falco.Alert.Clone, route.Target.Clone).
 type Record struct {
 	Index    int // position in the chunk, from 0, for error messages
 	Time     time.Time
@@ -32,12 +39,6 @@ type Record struct {
 	// Body is nil and the pair is in Key and Line, since a map per line
 	// cost as much as the rest of its decoding. Map returns the body in
 	// either case.
-	//
-	// Line is not a copy: it shares the chunk's bytes (the line is most of
-	// a tail record, and copying it cost 840 bytes of garbage per alert),
-	// so it and every string cut from it are valid only while the chunk
-	// is, for a plugin until its flush returns. What outlives the flush
-	// copies them (falco.Alert.Clone, route.Target.Clone).
 	Body      map[string]any
 	Key, Line string
 	// Raw is the record's MessagePack bytes as the chunk holds them
@@ -117,6 +118,7 @@ func NewReader(data []byte) *Reader { return newReader(data, true) }
 func newReader(data []byte, fast bool) *Reader {
 	d := msgpack.NewDecoder(data)
 	d.Share(SharedKeys...)
+	d.Borrow() // see Record
 	return &Reader{d: d, fast: fast, data: data}
 }
 
@@ -202,7 +204,7 @@ func fastRecord(d *msgpack.Decoder) (Record, bool) {
 	}
 	if header := d.Offset(); d.OnePairMap() { // {"log": line}, as the tail input makes it
 		if k, ok := d.String(); ok {
-			if v, ok := d.StringView(); ok {
+			if v, ok := d.String(); ok {
 				r.Key, r.Line = k, v
 				return r, true
 			}

@@ -54,6 +54,8 @@ type Decoder struct {
 	// returned, shared (read it, never change it). Fluent Bit repeats the
 	// Kubernetes filter's map on every record of a pod.
 	share map[string]*shared
+	// borrow makes strings views into buf (see Borrow).
+	borrow bool
 }
 
 type shared struct {
@@ -71,8 +73,24 @@ func (d *Decoder) Share(keys ...string) {
 }
 
 // NewDecoder returns a decoder reading buf. The decoder does not copy buf;
-// strings it returns are copies, so buf may be reused after decoding.
+// strings it returns are copies, so buf may be reused after decoding,
+// unless Borrow was called.
 func NewDecoder(buf []byte) *Decoder { return &Decoder{buf: buf} }
+
+// Borrow makes the strings the decoder returns (values, map keys, binary
+// data) views into buf rather than copies: no copy and no allocation for
+// their bytes, but they are valid only as long as buf is, and whatever
+// keeps one longer must copy it (strings.Clone).
+func (d *Decoder) Borrow() { d.borrow = true }
+
+// text returns b, bytes of buf, as a string: a view when borrowing, else
+// a copy.
+func (d *Decoder) text(b []byte) string {
+	if d.borrow {
+		return unsafe.String(unsafe.SliceData(b), len(b))
+	}
+	return string(b)
+}
 
 // Offset is the position of the next unread byte.
 func (d *Decoder) Offset() int { return d.pos }
@@ -173,32 +191,6 @@ func (d *Decoder) String() (string, bool) {
 	}
 	s, err := d.str(n)
 	return s, err == nil
-}
-
-// StringView is String without the copy: the string shares the
-// decoder's buffer, so it is valid only as long as the buffer is, and
-// must be copied (strings.Clone) by whatever keeps it longer.
-func (d *Decoder) StringView() (string, bool) {
-	if d.pos >= len(d.buf) {
-		return "", false
-	}
-	c := d.buf[d.pos]
-	d.pos++
-	n := int(c & 0x1f)
-	switch p := strPrefix(c); {
-	case p < 0:
-		return "", false
-	case p > 0:
-		var err error
-		if n, err = d.count(p, 1); err != nil {
-			return "", false
-		}
-	}
-	b, err := d.take(n)
-	if err != nil || n == 0 {
-		return "", err == nil
-	}
-	return unsafe.String(&b[0], n), true
 }
 
 // strPrefix is the size of the length prefix of a string or binary value
@@ -475,7 +467,7 @@ func (d *Decoder) str(n int) (string, error) {
 			return s, nil
 		}
 	}
-	return string(b), nil
+	return d.text(b), nil
 }
 
 // strValue is str boxed, as Decode returns values: the interned strings
@@ -491,7 +483,7 @@ func (d *Decoder) strValue(n int) (any, error) {
 			return v, nil
 		}
 	}
-	return string(b), nil
+	return d.text(b), nil
 }
 
 // interned are the keys and values Fluent Bit's inputs repeat in every
