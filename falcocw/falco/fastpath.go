@@ -68,7 +68,17 @@ func (sc *scanner) peek() byte {
 
 // str reads a JSON string and returns its value; ok is false for anything
 // invalid.
-func (sc *scanner) str() (string, bool) {
+func (sc *scanner) str() (string, bool) { return sc.text(true) }
+
+// skipStr checks a JSON string whose value is not needed (inside
+// output_fields, kept as text): an escaped one is not unescaped.
+func (sc *scanner) skipStr() bool {
+	_, ok := sc.text(false)
+	return ok
+}
+
+// text reads a JSON string; keep says whether its value is wanted.
+func (sc *scanner) text(keep bool) (string, bool) {
 	if sc.peek() != '"' {
 		return "", false
 	}
@@ -83,16 +93,20 @@ func (sc *scanner) str() (string, bool) {
 		sc.pos++
 		return v, true
 	case sc.s[sc.pos] == '\\':
-		return sc.escaped(start)
+		return sc.escaped(start, keep)
 	default: // a control character
 		return "", false
 	}
 }
 
-// escaped finishes a string that holds escapes, from start.
-func (sc *scanner) escaped(start int) (string, bool) {
+// escaped finishes a string that holds escapes, from start: it checks
+// them all, and when keep is set returns the value unescaped.
+func (sc *scanner) escaped(start int, keep bool) (string, bool) {
 	var b strings.Builder
-	b.WriteString(sc.s[start:sc.pos])
+	if keep {
+		b.Grow(2 * (sc.pos - start + 16))
+		b.WriteString(sc.s[start:sc.pos])
+	}
 	for sc.pos < len(sc.s) {
 		c := sc.s[sc.pos]
 		switch {
@@ -102,8 +116,14 @@ func (sc *scanner) escaped(start int) (string, bool) {
 		case c < 0x20:
 			return "", false
 		case c != '\\':
-			b.WriteByte(c)
-			sc.pos++
+			// The plain run up to the next quote, backslash or control
+			// character, at once (escaped strings are long: Kubernetes
+			// audit lines carry whole JSON documents in them).
+			n := jsonstr.Special(sc.s[sc.pos:])
+			if keep {
+				b.WriteString(sc.s[sc.pos : sc.pos+n])
+			}
+			sc.pos += n
 			continue
 		}
 		if sc.pos+1 >= len(sc.s) {
@@ -112,18 +132,10 @@ func (sc *scanner) escaped(start int) (string, bool) {
 		e := sc.s[sc.pos+1]
 		sc.pos += 2
 		switch e {
-		case '"', '\\', '/':
-			b.WriteByte(e)
-		case 'b':
-			b.WriteByte('\b')
-		case 'f':
-			b.WriteByte('\f')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 't':
-			b.WriteByte('\t')
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			if keep {
+				b.WriteByte(unescape[e])
+			}
 		case 'u':
 			r, ok := sc.hex4()
 			if !ok {
@@ -142,13 +154,18 @@ func (sc *scanner) escaped(start int) (string, bool) {
 					return "", false
 				}
 			}
-			b.WriteRune(r)
+			if keep {
+				b.WriteRune(r)
+			}
 		default:
 			return "", false
 		}
 	}
 	return "", false
 }
+
+// unescape is the byte a one-letter JSON escape stands for.
+var unescape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 func (sc *scanner) hex4() (rune, bool) {
 	if sc.pos+4 > len(sc.s) {
@@ -188,8 +205,7 @@ func (sc *scanner) value(depth int) bool {
 	sc.ws()
 	switch c := sc.peek(); {
 	case c == '"':
-		_, ok := sc.str()
-		return ok
+		return sc.skipStr()
 	case c == '{':
 		return sc.object(depth+1, nil)
 	case c == '[':
