@@ -32,7 +32,7 @@ func main() {
 	so := flag.String("plugin", "build/falcocw.so", "the falcocw .so")
 	fb := flag.String("fluent-bit", "", "the fluent-bit to run (default: FLUENT_BIT's first, else ../shared/fluent-bit/v5.0.9, else the newest found)")
 	goPlugin := flag.String("aws-go-plugin", "", "AWS's Go cloudwatch.so (default: ../shared/fluent-bit/aws-go-plugins/cloudwatch.so)")
-	only := flag.String("only", "", "run only the variants whose \"GROUP: NAME\" matches this regular expression (groups: tail, mixed)")
+	only := flag.String("only", "", "run only the variants whose \"GROUP: NAME\" matches this regular expression (groups: tail, mixed, eks)")
 	workers := flag.Int("workers", 1, "workers of falcocw's output")
 	flag.Parse()
 	sel, err := regexp.Compile(*only)
@@ -140,6 +140,15 @@ func (b *bench) run(n, large, runs int) error {
 		for _, v := range variants {
 			if b.only.MatchString(v.group + ": " + v.name) {
 				picked = append(picked, v)
+			}
+		}
+		for _, v := range picked {
+			if v.group == "eks" {
+				if err := w.writeEKS(dir); err != nil {
+					return err
+				}
+				fmt.Printf("and the same alerts as an EKS node's CRI container log, read by the tail input with the cri multiline parser, the kubernetes filter adding the pod's metadata\n")
+				break
 			}
 		}
 		results := map[string][]measurement{}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/falcocw/falcocw/internal/realhost"
 )
@@ -20,6 +23,86 @@ type workload struct {
 	// rewrite_tag rules take (the same, unless an output text holds the
 	// words).
 	critical, mitre, cCritical, cMitre int
+	// eks is the same alerts as a Falco pod's container log on an EKS
+	// node (CRI lines, the pod's metadata in a preload cache), for the
+	// kubernetes filter: written (writeEKS) when an eks variant runs.
+	eks *eksLog
+}
+
+// eksLog is a container log as containerd writes it under
+// /var/log/containers, and the kubernetes filter's view of its pod.
+type eksLog struct {
+	glob, tagPrefix, cache string
+}
+
+// The pod the EKS workload's alerts come from.
+const (
+	eksPod  = "falco-8x7kq"
+	eksNS   = "falco"
+	eksNode = "ip-10-0-1-23.eu-west-1.compute.internal"
+	eksCID  = "3b1f8e6c2d4a5b7c9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f"
+)
+
+// writeEKS writes lines as the CRI log of a Falco pod (each
+// "TIME stdout F line", the bench's lines being under containerd's 16 KiB)
+// and the pod's metadata as the Kubernetes API gives it, which the
+// kubernetes filter reads from its preload cache instead of the API.
+func writeEKS(dir string, lines []string) (*eksLog, error) {
+	logs, cache := filepath.Join(dir, "containers"), filepath.Join(dir, "kube-cache")
+	for _, d := range []string{logs, cache} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	meta, err := json.Marshal(map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": eksPod, "namespace": eksNS, "uid": "5f0c6f2e-3c1b-4b7e-9d55-0c2b8b1e4a11",
+			"labels": map[string]string{"app.kubernetes.io/name": "falco", "app.kubernetes.io/instance": "falco"}},
+		"spec": map[string]any{"nodeName": eksNode, "containers": []map[string]any{{"name": "falco", "image": "falcosecurity/falco:0.42.1"}}},
+		"status": map[string]any{"containerStatuses": []map[string]any{{"name": "falco", "containerID": "containerd://" + eksCID,
+			"image": "falcosecurity/falco:0.42.1", "imageID": "docker.io/falcosecurity/falco@sha256:0123"}}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(cache, eksNS+"_"+eksPod+".meta"), meta, 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(cache, "token"), []byte("bench"), 0o600); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	base := time.Now().Add(-time.Hour).UTC()
+	for i, l := range lines {
+		b.WriteString(base.Add(time.Duration(i) * time.Microsecond).Format("2006-01-02T15:04:05.000000000Z"))
+		b.WriteString(" stdout F ")
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	name := fmt.Sprintf("%s_%s_falco-%s.log", eksPod, eksNS, eksCID)
+	if err := os.WriteFile(filepath.Join(logs, name), []byte(b.String()), 0o644); err != nil {
+		return nil, err
+	}
+	return &eksLog{glob: filepath.Join(logs, "*.log"), cache: cache,
+		tagPrefix: "falco." + strings.ReplaceAll(strings.TrimPrefix(logs, "/"), "/", ".") + "."}, nil
+}
+
+// eksService is the SERVICE and INPUT of conf/fluent-bit.conf as shipped
+// for EKS, without its storage and DB (the other workloads keep their
+// chunks in memory too): the tail input with the CRI multiline parser and
+// the kubernetes filter adding the pod's metadata to every record.
+func eksService(ep endpoint, e *eksLog) string {
+	var b strings.Builder
+	section(&b, "SERVICE", "Flush", "1", "Grace", "5", "Log_Level", "warn", "HTTP_Server", "On", "HTTP_Listen", "127.0.0.1",
+		"HTTP_Port", fmt.Sprint(ep.httpPort), "Parsers_File", ep.parsers)
+	section(&b, "INPUT", "Name", "tail", "Path", e.glob, "Tag", "falco.*", "multiline.parser", "cri, docker",
+		"Read_from_Head", "On", "Refresh_Interval", "1")
+	section(&b, "FILTER", "Name", "kubernetes", "Match", "falco.*", "Kube_Tag_Prefix", e.tagPrefix,
+		"Kube_Meta_Preload_Cache_Dir", e.cache, "Merge_Log", "Off", "Keep_Log", "On", "Labels", "On", "Annotations", "Off",
+		// A service account's files, so that the filter starts without
+		// errors off a cluster (the preload cache serves the metadata).
+		"Kube_CA_File", ep.caFile, "Kube_Token_File", filepath.Join(e.cache, "token"))
+	return b.String()
 }
 
 // The C outputs' split, as rewrite_tag regular expressions on the line.
@@ -50,6 +133,19 @@ func newWorkload(dir string, n int) (*workload, error) {
 	w.bytes = b.Len()
 	w.avgLine = w.bytes / n
 	return w, os.WriteFile(w.path, []byte(b.String()), 0o644)
+}
+
+// writeEKS writes the workload's alerts as an EKS node's container log,
+// for the eks variants.
+func (w *workload) writeEKS(dir string) error {
+	alerts := realhost.NumberedAlerts(w.alerts)
+	lines := make([]string, len(alerts))
+	for i, a := range alerts {
+		lines[i] = a.Line
+	}
+	var err error
+	w.eks, err = writeEKS(filepath.Join(dir, fmt.Sprint("eks-", w.alerts)), lines)
+	return err
 }
 
 // variant is one output measured: its Fluent Bit configuration, the
@@ -101,12 +197,13 @@ func cOut(ep endpoint, name, match string, kv ...string) string {
 }
 
 func (b *bench) variants(w *workload, full bool) []variant {
-	falcocw := func(ep endpoint, routes ...string) string {
+	falcocwOut := func(ep endpoint, routes ...string) string {
 		var s strings.Builder
 		section(&s, "OUTPUT", append([]string{"Name", "falcocw", "Match", "falco.*", "region", "eu-west-1", "endpoint", ep.url,
 			"tls_skip_verify", ep.url, "log_group_name", "/falco/alerts", "log_stream_name", "bench", "workers", fmt.Sprint(b.workers)}, routes...)...)
-		return service(ep, false) + s.String()
+		return s.String()
 	}
+	falcocw := func(ep endpoint, routes ...string) string { return service(ep, false) + falcocwOut(ep, routes...) }
 	vs := []variant{
 		{name: "null (the host's own cost)", group: "tail", conf: func(ep endpoint) string {
 			var s strings.Builder
@@ -152,6 +249,13 @@ func (b *bench) variants(w *workload, full bool) []variant {
 					cOut(ep, "cloudwatch_logs", "critical.*", "log_group_name", "/falco/critical", "log_stream_name", "bench", "log_key", "log") +
 					cOut(ep, "kinesis_firehose", "mitre.*", "delivery_stream", "falco-mitre", "log_key", "log")
 			}},
+	)
+	vs = append(vs,
+		variant{name: "C cloudwatch_logs, the record (log + kubernetes)", group: "eks", events: w.alerts, conf: func(ep endpoint) string {
+			return eksService(ep, w.eks) + cOut(ep, "cloudwatch_logs", "falco.*", "log_group_name", "/falco/alerts", "log_stream_name", "bench")
+		}},
+		variant{name: fmt.Sprintf("falcocw on EKS records, workers %d", b.workers), group: "eks", plugin: b.so, events: w.alerts,
+			conf: func(ep endpoint) string { return eksService(ep, w.eks) + falcocwOut(ep) }},
 	)
 	return vs
 }
