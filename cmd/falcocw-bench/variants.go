@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,18 +34,10 @@ type eksLog struct {
 	glob, tagPrefix, cache string
 }
 
-// The pod the EKS workload's alerts come from.
-const (
-	eksPod  = "falco-8x7kq"
-	eksNS   = "falco"
-	eksNode = "ip-10-0-1-23.eu-west-1.compute.internal"
-	eksCID  = "3b1f8e6c2d4a5b7c9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f"
-)
-
-// writeEKS writes lines as the CRI log of a Falco pod (each
-// "TIME stdout F line", the bench's lines being under containerd's 16 KiB)
-// and the pod's metadata as the Kubernetes API gives it, which the
-// kubernetes filter reads from its preload cache instead of the API.
+// writeEKS writes lines as the CRI log of the EKS scenarios' Falco pod
+// (realhost.EKSPod) and the pod's metadata as the Kubernetes API gives it,
+// which the kubernetes filter reads from its preload cache instead of the
+// API.
 func writeEKS(dir string, lines []string) (*eksLog, error) {
 	logs, cache := filepath.Join(dir, "containers"), filepath.Join(dir, "kube-cache")
 	for _, d := range []string{logs, cache} {
@@ -54,33 +45,18 @@ func writeEKS(dir string, lines []string) (*eksLog, error) {
 			return nil, err
 		}
 	}
-	meta, err := json.Marshal(map[string]any{
-		"apiVersion": "v1", "kind": "Pod",
-		"metadata": map[string]any{"name": eksPod, "namespace": eksNS, "uid": "5f0c6f2e-3c1b-4b7e-9d55-0c2b8b1e4a11",
-			"labels": map[string]string{"app.kubernetes.io/name": "falco", "app.kubernetes.io/instance": "falco"}},
-		"spec": map[string]any{"nodeName": eksNode, "containers": []map[string]any{{"name": "falco", "image": "falcosecurity/falco:0.42.1"}}},
-		"status": map[string]any{"containerStatuses": []map[string]any{{"name": "falco", "containerID": "containerd://" + eksCID,
-			"image": "falcosecurity/falco:0.42.1", "imageID": "docker.io/falcosecurity/falco@sha256:0123"}}},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(cache, eksNS+"_"+eksPod+".meta"), meta, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(cache, realhost.EKSMetaName()), []byte(realhost.EKSPodMeta()), 0o644); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(cache, "token"), []byte("bench"), 0o600); err != nil {
 		return nil, err
 	}
 	var b strings.Builder
-	base := time.Now().Add(-time.Hour).UTC()
+	base := time.Now().Add(-time.Hour)
 	for i, l := range lines {
-		b.WriteString(base.Add(time.Duration(i) * time.Microsecond).Format("2006-01-02T15:04:05.000000000Z"))
-		b.WriteString(" stdout F ")
-		b.WriteString(l)
-		b.WriteByte('\n')
+		realhost.CRILines(&b, l, base.Add(time.Duration(i)*time.Microsecond))
 	}
-	name := fmt.Sprintf("%s_%s_falco-%s.log", eksPod, eksNS, eksCID)
-	if err := os.WriteFile(filepath.Join(logs, name), []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(logs, realhost.EKSLogName()), []byte(b.String()), 0o644); err != nil {
 		return nil, err
 	}
 	return &eksLog{glob: filepath.Join(logs, "*.log"), cache: cache,

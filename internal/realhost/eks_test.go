@@ -12,42 +12,6 @@ import (
 	"github.com/falcocw/falcocw/internal/realhost"
 )
 
-const (
-	podName     = "falco-8x7kq"
-	podNS       = "falco"
-	nodeName    = "ip-10-0-1-23.eu-west-1.compute.internal"
-	containerID = "3b1f8e6c2d4a5b7c9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f"
-)
-
-// podMeta is the pod as the Kubernetes API describes it, the file the
-// kubernetes filter reads from kube_meta_preload_cache_dir.
-func podMeta() string {
-	b, _ := json.Marshal(map[string]any{
-		"apiVersion": "v1", "kind": "Pod",
-		"metadata": map[string]any{"name": podName, "namespace": podNS, "uid": "5f0c6f2e-3c1b-4b7e-9d55-0c2b8b1e4a11",
-			"labels": map[string]string{"app.kubernetes.io/name": "falco", "app.kubernetes.io/instance": "falco"}},
-		"spec": map[string]any{"nodeName": nodeName,
-			"containers": []map[string]any{{"name": "falco", "image": "falcosecurity/falco:0.42.1"}}},
-		"status": map[string]any{"containerStatuses": []map[string]any{{"name": "falco", "containerID": "containerd://" + containerID,
-			"image": "falcosecurity/falco:0.42.1", "imageID": "docker.io/falcosecurity/falco@sha256:0123"}}},
-	})
-	return string(b)
-}
-
-// criLines writes a line as containerd does: "TIME stdout F line", a line
-// over 16 KiB split into P parts and a final F.
-func criLines(line string, ts time.Time) string {
-	const max = 16 * 1024
-	t := ts.UTC().Format("2006-01-02T15:04:05.000000000Z")
-	var b strings.Builder
-	for len(line) > max {
-		fmt.Fprintf(&b, "%s stdout P %s\n", t, line[:max])
-		line = line[max:]
-	}
-	fmt.Fprintf(&b, "%s stdout F %s\n", t, line)
-	return b.String()
-}
-
 // bigAlert makes an alert's line longer than 32 KiB (a long command line),
 // so containerd splits it in three.
 func bigAlert(a realhost.Alert) realhost.Alert {
@@ -102,17 +66,17 @@ func TestEKS(t *testing.T) {
 				var log strings.Builder
 				base := time.Now().Add(-time.Minute)
 				for i, a := range alerts {
-					log.WriteString(criLines(a.Line, base.Add(time.Duration(i)*time.Millisecond)))
+					realhost.CRILines(&log, a.Line, base.Add(time.Duration(i)*time.Millisecond))
 					if i%25 == 0 {
 						for _, n := range realhost.Noise() {
-							log.WriteString(criLines(n, base))
+							realhost.CRILines(&log, n, base)
 						}
 					}
 				}
 				// Falco logged before Fluent Bit started on the node.
-				realhost.WriteFile(t, logDir, fmt.Sprintf("%s_%s_falco-%s.log", podName, podNS, containerID), log.String())
+				realhost.WriteFile(t, logDir, realhost.EKSLogName(), log.String())
 				cache := filepath.Join(dir, "kube-cache")
-				realhost.WriteFile(t, cache, podNS+"_"+podName+".meta", podMeta())
+				realhost.WriteFile(t, cache, realhost.EKSMetaName(), realhost.EKSPodMeta())
 
 				for _, f := range []string{"parsers.conf", "plugins.conf"} {
 					b, err := os.ReadFile(filepath.Join(root, "conf", f))
@@ -147,15 +111,15 @@ func TestEKS(t *testing.T) {
 				want := realhost.Expect{}
 				for _, a := range alerts {
 					if a.Critical() {
-						want.Add("cloudwatch:/falco/critical:"+nodeName, a.UUID)
+						want.Add("cloudwatch:/falco/critical:"+realhost.EKSNode, a.UUID)
 					}
 					if a.HasTagPrefix("mitre_") {
 						want.Add("firehose:falco-mitre-archive", a.UUID)
 					}
 					if a.Source == "k8s_audit" {
-						want.Add("cloudwatch:/falco/k8s-audit:"+nodeName, a.UUID)
+						want.Add("cloudwatch:/falco/k8s-audit:"+realhost.EKSNode, a.UUID)
 					} else {
-						want.Add("cloudwatch:/falco/alerts:"+nodeName, a.UUID)
+						want.Add("cloudwatch:/falco/alerts:"+realhost.EKSNode, a.UUID)
 					}
 				}
 				fb := realhost.Start(t, bin, nil, "-c", confPath)
@@ -168,11 +132,11 @@ func TestEKS(t *testing.T) {
 				if missing+dups+extra > 0 {
 					t.Errorf("deliveries differ:\n%s", strings.Join(notes, "\n"))
 				}
-				events := srv.Events("/falco/alerts", nodeName)
+				events := srv.Events("/falco/alerts", realhost.EKSNode)
 				if len(events) == 0 {
 					t.Fatal("nothing in the node's stream")
 				}
-				for _, want := range []string{`"pod_name":"` + podName + `"`, `"namespace_name":"` + podNS + `"`, `"container_name":"falco"`, `"app.kubernetes.io/name":"falco"`} {
+				for _, want := range []string{`"pod_name":"` + realhost.EKSPod + `"`, `"namespace_name":"` + realhost.EKSNamespace + `"`, `"container_name":"falco"`, `"app.kubernetes.io/name":"falco"`} {
 					if !strings.Contains(events[0].Message, want) {
 						t.Errorf("the event lacks the kubernetes filter's %s: %.400s", want, events[0].Message)
 					}
