@@ -117,8 +117,9 @@ func (sc *scanner) escaped(start int, keep bool) (string, bool) {
 			return "", false
 		case c != '\\':
 			// The plain run up to the next quote, backslash or control
-			// character, at once (escaped strings are long: Kubernetes
-			// audit lines carry whole JSON documents in them).
+			// character, at once: an escape is mostly one of a few in a
+			// long string (a command line's quotes, the \u003c that
+			// encoding/json writes for '<').
 			n := jsonstr.Special(sc.s[sc.pos:])
 			if keep {
 				b.WriteString(sc.s[sc.pos : sc.pos+n])
