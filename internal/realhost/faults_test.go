@@ -43,24 +43,16 @@ func TestTwoInstancesUnderFaults(t *testing.T) {
 				path := realhost.WriteFile(t, dir, name+".log", strings.Join(lines, "\n")+"\n")
 				realhost.Section(&b, "INPUT", "Name", "tail", "Path", path, "Tag", "falco."+name, "Read_from_Head", "On")
 			}
-			realhost.Section(&b, "OUTPUT", "Name", "falcocw", "Match", "falco.a", "Alias", "node_a", "region", "eu-west-1", "endpoint", srv.URL,
+			realhost.Section(&b, "OUTPUT", append([]string{"Name", "falcocw", "Match", "falco.a", "Alias", "node_a", "region", "eu-west-1", "endpoint", srv.URL,
 				"log_group_name", "/falco/alerts", "log_stream_name", "a", "auto_create_group", "true",
-				"route.1", "priority>=Critical -> sns:"+topic+" continue",
+				"route.1", "priority>=Critical -> sns:" + topic + " continue",
 				"route.2", "tag=mitre_* -> firehose:falco-mitre continue",
-				"route.3", "source=k8s_audit -> kinesis:falco-audit continue",
-				"route.4", "priority>=Error -> eventbridge:falco continue",
-				"route.5", "priority>=Alert -> securityhub continue",
-				"securityhub_account_id", fakeaws.Account,
-				"workers", "2", "Retry_Limit", "False")
-			realhost.Section(&b, "OUTPUT", "Name", "falcocw", "Match", "falco.b", "region", "eu-west-1", "endpoint", srv.URL,
+				"workers", "2", "Retry_Limit", "False"}, eventKinds(3)...)...)
+			realhost.Section(&b, "OUTPUT", append([]string{"Name", "falcocw", "Match", "falco.b", "region", "eu-west-1", "endpoint", srv.URL,
 				"log_group_name", "/falco/alerts", "log_stream_name", "b", "auto_create_group", "true",
-				"route.1", "priority>=Critical -> sns:"+topic+" continue",
+				"route.1", "priority>=Critical -> sns:" + topic + " continue",
 				"route.2", "tag=mitre_* -> firehose:falco-mitre continue",
-				"route.3", "source=k8s_audit -> kinesis:falco-audit continue",
-				"route.4", "priority>=Error -> eventbridge:falco continue",
-				"route.5", "priority>=Alert -> securityhub continue",
-				"securityhub_account_id", fakeaws.Account,
-				"workers", "2", "Retry_Limit", "False")
+				"workers", "2", "Retry_Limit", "False"}, eventKinds(3)...)...)
 			conf := realhost.WriteFile(t, dir, "fluent-bit.conf", b.String())
 			want := realhost.Expect{}
 			for name, as := range half {
@@ -72,15 +64,7 @@ func TestTwoInstancesUnderFaults(t *testing.T) {
 					if a.HasTagPrefix("mitre_") {
 						want.Add("firehose:falco-mitre", a.UUID)
 					}
-					if a.Source == "k8s_audit" {
-						want.Add("kinesis:falco-audit", a.UUID)
-					}
-					if a.Critical() || a.Priority == "Error" {
-						want.Add("eventbridge:falco", a.UUID)
-					}
-					if a.Priority == "Alert" || a.Priority == "Emergency" {
-						want.Add("securityhub", a.UUID)
-					}
+					expectEventKinds(want, a)
 				}
 			}
 			fb := realhost.Start(t, bin, nil, "-e", so, "-c", conf)

@@ -14,13 +14,9 @@ func restartConfig(dir, endpoint string) string {
 	realhost.Section(&b, "SERVICE", "Flush", "1", "Grace", "5", "storage.path", dir+"/flb-storage/", "storage.sync", "normal")
 	realhost.Section(&b, "INPUT", "Name", "tail", "Path", dir+"/falco.log", "Tag", "falco.log", "Read_from_Head", "On",
 		"DB", dir+"/tail.db", "storage.type", "filesystem")
-	realhost.Section(&b, "OUTPUT", "Name", "falcocw", "Match", "falco.*", "region", "eu-west-1", "endpoint", endpoint,
+	realhost.Section(&b, "OUTPUT", append([]string{"Name", "falcocw", "Match", "falco.*", "region", "eu-west-1", "endpoint", endpoint,
 		"log_group_name", "/falco/alerts", "log_stream_name", "node-1", "auto_create_group", "true",
-		"route.1", "source=k8s_audit -> kinesis:falco-audit continue",
-		"route.2", "priority>=Error -> eventbridge:falco continue",
-		"route.3", "priority>=Alert -> securityhub continue",
-		"securityhub_account_id", fakeaws.Account,
-		"journal_path", dir+"/falcocw-journal", "workers", "1", "Retry_Limit", "False")
+		"journal_path", dir + "/falcocw-journal", "workers", "1", "Retry_Limit", "False"}, eventKinds(1)...)...)
 	return b.String()
 }
 
@@ -62,15 +58,7 @@ func TestRestartSlowEndpoint(t *testing.T) {
 			want := realhost.Expect{}
 			for _, a := range alerts {
 				want.Add("cloudwatch:/falco/alerts:node-1", a.UUID)
-				if a.Source == "k8s_audit" {
-					want.Add("kinesis:falco-audit", a.UUID)
-				}
-				if a.Critical() || a.Priority == "Error" {
-					want.Add("eventbridge:falco", a.UUID)
-				}
-				if a.Priority == "Alert" || a.Priority == "Emergency" {
-					want.Add("securityhub", a.UUID)
-				}
+				expectEventKinds(want, a)
 			}
 			realhost.Until(30*time.Second, func() bool { return srv.Stored() >= want.Count() })
 			time.Sleep(2 * time.Second) // replays that would double arrive now
