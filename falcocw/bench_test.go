@@ -13,7 +13,7 @@ import (
 
 // benchChunk lays out about 2 MiB of records of one of the shapes of
 // BenchmarkStages ("tail", "firelens", ...), the samples repeated.
-func benchChunk(b *testing.B, name string) ([]byte, int) {
+func benchChunk(b testing.TB, name string) ([]byte, int) {
 	for _, sh := range shapes() {
 		if sh.name != name {
 			continue

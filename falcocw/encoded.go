@@ -58,7 +58,8 @@ func (e *encoded) limited(limit int) (b []byte, truncated bool) {
 }
 
 // plan is a flush's events grouped by target, in first-seen order:
-// items[i] go to order[i].
+// items[i] go to order[i]. items may be longer than order: the emptied
+// slices of an earlier flush, kept for their room (reset).
 type plan struct {
 	order []route.Target
 	items [][]dest.Item
@@ -73,10 +74,24 @@ func (p *plan) add(t route.Target, it dest.Item) {
 		if i, ok = p.index[t]; !ok {
 			i = len(p.order)
 			p.order = append(p.order, t)
-			p.items = append(p.items, nil)
+			if i == len(p.items) { // else items[i] is an emptied slice of an earlier flush
+				p.items = append(p.items, nil)
+			}
 			p.index[t] = i
 		}
 		p.last = i
 	}
 	p.items[i] = append(p.items[i], it)
+}
+
+// reset empties the plan for another flush, keeping the items' room.
+func (p *plan) reset() {
+	for i := range p.items {
+		clear(p.items[i])
+		p.items[i] = p.items[i][:0]
+	}
+	clear(p.order)
+	p.order = p.order[:0]
+	clear(p.index)
+	p.last = 0
 }

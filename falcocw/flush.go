@@ -64,9 +64,12 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	}
 	res := Result{Delivered: map[string]int{}, Undelivered: map[string]int{}}
 
-	p := plan{index: map[route.Target]int{}}
+	scratch := newScratch()
+	defer scratch.release() // after deliver: every request is answered
+	p := &scratch.plan
 	var events arena.Arena // the event JSON of this flush's alerts
-	var matches []route.Match
+	matches := scratch.matches
+	defer func() { scratch.matches = matches[:0] }() // keep what it grew to
 	kubeJSON := map[unsafe.Pointer][]byte{}
 	var metrics *emf.Aggregator
 	if m := in.cfg.Metrics; m != nil {
@@ -99,7 +102,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			in.logf(config.LevelWarn, "tag %s: skipping malformed record: %v", tag, lastBad)
 			continue
 		}
-		alert, ok := recognise(&rec, in.cfg.LogKey)
+		alert, ok := recognise(&scratch.alerts, &rec, in.cfg.LogKey)
 		if !ok {
 			res.NonFalco++
 			switch {
@@ -125,10 +128,10 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			v := route.Values{Tag: tag}
 			if nf.UseDefault {
 				for _, d := range in.cfg.Routes.Defaults {
-					in.addItem(&res, &p, before, d.Resolve(v), rec.Index, e, rec.Time, replaying, recordHashes)
+					in.addItem(&res, p, before, d.Resolve(v), rec.Index, e, rec.Time, replaying, recordHashes)
 				}
 			} else {
-				in.addItem(&res, &p, before, nf.Dest.Resolve(v), rec.Index, e, rec.Time, replaying, recordHashes)
+				in.addItem(&res, p, before, nf.Dest.Resolve(v), rec.Index, e, rec.Time, replaying, recordHashes)
 			}
 			continue
 		}
@@ -160,13 +163,14 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			}
 			alert.UseKubernetesJSON(kubeJSON[k])
 		}
-		e := &encoded{alert: alert, full: events.Keep(alert.AppendJSON(events.Buffer(alert.SizeHint())))}
+		e := scratch.encoded.New()
+		*e = encoded{alert: alert, full: events.Keep(alert.AppendJSON(events.Buffer(alert.SizeHint())))}
 		for _, m := range matches {
 			if m.Options.Storm > 0 && !in.storm.Admit(storm.Key(m, alert), storm.ID{Chunk: keyOf(), Index: rec.Index}, m, alert) {
 				res.Suppressed++
 				continue
 			}
-			in.addItem(&res, &p, before, m.Target, rec.Index, e.as(m.Options.Format), alert.Time, replaying, recordHashes)
+			in.addItem(&res, p, before, m.Target, rec.Index, e.as(m.Options.Format), alert.Time, replaying, recordHashes)
 		}
 	}
 
@@ -188,9 +192,9 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	// Storm summaries due now ride along with this flush; they are not
 	// part of the chunk, so they stay out of the ledger, and go back to the
 	// gate if their destination fails.
-	summaries := in.addSummaries(&res, &p, in.now())
+	summaries := in.addSummaries(&res, p, in.now())
 
-	accepted := in.deliver(ctx, &res, &p)
+	accepted := in.deliver(ctx, &res, p)
 	events.Release() // every request is answered: no event is read after this
 	if in.journal != nil {
 		in.writeJournal(accepted, recordHashes)
@@ -335,11 +339,11 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 
 // recognise finds the Falco alert in a record, in either of the forms the
 // chunk decoder gives a body.
-func recognise(rec *chunk.Record, logKey string) (*falco.Alert, bool) {
+func recognise(alerts *falco.Alerts, rec *chunk.Record, logKey string) (*falco.Alert, bool) {
 	if rec.Body == nil { // {"log": line}
-		return falco.RecogniseLine(rec.Key, rec.Line, logKey, rec.Time)
+		return alerts.RecogniseLine(rec.Key, rec.Line, logKey, rec.Time)
 	}
-	return falco.Recognise(rec.Body, logKey, rec.Time)
+	return alerts.Recognise(rec.Body, logKey, rec.Time)
 }
 
 // looksFragment reports whether a record that is not an alert holds the

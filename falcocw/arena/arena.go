@@ -1,6 +1,8 @@
-// Package arena hands out byte buffers carved from large pooled slabs, for
-// data that lives no longer than one flush: the event JSON of each alert,
-// which is escaped into a request body and then dead.
+// Package arena hands out memory that lives no longer than one flush,
+// from blocks kept for the next: byte buffers carved from large pooled
+// slabs (Arena), for the event JSON of each alert, which is escaped into a
+// request body and then dead; and typed values (Slab), for the alerts and
+// the plan's records.
 //
 // Allocating each event on its own heap made every flush ask the Go
 // runtime for a few MiB of fresh memory, which the GC then swept and the

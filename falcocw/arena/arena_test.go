@@ -71,3 +71,54 @@ func TestPoison(t *testing.T) {
 	}
 	Poison = false
 }
+
+func TestSlabHandsOutDistinctZeroValues(t *testing.T) {
+	type rec struct {
+		n    int
+		name string
+	}
+	var s Slab[rec]
+	for round := 0; round < 2; round++ { // the second round reuses the blocks
+		var got []*rec
+		for i := 0; i < 2*slabLen+10; i++ { // spans three blocks
+			r := s.New()
+			if *r != (rec{}) {
+				t.Fatalf("round %d: value %d not zero: %+v", round, i, *r)
+			}
+			r.n, r.name = i, "x"
+			got = append(got, r)
+		}
+		for i, r := range got {
+			if r.n != i {
+				t.Fatalf("round %d: value %d overwritten by %d", round, i, r.n)
+			}
+		}
+		if s.Len() != len(got) || len(s.blocks) != 3 {
+			t.Errorf("round %d: Len %d blocks %d, want %d and 3", round, s.Len(), len(s.blocks), len(got))
+		}
+		s.Reset()
+		for i, r := range got {
+			if *r != (rec{}) {
+				t.Fatalf("round %d: value %d not zeroed by Reset: %+v", round, i, *r)
+			}
+		}
+	}
+}
+
+func TestSlabDrop(t *testing.T) {
+	var s Slab[[2]string]
+	a := s.New()
+	b := s.New()
+	b[0] = "b"
+	s.Drop(a) // not the last: stays handed out
+	if s.Len() != 2 {
+		t.Fatalf("Drop of an earlier value: Len %d, want 2", s.Len())
+	}
+	s.Drop(b)
+	if s.Len() != 1 || b[0] != "" {
+		t.Fatalf("Drop of the last value: Len %d, value %q; want 1 and zeroed", s.Len(), b[0])
+	}
+	if c := s.New(); c != b {
+		t.Errorf("New after Drop did not reuse the dropped value")
+	}
+}

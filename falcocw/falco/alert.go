@@ -95,12 +95,16 @@ var jsonAPI = jsoniter.Config{UseNumber: true}.Froze()
 // alert's own time is missing or unparseable. ok is false for a record that
 // is not a Falco alert.
 func Recognise(body map[string]any, logKey string, recordTime time.Time) (a *Alert, ok bool) {
+	return recognise(nil, body, logKey, recordTime)
+}
+
+func recognise(s *Alerts, body map[string]any, logKey string, recordTime time.Time) (a *Alert, ok bool) {
 	src, nested := body, false
 	if !looksLikeAlert(src) {
 		src, nested = nil, true
 		switch v := body[logKey].(type) {
 		case string:
-			if a, ok, handled := parseFast(v, recordTime); handled {
+			if a, ok, handled := parseFast(s, v, recordTime); handled {
 				if !ok {
 					return nil, false
 				}
@@ -115,7 +119,7 @@ func Recognise(body map[string]any, logKey string, recordTime time.Time) (a *Ale
 			return nil, false
 		}
 	}
-	a = fromMap(src, recordTime)
+	a = fromMap(s.newAlert(), src, recordTime)
 	if nested { // metadata lives beside the alert on the outer record
 		a.attachMetadata(body)
 	}
@@ -127,15 +131,19 @@ func Recognise(body map[string]any, logKey string, recordTime time.Time) (a *Ale
 // the tail input makes of a line, without the map: the result is exactly
 // Recognise(map[string]any{key: line}, logKey, recordTime).
 func RecogniseLine(key, line, logKey string, recordTime time.Time) (a *Alert, ok bool) {
+	return recogniseLine(nil, key, line, logKey, recordTime)
+}
+
+func recogniseLine(s *Alerts, key, line, logKey string, recordTime time.Time) (a *Alert, ok bool) {
 	// A map of one pair never looks like an alert itself (that takes a
 	// rule and a priority), so Recognise would go straight to the log
 	// field: none when the pair is another key.
 	if key != logKey {
 		return nil, false
 	}
-	a, ok, handled := parseFast(line, recordTime)
+	a, ok, handled := parseFast(s, line, recordTime)
 	if !handled {
-		return Recognise(map[string]any{key: line}, logKey, recordTime)
+		return recognise(s, map[string]any{key: line}, logKey, recordTime)
 	}
 	if !ok {
 		return nil, false
@@ -222,8 +230,7 @@ func looksLikeAlert(m map[string]any) bool {
 	return hasOutput || hasFields || hasTime
 }
 
-func fromMap(m map[string]any, recordTime time.Time) *Alert {
-	a := &Alert{}
+func fromMap(a *Alert, m map[string]any, recordTime time.Time) *Alert {
 	a.Rule, _ = m["rule"].(string)
 	p, _ := m["priority"].(string)
 	a.Priority, _ = ParsePriority(p)

@@ -342,7 +342,9 @@ func (sc *scanner) rawKey() (string, bool) {
 
 // parseFast reads a Falco JSON line. handled is false when the general
 // path must decide; otherwise ok says whether the line is a Falco alert.
-func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
+// The alert comes from s (the heap when s is nil); one the line turns out
+// not to be goes back to it.
+func parseFast(s *Alerts, line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 	if !utf8.ValidString(line) {
 		return nil, false, false
 	}
@@ -352,30 +354,38 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 		return nil, false, false
 	}
 	sc.pos++
-	a = &Alert{}
+	a = s.newAlert()
+	if ok, handled = a.parseFast(s, sc, line, recordTime); !ok {
+		s.drop(a)
+		return nil, false, handled
+	}
+	return a, true, true
+}
+
+func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.Time) (ok, handled bool) {
 	var have struct{ rule, priority, output, fields, time, tags, source, hostname, uuid bool }
 	var prio, ts string
 	var room [16]string // the keys seen, on the stack for lines of usual size
 	seen := room[:0]
 	sc.ws()
 	if sc.peek() == '}' {
-		return nil, false, false
+		return false, false
 	}
 	for {
 		sc.ws()
 		key, kok := sc.rawKey()
 		if !kok {
-			return nil, false, false
+			return false, false
 		}
 		for _, k := range seen {
 			if k == key {
-				return nil, false, false
+				return false, false
 			}
 		}
 		seen = append(seen, key)
 		sc.ws()
 		if sc.peek() != ':' {
-			return nil, false, false
+			return false, false
 		}
 		sc.pos++
 		sc.ws()
@@ -384,7 +394,7 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 		switch key {
 		case "rule", "priority", "output", "source", "hostname", "uuid", "time":
 			if v, sok = sc.str(); !sok {
-				return nil, false, false // not a string: the general path formats it
+				return false, false // not a string: the general path formats it
 			}
 			switch key {
 			case "rule":
@@ -404,10 +414,10 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 			}
 		case "tags":
 			if sc.peek() != '[' {
-				return nil, false, false
+				return false, false
 			}
 			sc.pos++
-			a.Tags = make([]string, 0, 8)
+			a.Tags = s.tagRoom()
 			sc.ws()
 			if sc.peek() == ']' {
 				sc.pos++
@@ -416,7 +426,7 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 					sc.ws()
 					t, tok := sc.str()
 					if !tok {
-						return nil, false, false
+						return false, false
 					}
 					a.Tags = append(a.Tags, t)
 					sc.ws()
@@ -425,7 +435,7 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 						continue
 					}
 					if sc.peek() != ']' {
-						return nil, false, false
+						return false, false
 					}
 					sc.pos++
 					break
@@ -435,19 +445,19 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 		case "output_fields":
 			start := sc.pos
 			if !sc.object(1, &a.workload) {
-				return nil, false, false
+				return false, false
 			}
 			a.rawFields = line[start:sc.pos]
 			a.hasWorkload = true
 			have.fields = true
 		case "kubernetes", "stream", "log":
-			return nil, false, false
+			return false, false
 		default:
 			if isECSKey(key) {
-				return nil, false, false
+				return false, false
 			}
 			if v, sok = sc.str(); !sok {
-				return nil, false, false // another type in Extra: the general path
+				return false, false // another type in Extra: the general path
 			}
 			if a.Extra == nil {
 				a.Extra = map[string]any{}
@@ -460,19 +470,19 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 			continue
 		}
 		if sc.peek() != '}' {
-			return nil, false, false
+			return false, false
 		}
 		sc.pos++
 		break
 	}
 	sc.ws()
 	if sc.pos != len(line) {
-		return nil, false, false
+		return false, false
 	}
 	// The same test as looksLikeAlert.
 	p, pok := ParsePriority(prio)
 	if strings.TrimSpace(a.Rule) == "" || prio == "" || !pok || !(have.output || have.fields || have.time) {
-		return nil, false, true
+		return false, true
 	}
 	a.Priority = p
 	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ts)); have.time && err == nil {
@@ -483,5 +493,5 @@ func parseFast(line string, recordTime time.Time) (a *Alert, ok, handled bool) {
 	if !have.tags {
 		a.Tags = nil
 	}
-	return a, true, true
+	return true, true
 }

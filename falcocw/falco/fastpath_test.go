@@ -18,7 +18,7 @@ func general(line string) (*Alert, bool) {
 	if m == nil || !looksLikeAlert(m) {
 		return nil, false
 	}
-	a := fromMap(m, diffTime)
+	a := fromMap(&Alert{}, m, diffTime)
 	a.attachMetadata(m)
 	return a, true
 }
@@ -28,7 +28,7 @@ func general(line string) (*Alert, bool) {
 // routing and templates read.
 func sameEvent(t *testing.T, line string) {
 	t.Helper()
-	fast, fok, handled := parseFast(line, diffTime)
+	fast, fok, handled := parseFast(nil, line, diffTime)
 	if !handled {
 		return // the general path decides; nothing to compare
 	}
@@ -88,7 +88,7 @@ func TestFastPathMatchesGeneralPath(t *testing.T) {
 	lines := sampleLines(t)
 	for _, l := range lines {
 		sameEvent(t, l)
-		if _, ok, h := parseFast(l, diffTime); h && ok {
+		if _, ok, h := parseFast(nil, l, diffTime); h && ok {
 			handled++
 		}
 	}

@@ -38,7 +38,7 @@ func BenchmarkParseFast(b *testing.B) {
 			b.ReportAllocs()
 			t := time.Now()
 			for i := 0; b.Loop(); i++ {
-				parseFast(lines[i%len(lines)], t)
+				parseFast(nil, lines[i%len(lines)], t)
 			}
 		})
 	}
