@@ -5,7 +5,6 @@ package firehose
 
 import (
 	"context"
-	"encoding/base64"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -66,7 +65,7 @@ func New(client *firehose.Client) *Sink { return &Sink{client: client} }
 func bodySize(stream string, records []Record) int {
 	n := 64 + len(stream)
 	for _, r := range records {
-		n += 12 + base64.StdEncoding.EncodedLen(r.Len())
+		n += 12 + jsonstr.Base64Len(r.Len())
 	}
 	return n
 }
@@ -94,14 +93,14 @@ func AppendBody(b []byte, stream string, records []Record) []byte {
 // three-byte groups joins the base64 of what follows seamlessly.
 func appendBase64(b []byte, r Record) []byte {
 	if !r.Newline {
-		return base64.StdEncoding.AppendEncode(b, r.Data)
+		return jsonstr.AppendBase64(b, r.Data)
 	}
 	whole := len(r.Data) - len(r.Data)%3
-	b = base64.StdEncoding.AppendEncode(b, r.Data[:whole])
+	b = jsonstr.AppendBase64(b, r.Data[:whole])
 	var tail [3]byte
 	n := copy(tail[:], r.Data[whole:])
 	tail[n] = '\n'
-	return base64.StdEncoding.AppendEncode(b, tail[:n+1])
+	return jsonstr.AppendBase64(b, tail[:n+1])
 }
 
 // PutBatch sends one batch (as Batches cut it) to the delivery stream.

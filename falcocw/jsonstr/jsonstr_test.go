@@ -1,6 +1,7 @@
 package jsonstr_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
@@ -50,6 +51,26 @@ func TestTruncate(t *testing.T) {
 	} {
 		if got := jsonstr.Truncate(tc.s, tc.n); got != tc.want {
 			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestAppendBase64 holds the fast encoder to encoding/base64's output, for
+// every length of the first kilobytes (the vector loops' blocks, their
+// tails and the padding) and after existing bytes.
+func TestAppendBase64(t *testing.T) {
+	data := make([]byte, 3000)
+	for i := range data {
+		data[i] = byte(i*131 + i>>8)
+	}
+	for n := 0; n <= len(data); n++ {
+		want := "prefix" + base64.StdEncoding.EncodeToString(data[:n])
+		got := jsonstr.AppendBase64([]byte("prefix"), data[:n])
+		if string(got) != want {
+			t.Fatalf("%d bytes: got %q, want %q", n, got, want)
+		}
+		if l := jsonstr.Base64Len(n); l != base64.StdEncoding.EncodedLen(n) {
+			t.Fatalf("Base64Len(%d) = %d, want %d", n, l, base64.StdEncoding.EncodedLen(n))
 		}
 	}
 }

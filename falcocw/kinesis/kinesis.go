@@ -6,7 +6,6 @@ package kinesis
 
 import (
 	"context"
-	"encoding/base64"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -60,7 +59,7 @@ func New(client *kinesis.Client, o Options) *Sink { return &Sink{client: client,
 func bodySize(stream string, records []Record) int {
 	n := 64 + len(stream)
 	for _, r := range records {
-		n += 32 + base64.StdEncoding.EncodedLen(len(r.Data)) + 2*len(r.Key)
+		n += 32 + jsonstr.Base64Len(len(r.Data)) + 2*len(r.Key)
 	}
 	return n
 }
@@ -76,7 +75,7 @@ func AppendBody(b []byte, stream string, records []Record) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"Data":"`...)
-		b = base64.StdEncoding.AppendEncode(b, r.Data)
+		b = jsonstr.AppendBase64(b, r.Data)
 		b = append(b, `","PartitionKey":`...)
 		b = jsonstr.Append(b, r.Key)
 		b = append(b, '}')
