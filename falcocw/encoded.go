@@ -9,13 +9,17 @@ import (
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
-// encoded holds an event's JSON, cut to a service's limit on demand.
+// encoded holds an event's JSON, cut to a service's limit on demand. An
+// alert's event bound for dest.QuotedSenders alone is written as a JSON
+// string instead (quoted, its plain length quotedLen), and full is nil.
 type encoded struct {
-	alert  *falco.Alert
-	full   []byte
-	cut    map[int][]byte
-	output *encoded     // the format=output form, made on first use
-	textOf *falco.Alert // set on an output-text form: the alert it shows
+	alert     *falco.Alert
+	full      []byte
+	quoted    []byte
+	quotedLen int
+	cut       map[int][]byte
+	output    *encoded     // the format=output form, made on first use
+	textOf    *falco.Alert // set on an output-text form: the alert it shows
 }
 
 // as returns the event in a route's format: the JSON, or for "output" only
@@ -31,8 +35,26 @@ func (e *encoded) as(format string) *encoded {
 	return e.output
 }
 
+// len is the length of the event, unescaped.
+func (e *encoded) len() int {
+	if e.quoted != nil {
+		return e.quotedLen
+	}
+	return len(e.full)
+}
+
+// item is the event as an item for a target whose events may have limit
+// bytes: the event itself, or cut to the limit (truncated).
+func (e *encoded) item(limit int) (it dest.Item, truncated bool) {
+	if e.quoted != nil && e.quotedLen <= limit {
+		return dest.Item{Quoted: e.quoted, QuotedLen: e.quotedLen}, false
+	}
+	b, truncated := e.limited(limit)
+	return dest.Item{Payload: b}, truncated
+}
+
 func (e *encoded) limited(limit int) (b []byte, truncated bool) {
-	if len(e.full) <= limit {
+	if e.quoted == nil && len(e.full) <= limit {
 		return e.full, false
 	}
 	if b, ok := e.cut[limit]; ok {

@@ -164,7 +164,12 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			alert.UseKubernetesJSON(kubeJSON[k])
 		}
 		e := scratch.encoded.New()
-		*e = encoded{alert: alert, full: events.Keep(alert.AppendJSON(events.Buffer(alert.SizeHint())))}
+		if in.quotedOnly(matches) {
+			q, n := alert.AppendJSONQuoted(events.Buffer(alert.SizeHint() * 3 / 2)) // room for the escapes
+			*e = encoded{alert: alert, quoted: events.Keep(q), quotedLen: n}
+		} else {
+			*e = encoded{alert: alert, full: events.Keep(alert.AppendJSON(events.Buffer(alert.SizeHint())))}
+		}
 		for _, m := range matches {
 			if m.Options.Storm > 0 && !in.storm.Admit(storm.Key(m, alert), storm.ID{Chunk: keyOf(), Index: rec.Index}, m, alert) {
 				res.Suppressed++
@@ -320,7 +325,7 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 		return
 	}
 	limit := in.senders[t.Kind].MaxPayload()
-	payload, cut := e.limited(limit)
+	it, cut := e.item(limit)
 	alert := e.alert
 	if e.textOf != nil {
 		alert = e.textOf
@@ -332,9 +337,27 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 			what = "alert " + e.alert.String()
 		}
 		in.logf(config.LevelWarn, "%s is %d bytes, over the %d-byte limit of %s: delivered truncated, marked %q",
-			what, len(e.full), limit, t, falco.TruncatedKey)
+			what, e.len(), limit, t, falco.TruncatedKey)
 	}
-	p.add(t, dest.Item{ID: id, Time: ts, Payload: payload, Alert: alert})
+	it.ID, it.Time, it.Alert = id, ts, alert
+	p.add(t, it)
+}
+
+// quotedOnly reports whether every route that delivers an alert's event
+// (not its output text alone) goes to a dest.QuotedSender, so that the
+// event is written as a JSON string at once (Item.Quoted).
+func (in *Instance) quotedOnly(matches []route.Match) bool {
+	quoted := false
+	for _, m := range matches {
+		if m.Options.Format == "output" {
+			continue // the output text: e.as makes its own
+		}
+		if _, ok := in.senders[m.Target.Kind].(dest.QuotedSender); !ok {
+			return false
+		}
+		quoted = true
+	}
+	return quoted
 }
 
 // recognise finds the Falco alert in a record, in either of the forms the

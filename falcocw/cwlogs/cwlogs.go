@@ -41,9 +41,23 @@ var IAMActions = []string{"logs:PutLogEvents", "logs:CreateLogStream", "logs:Cre
 
 // Event is one log event. ID is the caller's, reported back in Result.
 type Event struct {
-	ID      int
-	Time    time.Time
+	ID   int
+	Time time.Time
+	// Message is the message; nil when Quoted holds it.
 	Message []byte
+	// Quoted is the message already written as a JSON string, as the body
+	// carries it (copied, not escaped again), and QuotedLen its length
+	// unescaped, what CloudWatch's limits count.
+	Quoted    []byte
+	QuotedLen int
+}
+
+// Len is the length of the message, unescaped.
+func (e Event) Len() int {
+	if e.Quoted != nil {
+		return e.QuotedLen
+	}
+	return len(e.Message)
 }
 
 // ClampTime returns the timestamp to send for an event of time t: t itself
@@ -62,7 +76,7 @@ func ClampTime(t, now time.Time) (ts time.Time, clamped bool) {
 // events of the same millisecond by ID, and cuts them into batches of at
 // most MaxBatchEvents events and MaxBatchBytes bytes spanning at most
 // MaxBatchSpan. Every message must already be at most MaxMessageBytes
-// long.
+// long (Len).
 func Batches(events []Event) [][]Event {
 	byTime := func(a, b Event) int {
 		if c := cmp.Compare(a.Time.UnixMilli(), b.Time.UnixMilli()); c != 0 {
@@ -74,7 +88,7 @@ func Batches(events []Event) [][]Event {
 		slices.SortFunc(events, byTime)
 	}
 	return batch.Cut(events, MaxBatchEvents, MaxBatchBytes,
-		func(e Event) int { return len(e.Message) + EventOverhead },
+		func(e Event) int { return e.Len() + EventOverhead },
 		func(first, next Event) bool { return next.Time.Sub(first.Time) >= MaxBatchSpan })
 }
 
@@ -112,7 +126,7 @@ func New(client *cloudwatchlogs.Client, o Options, warn Logger) *Sink {
 func bodySize(group, stream string, batch []Event) int {
 	n := 96 + len(group) + len(stream)
 	for _, e := range batch {
-		n += 48 + len(e.Message) + len(e.Message)/4
+		n += 48 + len(e.Message) + len(e.Message)/4 + len(e.Quoted)
 	}
 	return n
 }
@@ -132,7 +146,11 @@ func AppendBody(b []byte, group, stream string, batch []Event) []byte {
 		b = append(b, `{"timestamp":`...)
 		b = strconv.AppendInt(b, e.Time.UnixMilli(), 10)
 		b = append(b, `,"message":`...)
-		b = jsonstr.AppendBytes(b, e.Message)
+		if e.Quoted != nil {
+			b = append(b, e.Quoted...)
+		} else {
+			b = jsonstr.AppendBytes(b, e.Message)
+		}
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)

@@ -13,6 +13,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
 	"github.com/falcocw/falcocw/falcocw/dest"
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
 	"github.com/falcocw/falcocw/falcocw/route"
 	"github.com/falcocw/falcocw/internal/fakeaws"
 )
@@ -181,5 +182,28 @@ func TestGroupOptionErrors(t *testing.T) {
 		if _, err := cwlogs.ParseTags(bad); err == nil {
 			t.Errorf("tags %q accepted", bad)
 		}
+	}
+}
+
+// TestQuotedMessages: a message handed over already as a JSON string
+// (Event.Quoted) goes into the body as is, the same body as from the plain
+// message, and the batch limits count its plain length, as CloudWatch
+// does, not the escaped one.
+func TestQuotedMessages(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	msg := []byte(strings.Repeat(`{"k":"v\n"}`, 800)) // 8,800 bytes; escaped, 14,400
+	var plain, quoted []cwlogs.Event
+	for i := 0; i < 300; i++ {
+		plain = append(plain, cwlogs.Event{ID: i, Time: t0, Message: msg})
+		quoted = append(quoted, cwlogs.Event{ID: i, Time: t0, Quoted: jsonstr.AppendBytes(nil, msg), QuotedLen: len(msg)})
+	}
+	if p, q := cwlogs.AppendBody(nil, "g", "s", plain[:3]), cwlogs.AppendBody(nil, "g", "s", quoted[:3]); !bytes.Equal(p, q) {
+		t.Fatalf("bodies differ:\nplain  %.300s\nquoted %.300s", p, q)
+	}
+	pb, qb := cwlogs.Batches(plain), cwlogs.Batches(quoted)
+	want := cwlogs.MaxBatchBytes / (len(msg) + cwlogs.EventOverhead)
+	if len(pb[0]) != want || len(qb[0]) != want || len(pb) != len(qb) {
+		t.Errorf("first batches of %d (plain) and %d (quoted) events, %d and %d batches; want %d events each, counted unescaped",
+			len(pb[0]), len(qb[0]), len(pb), len(qb), want)
 	}
 }

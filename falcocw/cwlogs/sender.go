@@ -9,8 +9,12 @@ import (
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
-// The Sink is the dest.Sender of cloudwatch:GROUP:STREAM targets.
-var _ dest.Sender = (*Sink)(nil)
+// The Sink is the dest.Sender of cloudwatch:GROUP:STREAM targets, and
+// takes events already written as JSON strings (the body's messages).
+var _ dest.QuotedSender = (*Sink)(nil)
+
+// TakesQuoted marks the Sink as a dest.QuotedSender.
+func (s *Sink) TakesQuoted() {}
 
 // MaxPayload is CloudWatch's limit on one event's message.
 func (s *Sink) MaxPayload() int { return MaxMessageBytes }
@@ -27,7 +31,7 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn fu
 			warn("%s: timestamp %s is outside CloudWatch's window (14 days back, 2 hours ahead): "+
 				"sent with the current time, the original kept in the message", it.Describe(), it.Time.Format(time.RFC3339Nano))
 		}
-		events[i] = Event{ID: it.ID, Time: ts, Message: it.Payload}
+		events[i] = Event{ID: it.ID, Time: ts, Message: it.Payload, Quoted: it.Quoted, QuotedLen: it.QuotedLen}
 	}
 	return dest.Requests(Batches(events)), clamped
 }

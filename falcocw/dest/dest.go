@@ -21,14 +21,28 @@ import (
 type Item struct {
 	// ID is the event's record index in the chunk (or above it for a
 	// metric record or a storm summary); it names the event in the ledger.
-	ID      int
-	Time    time.Time
+	ID   int
+	Time time.Time
+	// Payload is the event; nil when Quoted holds it.
 	Payload []byte
+	// Quoted, given only to a QuotedSender, is the event already written
+	// as a JSON string (quoted and escaped, as a JSON request body carries
+	// it), and QuotedLen the event's own length, unescaped.
+	Quoted    []byte
+	QuotedLen int
 	// Alert is the alert the event shows, nil for a non-Falco record or
 	// a metric record.
 	Alert *falco.Alert
 	// Metric marks an Embedded Metric Format record.
 	Metric bool
+}
+
+// Len is the length of the event, unescaped: what services' limits count.
+func (it Item) Len() int {
+	if it.Quoted != nil {
+		return it.QuotedLen
+	}
+	return len(it.Payload)
 }
 
 // Describe names the item in a log line without its whole payload.
@@ -77,6 +91,18 @@ type Sender interface {
 	Batches(t route.Target, items []Item, now time.Time, warn func(format string, args ...any)) (reqs []Request, adjusted int)
 	// Send makes one request.
 	Send(ctx context.Context, t route.Target, req Request) Outcome
+}
+
+// QuotedSender is a Sender whose requests carry each event as a JSON
+// string (CloudWatch Logs' message). The flush writes the event of an
+// alert bound for such senders alone in that form at once (Item.Quoted),
+// which spares an escaping pass over every event; it hands it the plain
+// Payload otherwise (an alert also bound elsewhere, a record, an event
+// cut to a limit).
+type QuotedSender interface {
+	Sender
+	// TakesQuoted marks the Sender; it does nothing.
+	TakesQuoted()
 }
 
 // Requests wraps a service's batches as the flush's requests.

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
 	"github.com/falcocw/falcocw/internal/samples"
 )
 
@@ -28,6 +29,7 @@ func FuzzRecognise(f *testing.F) {
 			if !json.Valid(out) || !utf8.Valid(out) {
 				t.Fatalf("invalid JSON for %q: %q", line, out)
 			}
+			sameQuoted(t, a)
 			if limit > 300 && limit < 1<<20 {
 				cut, _ := a.JSON(limit)
 				if len(cut) > limit || !json.Valid(cut) {
@@ -72,5 +74,53 @@ func TestRecogniseLineMatchesRecognise(t *testing.T) {
 	}
 	if recognised < 3*151 {
 		t.Errorf("only %d recognised", recognised)
+	}
+}
+
+// TestAppendJSONQuoted: the event written at once as a JSON string is the
+// event escaped as a string, byte for byte, with its plain length, for
+// every sample in every shape (the fast path's alerts, decoded maps,
+// FireLens and Kubernetes metadata) and for values that need escaping
+// twice. FuzzRecognise checks the same on every line it makes.
+func TestAppendJSONQuoted(t *testing.T) {
+	n := 0
+	lines := []string{
+		`{"rule":"q\"uo\\te","priority":"Error","output":"tab\there \u0001 é \u2028 <b>","hostname":"h\"","tags":["a\\b"],"output_fields":{"s":"x\"y","u":"\u00e9\ud83d\ude00","n":null}}`,
+		`{"rule":"r","priority":"Error","output":"o","uuid":"u","message":"m\n","extra":{"k":[1,"\""]},"output_fields":{"a":1}}`,
+		"{\"rule\":\"bad \xff byte\",\"priority\":\"Error\",\"output\":\"o\"}",
+	}
+	for _, file := range []string{"alerts.jsonl", "wrapped-firelens.jsonl", "wrapped-k8s.jsonl", "decoded-k8s.jsonl"} {
+		lines = append(lines, samples.Lines(file)...)
+	}
+	for i, line := range lines {
+		a, ok := falco.RecogniseLine("log", line, "log", recordTime)
+		if ok {
+			sameQuoted(t, a)
+			n++
+		} else if i < 3 {
+			t.Fatalf("crafted line %d not recognised: %s", i, line)
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil {
+			if a, ok := falco.Recognise(m, "log", recordTime); ok {
+				sameQuoted(t, a)
+				a.Fields() // output_fields decoded, as a route on a field leaves them
+				sameQuoted(t, a)
+				n++
+			}
+		}
+	}
+	if n < 300 {
+		t.Fatalf("only %d alerts compared", n)
+	}
+}
+
+func sameQuoted(t *testing.T, a *falco.Alert) {
+	t.Helper()
+	plain := a.AppendJSON(nil)
+	want := jsonstr.AppendBytes([]byte("x"), plain)
+	got, n := a.AppendJSONQuoted([]byte("x"))
+	if string(got) != string(want) || n != len(plain) {
+		t.Fatalf("AppendJSONQuoted:\n got %s (plain length %d)\nwant %s (%d)", got, n, want, len(plain))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
 	"github.com/falcocw/falcocw/falcocw/msgpack"
@@ -36,9 +37,19 @@ func (a *Alert) AppendJSON(b []byte) []byte {
 	if b == nil {
 		b = make([]byte, 0, a.SizeHint())
 	}
-	buf := bytes.NewBuffer(b)
-	a.write(buf, true, a.Output)
-	return buf.Bytes()
+	w := eventWriter{b: b}
+	a.write(&w, true, a.Output)
+	return w.b
+}
+
+// AppendJSONQuoted appends the event of AppendJSON as a JSON string, as a
+// CloudWatch Logs request body carries a message: the same bytes as
+// jsonstr.AppendBytes(b, a.AppendJSON(nil)), written at once (see
+// eventWriter). plain is the length of the event itself.
+func (a *Alert) AppendJSONQuoted(b []byte) (out []byte, plain int) {
+	w := eventWriter{b: append(b, '"'), quoted: true}
+	a.write(&w, true, a.Output)
+	return append(w.b, '"'), w.plain
 }
 
 // SizeHint estimates the length of the event JSON, so that it is written
@@ -69,9 +80,9 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 	slim.id = a.ID() // the event's id stays the alert's, whatever is cut
 	slim.Extra = map[string]any{TruncatedKey: true, "falcocw_original_bytes": len(out)}
 	slim.Kubernetes = nil
-	var buf bytes.Buffer
-	slim.write(&buf, false, "")
-	room := limit - buf.Len() - len(`,"output":""`) - 16
+	var w eventWriter
+	slim.write(&w, false, "")
+	room := limit - len(w.b) - len(`,"output":""`) - 16
 	text := a.Output
 	if room < 0 {
 		room = 0
@@ -82,15 +93,15 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 			text = text[:len(text)-1]
 		}
 	}
-	buf.Reset()
-	slim.write(&buf, false, text)
-	out = buf.Bytes()
+	w = eventWriter{b: w.b[:0]}
+	slim.write(&w, false, text)
+	out = w.b
 	if len(out) > limit { // metadata alone is over the limit: keep the essentials
 		slim.ECS, slim.Tags, slim.Cluster = nil, nil, ""
 		slim.hasWorkload, slim.OutputFields, slim.rawFields = false, nil, ""
-		buf.Reset()
-		slim.write(&buf, false, "")
-		out = buf.Bytes()
+		w = eventWriter{b: w.b[:0]}
+		slim.write(&w, false, "")
+		out = w.b
 	}
 	// Still over (a rule or host name of thousands of bytes, or of
 	// invalid bytes that each become a three-byte U+FFFD): shorten the
@@ -106,82 +117,85 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 			break // limit is below any event: the caller's limits are far above
 		}
 		*longest = jsonstr.Truncate(strings.ToValidUTF8(*longest, "\uFFFD"), len(*longest)/2)
-		buf.Reset()
-		slim.write(&buf, false, "")
-		out = buf.Bytes()
+		w = eventWriter{b: w.b[:0]}
+		slim.write(&w, false, "")
+		out = w.b
 	}
 	return out, true
 }
 
-func (a *Alert) write(b *bytes.Buffer, withFields bool, output string) {
-	b.WriteString(`{"time":"`)
-	b.Write(AppendTime(b.AvailableBuffer(), a.Time))
-	b.WriteByte('"')
-	b.WriteString(`,"id":"`)
-	b.Write(a.AppendID(b.AvailableBuffer()))
-	b.WriteString(`","rule":`)
-	writeString(b, a.Rule)
-	b.WriteString(`,"priority":`)
-	writeString(b, a.Priority.String())
+func (a *Alert) write(w *eventWriter, withFields bool, output string) {
+	w.lit(litTime)
+	start := len(w.b)
+	w.b = AppendTime(w.b, a.Time)
+	w.grew(start)
+	w.lit(litID)
+	start = len(w.b)
+	w.b = a.AppendID(w.b)
+	w.grew(start)
+	w.lit(litRule)
+	w.str(a.Rule)
+	w.lit(litPriority)
+	w.str(a.Priority.String())
 	if a.Source != "" {
-		b.WriteString(`,"source":`)
-		writeString(b, a.Source)
+		w.lit(litSource)
+		w.str(a.Source)
 	}
 	if a.Hostname != "" {
-		b.WriteString(`,"hostname":`)
-		writeString(b, a.Hostname)
+		w.lit(litHostname)
+		w.str(a.Hostname)
 	}
 	if a.Tags != nil {
-		b.WriteString(`,"tags":[`)
+		w.lit(litTags)
 		for i, t := range a.Tags {
 			if i > 0 {
-				b.WriteByte(',')
+				w.punct(',')
 			}
-			writeString(b, t)
+			w.str(t)
 		}
-		b.WriteByte(']')
+		w.punct(']')
 	}
 	if output != "" {
-		b.WriteString(`,"output":`)
-		writeString(b, output)
+		w.lit(litOutput)
+		w.str(output)
 	}
 	switch {
 	case !withFields:
 	case a.rawFields != "" && a.OutputFields == nil:
-		b.WriteString(`,"output_fields":`)
-		b.WriteString(a.rawFields)
+		w.lit(litOutputFields)
+		w.json(a.rawFields)
 	case a.OutputFields != nil:
-		b.WriteString(`,"output_fields":`)
-		writeValue(b, a.OutputFields, 1)
+		w.lit(litOutputFields)
+		w.value(a.OutputFields)
 	}
 	if a.UUID != "" {
-		b.WriteString(`,"uuid":`)
-		writeString(b, a.UUID)
+		w.lit(litUUID)
+		w.str(a.UUID)
 	}
 	for _, k := range sortedKeys(a.Extra) {
-		b.WriteByte(',')
-		writeString(b, k)
-		b.WriteByte(':')
-		writeValue(b, a.Extra[k], 1)
+		w.punct(',')
+		w.str(k)
+		w.punct(':')
+		w.value(a.Extra[k])
 	}
 	for _, k := range ECSKeys {
 		if v, ok := a.ECS[k]; ok {
-			b.WriteByte(',')
-			writeString(b, k)
-			b.WriteByte(':')
-			writeString(b, v)
+			w.punct(',')
+			w.str(k)
+			w.punct(':')
+			w.str(v)
 		}
 	}
 	if a.Kubernetes != nil {
-		b.WriteString(`,"kubernetes":`)
+		w.lit(litKubernetes)
 		if a.kubeJSON != nil {
-			b.Write(a.kubeJSON)
+			w.json(unsafe.String(unsafe.SliceData(a.kubeJSON), len(a.kubeJSON))) // read only
 		} else {
-			writeValue(b, a.Kubernetes, 1)
+			w.value(a.Kubernetes)
 		}
 	}
-	a.writeContext(b)
-	b.WriteByte('}')
+	a.writeContext(w)
+	w.punct('}')
 }
 
 // ContextKey is the key of the enrichment object every delivered event
@@ -218,7 +232,7 @@ func (p *pairs) add(k, v string) {
 	}
 }
 
-func (a *Alert) writeContext(b *bytes.Buffer) {
+func (a *Alert) writeContext(w *eventWriter) {
 	var top, sensor, workload pairs
 	top.add("cluster", a.Cluster)
 	switch {
@@ -238,25 +252,23 @@ func (a *Alert) writeContext(b *bytes.Buffer) {
 		sensor.add("container", k("container_name"))
 		sensor.add("node", k("host"))
 	}
-	w := a.Workload()
-	for i, v := range [...]string{w.Namespace, w.Pod, w.Container, w.ContainerID, w.Image} {
+	wl := a.Workload()
+	for i, v := range [...]string{wl.Namespace, wl.Pod, wl.Container, wl.ContainerID, wl.Image} {
 		workload.add(workloadFields[i][0], v)
 	}
 	if top.n == 0 && sensor.n == 0 && workload.n == 0 {
 		return
 	}
-	b.WriteString(`,"` + ContextKey + `":{`)
+	w.lit(litContext)
 	comma := false
 	write := func(p *pairs) {
 		for _, kv := range p.kv[:p.n] {
 			if comma {
-				b.WriteByte(',')
+				w.punct(',')
 			}
 			comma = true
-			b.WriteByte('"') // the keys are this file's own plain names
-			b.WriteString(kv[0])
-			b.WriteString(`":`)
-			writeString(b, kv[1])
+			w.key(kv[0]) // the keys are this file's own plain names
+			w.str(kv[1])
 		}
 	}
 	write(&top)
@@ -268,15 +280,16 @@ func (a *Alert) writeContext(b *bytes.Buffer) {
 			continue
 		}
 		if comma {
-			b.WriteByte(',')
+			w.punct(',')
 		}
-		b.WriteString(`"` + obj.name + `":{`)
+		w.key(obj.name)
+		w.punct('{')
 		comma = false
 		write(obj.p)
-		b.WriteByte('}')
+		w.punct('}')
 		comma = true
 	}
-	b.WriteByte('}')
+	w.punct('}')
 }
 
 // AppendString appends s as a JSON string, repaired as AppendJSON repairs

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
 // BenchmarkParseFast reads every sample alert line through the fast path:
@@ -42,4 +44,35 @@ func BenchmarkParseFast(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkEventJSON writes every sample alert's event as a CloudWatch
+// request body carries it: plain and then escaped into the body (what a
+// flush does for an alert bound for other kinds too), and quoted at once
+// (for an alert bound for CloudWatch alone).
+func BenchmarkEventJSON(b *testing.B) {
+	var alerts []*Alert
+	for _, l := range sampleLines(b) {
+		if a, ok := RecogniseLine("log", l, "log", time.Now()); ok {
+			alerts = append(alerts, a)
+		}
+	}
+	buf := make([]byte, 0, 8192)
+	body := make([]byte, 0, 8192)
+	b.Run("plain-then-escaped", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			buf = alerts[i%len(alerts)].AppendJSON(buf[:0])
+			body = jsonstr.AppendBytes(body[:0], buf)
+		}
+	})
+	b.Run("quoted", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			body, _ = alerts[i%len(alerts)].AppendJSONQuoted(body[:0])
+		}
+	})
+	b.Run("plain-only", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			buf = alerts[i%len(alerts)].AppendJSON(buf[:0])
+		}
+	})
 }

@@ -65,8 +65,63 @@ func Special(s string) int { return scan(s, 0, false) }
 // time: each word is stored whole and the output advanced past its plain
 // bytes, so a run of plain text costs no copy call of its own.
 func Append(b []byte, s string) []byte {
-	const slack = 16 // a word, or the longest escape (6 bytes), and then some
 	b = append(b, '"')
+	b = appendContent(b, s)
+	return append(b, '"')
+}
+
+// AppendContent appends s escaped as Append escapes it, without the
+// quotes: for JSON text written inside a JSON string, as an event is
+// inside the request body that carries it as a string.
+func AppendContent(b []byte, s string) []byte { return appendContent(b, s) }
+
+// AppendTwice appends the JSON string of s (what Append writes) as the
+// contents of another JSON string: escaped a second time, without outer
+// quotes. plain is the length of the JSON string itself. A writer of JSON
+// that is to travel inside a string uses it for its string values, so
+// that it writes the travelling form at once.
+func AppendTwice(b []byte, s string) (out []byte, plain int) {
+	b = append(b, `\"`...)
+	plain = 2
+	for i := 0; i < len(s); {
+		j := scan(s, i, true)
+		b = append(b, s[i:j]...)
+		plain += j - i
+		if j == len(s) {
+			break
+		}
+		i = j + 1
+		switch c := s[j]; {
+		case c == '"':
+			b, plain = append(b, `\\\"`...), plain+2
+		case c == '\\':
+			b, plain = append(b, `\\\\`...), plain+2
+		case c == '\n':
+			b, plain = append(b, `\\n`...), plain+2
+		case c == '\r':
+			b, plain = append(b, `\\r`...), plain+2
+		case c == '\t':
+			b, plain = append(b, `\\t`...), plain+2
+		case c < 0x20:
+			b, plain = append(b, '\\', '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf]), plain+6
+		default:
+			r, size := utf8.DecodeRuneInString(s[j:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				b, plain = append(b, "\ufffd"...), plain+3
+			case r == '\u2028' || r == '\u2029':
+				b, plain = append(b, '\\', '\\', 'u', '2', '0', '2', hex[r&0xf]), plain+6
+			default:
+				b, plain = append(b, s[j:j+size]...), plain+size
+			}
+			i = j + size
+		}
+	}
+	return append(b, `\"`...), plain
+}
+
+func appendContent(b []byte, s string) []byte {
+	const slack = 16 // a word, or the longest escape (6 bytes), and then some
 	n := len(b)
 	b = slices.Grow(b, len(s)+slack)
 	b = b[:cap(b)]
@@ -125,7 +180,7 @@ func Append(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	return append(b[:n], '"')
+	return b[:n]
 }
 
 // AppendBytes appends p as a JSON string, as Append does.

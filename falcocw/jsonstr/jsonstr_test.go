@@ -3,6 +3,7 @@ package jsonstr_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -34,7 +35,31 @@ func FuzzAppend(f *testing.F) {
 		if back != string([]rune(s)) && utf8.ValidString(s) {
 			t.Fatalf("round trip %q → %q", s, back)
 		}
+		sameTwice(t, s)
 	})
+}
+
+// TestAppendTwice: AppendContent is Append without its quotes, and
+// AppendTwice is Append's output escaped again, the form of a string
+// value of JSON that itself travels as a JSON string.
+func TestAppendTwice(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"uo\te`, "nl\n\r\t", "\x00\x1f", "é😀", "bad\xffbyte\xc3", "\u2028\u2029", "</script>",
+		strings.Repeat("long é text with \"quotes\" ", 40)} {
+		sameTwice(t, s)
+	}
+}
+
+func sameTwice(t *testing.T, s string) {
+	t.Helper()
+	once := jsonstr.Append(nil, s)
+	if got := jsonstr.AppendContent([]byte("x"), s); string(got) != "x"+string(once[1:len(once)-1]) {
+		t.Fatalf("AppendContent(%q) = %q, want Append's %q without quotes", s, got, once)
+	}
+	want := jsonstr.AppendContent([]byte("x"), string(once))
+	got, plain := jsonstr.AppendTwice([]byte("x"), s)
+	if string(got) != string(want) || plain != len(once) {
+		t.Fatalf("AppendTwice(%q) = %q, %d; want %q, %d", s, got, plain, want, len(once))
+	}
 }
 
 func TestTruncate(t *testing.T) {
