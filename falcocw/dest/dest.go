@@ -37,14 +37,6 @@ type Item struct {
 	Metric bool
 }
 
-// Len is the length of the event, unescaped: what services' limits count.
-func (it Item) Len() int {
-	if it.Quoted != nil {
-		return it.QuotedLen
-	}
-	return len(it.Payload)
-}
-
 // Describe names the item in a log line without its whole payload.
 func (it Item) Describe() string {
 	if it.Alert != nil {
