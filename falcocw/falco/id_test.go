@@ -2,6 +2,7 @@ package falco_test
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +45,20 @@ func TestID(t *testing.T) {
 	for name, v := range variants {
 		if v.ID() == base.ID() {
 			t.Errorf("%s changed, ID stayed %s", name, base.ID())
+		}
+	}
+	// The values themselves stay: consumers drop duplicates by them and
+	// Security Hub updates findings by them, across upgrades too.
+	for _, g := range []struct {
+		a    falco.Alert
+		want string
+	}{
+		{falco.Alert{Time: base.Time, Hostname: "h", Rule: "r", Output: "o", UUID: "u"}, "a80531fe041fb3d3bb9889eb3dad8b49"},
+		{falco.Alert{Time: base.Time, Hostname: "ip-10-0-1-23", Rule: "Terminal shell in container", Output: strings.Repeat("é output ", 100)},
+			"2f9120ba4ef3b5c8b5945bcbf182f5c3"}, // longer than the stack room
+	} {
+		if got := g.a.ID(); got != g.want {
+			t.Errorf("ID of %s is %s, want %s as before", g.a.Rule, got, g.want)
 		}
 	}
 	same := base

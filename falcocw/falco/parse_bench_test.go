@@ -76,3 +76,17 @@ func BenchmarkEventJSON(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkID computes every sample alert's ID.
+func BenchmarkID(b *testing.B) {
+	var alerts []*Alert
+	for _, l := range sampleLines(b) {
+		if a, ok := RecogniseLine("log", l, "log", time.Now()); ok {
+			alerts = append(alerts, a)
+		}
+	}
+	buf := make([]byte, 0, 64)
+	for i := 0; b.Loop(); i++ {
+		buf = alerts[i%len(alerts)].AppendID(buf[:0])
+	}
+}
