@@ -2,10 +2,12 @@ package cwlogs_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +82,27 @@ func TestBatchesOrder(t *testing.T) {
 		}
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%s: IDs in the order %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// Many events, shuffled, many sharing a millisecond: the order of a
+	// plain sort by (millisecond, ID).
+	r := rand.New(rand.NewPCG(3, 4))
+	var many []cwlogs.Event
+	for i := range 3000 {
+		many = append(many, cwlogs.Event{ID: i, Time: t0.Add(time.Duration(r.IntN(50_000)) * time.Microsecond), Message: []byte("m")})
+	}
+	r.Shuffle(len(many), func(i, j int) { many[i], many[j] = many[j], many[i] })
+	want := slices.Clone(many)
+	slices.SortFunc(want, func(a, b cwlogs.Event) int {
+		return cmp.Or(cmp.Compare(a.Time.UnixMilli(), b.Time.UnixMilli()), cmp.Compare(a.ID, b.ID))
+	})
+	var got []cwlogs.Event
+	for _, b := range cwlogs.Batches(many) {
+		got = append(got, b...)
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID {
+			t.Fatalf("shuffled: event %d is ID %d, want %d", i, got[i].ID, want[i].ID)
 		}
 	}
 }
@@ -205,5 +228,32 @@ func TestQuotedMessages(t *testing.T) {
 	if len(pb[0]) != want || len(qb[0]) != want || len(pb) != len(qb) {
 		t.Errorf("first batches of %d (plain) and %d (quoted) events, %d and %d batches; want %d events each, counted unescaped",
 			len(pb[0]), len(qb[0]), len(pb), len(qb), want)
+	}
+}
+
+// BenchmarkBatches cuts a flush's worth of events (a 2 MiB chunk of
+// alerts, in time order, as Fluent Bit hands them) into batches.
+func BenchmarkBatches(b *testing.B) {
+	t0 := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	msg := bytes.Repeat([]byte("x"), 900)
+	events := make([]cwlogs.Event, 2380)
+	for i := range events {
+		events[i] = cwlogs.Event{ID: i, Time: t0.Add(time.Duration(i) * 50 * time.Microsecond), Quoted: msg, QuotedLen: 800}
+	}
+	shuffled := slices.Clone(events)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	work := make([]cwlogs.Event, len(events))
+	for _, bc := range []struct {
+		name   string
+		events []cwlogs.Event
+	}{{"in-order", events}, {"shuffled", shuffled}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportMetric(0, "ns/op")
+			for b.Loop() {
+				copy(work, bc.events) // Batches sorts in place
+				cwlogs.Batches(work)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(events)), "ns/event")
+		})
 	}
 }
