@@ -51,12 +51,7 @@ func BenchmarkParseFast(b *testing.B) {
 // flush does for an alert bound for other kinds too), and quoted at once
 // (for an alert bound for CloudWatch alone).
 func BenchmarkEventJSON(b *testing.B) {
-	var alerts []*Alert
-	for _, l := range sampleLines(b) {
-		if a, ok := RecogniseLine("log", l, "log", time.Now()); ok {
-			alerts = append(alerts, a)
-		}
-	}
+	alerts := sampleAlerts(b)
 	buf := make([]byte, 0, 8192)
 	body := make([]byte, 0, 8192)
 	b.Run("plain-then-escaped", func(b *testing.B) {
@@ -79,14 +74,20 @@ func BenchmarkEventJSON(b *testing.B) {
 
 // BenchmarkID computes every sample alert's ID.
 func BenchmarkID(b *testing.B) {
+	alerts := sampleAlerts(b)
+	buf := make([]byte, 0, 64)
+	for i := 0; b.Loop(); i++ {
+		buf = alerts[i%len(alerts)].AppendID(buf[:0])
+	}
+}
+
+// sampleAlerts recognises every sample alert line.
+func sampleAlerts(b *testing.B) []*Alert {
 	var alerts []*Alert
 	for _, l := range sampleLines(b) {
 		if a, ok := RecogniseLine("log", l, "log", time.Now()); ok {
 			alerts = append(alerts, a)
 		}
 	}
-	buf := make([]byte, 0, 64)
-	for i := 0; b.Loop(); i++ {
-		buf = alerts[i%len(alerts)].AppendID(buf[:0])
-	}
+	return alerts
 }
