@@ -1,10 +1,10 @@
 package arena
 
 // Slab hands out values of type T from blocks it keeps from one flush to
-// the next: the alerts a flush parses and the records of its plan, one
-// small object per alert, which on the heap were a third of all the bytes
-// a flush allocated (and so of the garbage collections, and of the heap
-// the collector lets grow between them).
+// the next: the alerts a flush parses, the room for their tags and their
+// encoded events, small objects, a few per alert, which on the heap were
+// two thirds of the bytes a flush allocated (and so of the garbage
+// collections, and of the heap the collector lets grow between them).
 //
 // The rule is Arena's: nothing handed out may be used after Reset. Reset
 // zeroes every value it takes back, so a value kept by mistake reads as
