@@ -68,8 +68,6 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	defer scratch.release() // after deliver: every request is answered
 	p := &scratch.plan
 	var events arena.Arena // the event JSON of this flush's alerts
-	matches := scratch.matches
-	defer func() { scratch.matches = matches[:0] }() // keep what it grew to
 	kubeJSON := map[unsafe.Pointer][]byte{}
 	var metrics *emf.Aggregator
 	if m := in.cfg.Metrics; m != nil {
@@ -150,7 +148,8 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 			}
 		}
 		var dropped bool
-		matches, dropped = in.cfg.Routes.Route(alert, route.Values{Alert: alert, Tag: tag}, matches[:0])
+		scratch.matches, dropped = in.cfg.Routes.Route(alert, route.Values{Alert: alert, Tag: tag}, scratch.matches[:0])
+		matches := scratch.matches
 		if dropped {
 			res.Dropped++
 			in.logf(config.LevelDebug, "alert %s dropped by a route", alert)

@@ -113,12 +113,7 @@ func sortByTime(events []Event) {
 	for i, e := range events {
 		keys[i] = key{e.Time.UnixMilli(), e.ID, i}
 	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if c := cmp.Compare(a.ms, b.ms); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
-	})
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.ms, b.ms), cmp.Compare(a.id, b.id)) })
 	sorted := make([]Event, len(events))
 	for i, k := range keys {
 		sorted[i] = events[k.pos]
