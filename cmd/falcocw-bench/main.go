@@ -7,9 +7,11 @@
 // workload routed to CloudWatch Logs and Firehose by tag and priority,
 // against the C outputs making the same split with rewrite_tag. For each it
 // prints the Fluent Bit process's CPU per alert until the last event
-// arrived, the time to that last delivery, the peak RSS, and the ratios;
-// then the floor: what hashing, encrypting and escaping an alert's bytes
-// costs at this machine's measured rates.
+// arrived (and the output threads' and the kernel's parts of it), the
+// time to that last delivery, the peak RSS, each output's resident memory
+// at rest (loaded, nothing to send) beside its peak, and the ratios; then
+// the floor: what hashing, encrypting and escaping an alert's bytes costs
+// at this machine's measured rates.
 package main
 
 import (
@@ -169,6 +171,11 @@ func (b *bench) run(n, large, runs int) error {
 		}
 		printTable(size, runs, table)
 		all = append(all, table...)
+		if size == n {
+			if err := b.atRest(picked, runs, table); err != nil {
+				return err
+			}
+		}
 	}
 	printRatios(all)
 	printFloor()
@@ -190,6 +197,7 @@ type summary struct {
 	cpu, last, rssMB float64
 	lastMin, lastMax float64
 	out              float64 // CPU of the output's threads
+	sys              float64 // the kernel's part of cpu
 }
 
 func summarize(v variant, ms []measurement, alerts int) summary {
@@ -206,19 +214,20 @@ func summarize(v variant, ms []measurement, alerts int) summary {
 	s.lastMin, s.last, s.lastMax = med(func(m measurement) float64 { return m.last.Seconds() })
 	_, s.rssMB, _ = med(func(m measurement) float64 { return float64(m.rss) / (1 << 20) })
 	_, s.out, _ = med(func(m measurement) float64 { return m.out.Seconds() })
+	_, s.sys, _ = med(func(m measurement) float64 { return m.sys.Seconds() })
 	return s
 }
 
 func printTable(n, runs int, rows []summary) {
 	fmt.Printf("\n%d alerts, median of %d runs (min to max):\n\n", n, runs)
-	fmt.Printf("| output | CPU s | CPU µs/alert | of which output threads µs/alert | time to last delivery s | alerts/s | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Printf("| output | CPU s | CPU µs/alert | of which output threads µs/alert | of which kernel µs/alert | time to last delivery s | alerts/s | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		rate := ""
 		if r.last > 0 {
 			rate = fmt.Sprintf("%.0f", float64(r.alerts)/r.last)
 		}
-		fmt.Printf("| %s | %.2f (%.2f to %.2f) | %.2f | %.2f | %.2f (%.2f to %.2f) | %s | %.0f |\n", r.name, r.cpu, r.cpuMin, r.cpuMax,
-			r.cpu/float64(r.alerts)*1e6, r.out/float64(r.alerts)*1e6, r.last, r.lastMin, r.lastMax, rate, r.rssMB)
+		fmt.Printf("| %s | %.2f (%.2f to %.2f) | %.2f | %.2f | %.2f | %.2f (%.2f to %.2f) | %s | %.0f |\n", r.name, r.cpu, r.cpuMin, r.cpuMax,
+			r.cpu/float64(r.alerts)*1e6, r.out/float64(r.alerts)*1e6, r.sys/float64(r.alerts)*1e6, r.last, r.lastMin, r.lastMax, rate, r.rssMB)
 	}
 }
 
@@ -241,6 +250,55 @@ func printRatios(all []summary) {
 			fmt.Printf("  %7d alerts, %-26s vs %-52s CPU %.2f (output threads %.2f)  time %.2f  RSS %.2f\n", f.alerts, f.name, o.name, f.cpu/o.cpu, outRatio, f.last/o.last, f.rssMB/o.rssMB)
 		}
 	}
+}
+
+// atRest measures the tail group's outputs loaded with nothing to send,
+// interleaved, and prints their resident memory beside their peak in the
+// run (peaks): how much of an output's peak it holds before the first
+// alert.
+func (b *bench) atRest(picked []variant, runs int, peaks []summary) error {
+	var vs []variant
+	for _, v := range picked {
+		if v.group == "tail" {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return nil
+	}
+	ms := map[string][]measurement{}
+	for r := 0; r < runs; r++ {
+		for _, v := range vs {
+			m, err := b.measureAtRest(v)
+			if err != nil {
+				return fmt.Errorf("%s at rest: %v", v.name, err)
+			}
+			ms[v.name] = append(ms[v.name], m)
+		}
+	}
+	mb := func(x int64) float64 { return float64(x) / (1 << 20) }
+	fmt.Printf("\nat rest: each output loaded, an empty file to tail, %v after the start (median of %d runs), beside its peak above:\n\n", restFor, runs)
+	fmt.Printf("| output | RSS MB | file-backed MB | anonymous MB | peak RSS MB | peak less rest MB |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, v := range vs {
+		med := func(f func(measurement) int64) float64 {
+			xs := make([]float64, 0, len(ms[v.name]))
+			for _, m := range ms[v.name] {
+				xs = append(xs, mb(f(m)))
+			}
+			sort.Float64s(xs)
+			return xs[len(xs)/2]
+		}
+		rss := med(func(m measurement) int64 { return m.rss })
+		peak := 0.0
+		for _, p := range peaks {
+			if p.name == v.name {
+				peak = p.rssMB
+			}
+		}
+		fmt.Printf("| %s | %.1f | %.1f | %.1f | %.0f | %.0f |\n", v.name, rss,
+			med(func(m measurement) int64 { return m.rssFile }), med(func(m measurement) int64 { return m.rssAnon }), peak, peak-rss)
+	}
+	return nil
 }
 
 func (b *bench) tmp(name string) string { return filepath.Join(b.dir, name) }

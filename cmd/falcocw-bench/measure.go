@@ -20,6 +20,11 @@ import (
 // measurement is one run of one variant.
 type measurement struct {
 	cpu time.Duration // Fluent Bit's CPU (user + system) when the last event arrived
+	// sys is the system (kernel) part of cpu: for the null output nearly
+	// all of it, the tail input reading the file back from the disk
+	// (it drops what it read from the page cache, posix_fadvise
+	// DONTNEED).
+	sys time.Duration
 	// out is the CPU of the output's threads: Fluent Bit's output
 	// workers (flb-out-*) and the Go runtime's threads (which take the
 	// process's name); the rest is the engine's (inputs, filters, the
@@ -28,6 +33,9 @@ type measurement struct {
 	last   time.Duration // from the start of Fluent Bit to the last event's arrival
 	rss    int64         // peak RSS (VmHWM) then
 	events int64
+	// At rest (measureAtRest): the resident memory, file-backed and
+	// anonymous.
+	rssFile, rssAnon int64
 }
 
 // clockTick is Linux's USER_HZ, the unit of /proc/PID/stat's times.
@@ -47,6 +55,28 @@ func freePort() (int, error) {
 // output, every record was consumed), and reads the process's CPU and
 // peak RSS at that moment.
 func (b *bench) measure(v variant, w *workload) (measurement, error) {
+	return b.run1(v, w.path, w.alerts, 0)
+}
+
+// restFor is how long a Fluent Bit with nothing to read runs before its
+// memory at rest is read: its outputs have started (a Go plugin's init
+// included) and the first flush ticks have passed.
+const restFor = 3 * time.Second
+
+// measureAtRest runs one variant with an empty file to tail and reads its
+// resident memory after restFor: what the output costs before the first
+// alert.
+func (b *bench) measureAtRest(v variant) (measurement, error) {
+	empty := b.tmp("empty.log")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		return measurement{}, err
+	}
+	return b.run1(v, empty, 0, restFor)
+}
+
+// run1 is one run: until the events arrive, or, when rest is set, for
+// rest.
+func (b *bench) run1(v variant, input string, alerts int, rest time.Duration) (measurement, error) {
 	srv := fakeaws.NewTLS()
 	if v.plainHTTP {
 		srv = fakeaws.New()
@@ -74,7 +104,7 @@ func (b *bench) measure(v variant, w *workload) (measurement, error) {
 	if err := os.WriteFile(parsers, []byte("[PARSER]\n    Name json\n    Format json\n"), 0o644); err != nil {
 		return measurement{}, err
 	}
-	ep := endpoint{host: host, port: port, url: srv.URL, httpPort: httpPort, parsers: parsers, inputFile: w.path, caFile: cert}
+	ep := endpoint{host: host, port: port, url: srv.URL, httpPort: httpPort, parsers: parsers, inputFile: input, caFile: cert}
 	conf := b.tmp("fluent-bit-" + stamp() + ".conf")
 	if err := os.WriteFile(conf, []byte(v.conf(ep)), 0o644); err != nil {
 		return measurement{}, err
@@ -107,10 +137,19 @@ func (b *bench) measure(v variant, w *workload) (measurement, error) {
 		}
 	}()
 	pid := cmd.Process.Pid
+	if rest > 0 {
+		time.Sleep(rest)
+		if !alive(pid) {
+			return measurement{}, fmt.Errorf("fluent-bit exited at rest; its log:\n%s", tail(log.String(), 3000))
+		}
+		m := measurement{}
+		m.rss, m.rssFile, m.rssAnon, err = residentNow(pid)
+		return m, err
+	}
 	count := func() int64 { return srv.LightCount() }
 	want := int64(v.events)
 	if v.events == 0 {
-		want = int64(w.alerts)
+		want = int64(alerts)
 		count = func() int64 { return nullRecords(httpPort) }
 	}
 	deadline := start.Add(5 * time.Minute)
@@ -130,7 +169,7 @@ func (b *bench) measure(v variant, w *workload) (measurement, error) {
 		}
 		if got >= want {
 			m := measurement{last: time.Since(start), events: got}
-			m.cpu, m.rss, err = procUsage(pid)
+			m.cpu, m.sys, m.rss, err = procUsage(pid)
 			m.out = outputThreads(pid)
 			return m, err
 		}
@@ -156,32 +195,49 @@ func alive(pid int) bool {
 	return !strings.HasPrefix(rest, "Z")
 }
 
-// procUsage reads a process's CPU time (user + system) and peak RSS.
-func procUsage(pid int) (time.Duration, int64, error) {
+// procUsage reads a process's CPU time (user + system), its system part,
+// and its peak RSS.
+func procUsage(pid int) (cpu, sys time.Duration, peak int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	_, rest, _ := strings.Cut(string(b), ") ")
 	f := strings.Fields(rest) // from field 3 (state) on
 	if len(f) < 13 {
-		return 0, 0, fmt.Errorf("short /proc/%d/stat", pid)
+		return 0, 0, 0, fmt.Errorf("short /proc/%d/stat", pid)
 	}
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
-	cpu := time.Duration(ut+st) * time.Second / clockTick
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	cpu = time.Duration(ut+st) * time.Second / clockTick
+	sys = time.Duration(st) * time.Second / clockTick
+	status, err := readStatus(pid)
+	return cpu, sys, status["VmHWM"], err
+}
+
+// residentNow reads a process's resident memory now: in all, file-backed
+// (its binaries' and libraries' pages) and anonymous (heaps, and the
+// pages the loader relocated).
+func residentNow(pid int) (rss, file, anon int64, err error) {
+	status, err := readStatus(pid)
+	return status["VmRSS"], status["RssFile"], status["RssAnon"], err
+}
+
+// readStatus reads the sizes in /proc/PID/status, in bytes.
+func readStatus(pid int) (map[string]int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return cpu, 0, err
+		return nil, err
 	}
-	var rss int64
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			rss = kb << 10
+	sizes := map[string]int64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		key, value, ok := strings.Cut(line, ":")
+		if kb, isKB := strings.CutSuffix(strings.TrimSpace(value), " kB"); ok && isKB {
+			n, _ := strconv.ParseInt(kb, 10, 64)
+			sizes[key] = n << 10
 		}
 	}
-	return cpu, rss, nil
+	return sizes, nil
 }
 
 // outputThreads sums the CPU of the process's output threads: those
