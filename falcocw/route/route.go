@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/falcocw/falcocw/falcocw/falco"
 )
@@ -148,6 +149,15 @@ func (r *Rule) Matches(a *falco.Alert) bool {
 // Glob reports whether s matches pattern, where * matches any run of
 // characters (including / and none) and ? any one character, ignoring case.
 func Glob(pattern, s string) bool {
+	if isASCII(pattern) && isASCII(s) { // Falco's tags and rule names: compared as bytes
+		return globASCII(pattern, s)
+	}
+	return globRunes(pattern, s)
+}
+
+// globRunes is Glob on any text: both folded to lower case as
+// strings.ToLower does, as runes.
+func globRunes(pattern, s string) bool {
 	var pb, sb [64]rune // rule names and tags fit: no allocation
 	p, str := lowerRunes(pb[:0], pattern), lowerRunes(sb[:0], s)
 	pi, si, star, mark := 0, 0, -1, 0
@@ -171,6 +181,49 @@ func Glob(pattern, s string) bool {
 		pi++
 	}
 	return pi == len(p)
+}
+
+// globASCII is Glob on ASCII text, byte by byte, each byte folded to
+// lower case as it is compared: the same steps as on runes, without
+// decoding either string first (every alert's tags meet every tag term).
+func globASCII(p, s string) bool {
+	pi, si, star, mark := 0, 0, -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && (p[pi] == '?' || lowerASCII(p[pi]) == lowerASCII(s[si])):
+			pi++
+			si++
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // lowerRunes appends the runes of strings.ToLower(s) to dst, ASCII without

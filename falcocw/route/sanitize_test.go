@@ -54,3 +54,43 @@ func TestLowerRunesMatchesToLower(t *testing.T) {
 		}
 	}
 }
+
+// TestGlobASCIIMatchesRunes: on ASCII text, Glob's byte path decides as
+// its rune path does, for patterns of stars, question marks and letters
+// of either case against text of the same letters.
+func TestGlobASCIIMatchesRunes(t *testing.T) {
+	pat := []string{"a", "B", "b", "*", "?", "_", "*", "z"}
+	txt := []string{"a", "A", "b", "B", "_", "*", "?", "z", "Z", "1"}
+	r := rand.New(rand.NewPCG(7, 8))
+	gen := func(alphabet []string, n int) string {
+		var b strings.Builder
+		for range r.IntN(n) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	matched := 0
+	for range 200000 {
+		p, s := gen(pat, 7), gen(txt, 9)
+		got, want := globASCII(p, s), globRunes(p, s)
+		if got != want {
+			t.Fatalf("Glob(%q, %q): bytes say %v, runes %v", p, s, got, want)
+		}
+		if got {
+			matched++
+		}
+	}
+	if matched < 10000 {
+		t.Fatalf("only %d of the cases matched: the test is not testing matches", matched)
+	}
+}
+
+// BenchmarkGlob is a tag term against a Falco alert's tags.
+func BenchmarkGlob(b *testing.B) {
+	tags := []string{"PCI_DSS_10.2.5", "T1610", "cis", "container", "maturity_incubating", "mitre_execution"}
+	for b.Loop() {
+		for _, tag := range tags {
+			Glob("mitre_*", tag)
+		}
+	}
+}
