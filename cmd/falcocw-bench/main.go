@@ -36,6 +36,7 @@ func main() {
 	goPlugin := flag.String("aws-go-plugin", "", "AWS's Go cloudwatch.so (default: ../shared/fluent-bit/aws-go-plugins/cloudwatch.so)")
 	only := flag.String("only", "", "run only the variants whose \"GROUP: NAME\" matches this regular expression (groups: tail, mixed, eks)")
 	workers := flag.Int("workers", 1, "workers of falcocw's output")
+	advise := flag.Bool("file-cache-advise", false, "turn the tail inputs' File_Cache_Advise on, as Fluent Bit has it by default: every read then drops the whole file from the page cache, and a file read from its head is read back from the disk ahead of each read, which is most of the host's CPU (a log being written is read from the cache)")
 	flag.Parse()
 	sel, err := regexp.Compile(*only)
 	if err != nil {
@@ -55,7 +56,7 @@ func main() {
 	if _, err := os.Stat(abs); err != nil {
 		fail(fmt.Errorf("%s: %v (make build first)", abs, err))
 	}
-	b := &bench{bin: bin, so: abs, goPlugin: *goPlugin, workers: *workers, only: sel}
+	b := &bench{bin: bin, so: abs, goPlugin: *goPlugin, workers: *workers, only: sel, fileCacheAdvise: *advise}
 	if err := b.run(*n, *large, max(*runs, 1)); err != nil {
 		fail(err)
 	}
@@ -115,6 +116,10 @@ type bench struct {
 	workers  int
 	only     *regexp.Regexp
 	dir      string
+	// fileCacheAdvise keeps Fluent Bit's default File_Cache_Advise On in
+	// the tail inputs; off, each run reads its input from the page cache
+	// (warmed before it), as a log being written is read.
+	fileCacheAdvise bool
 }
 
 func (b *bench) run(n, large, runs int) error {
@@ -125,6 +130,11 @@ func (b *bench) run(n, large, runs int) error {
 	defer os.RemoveAll(dir)
 	b.dir = dir
 	fmt.Printf("Fluent Bit %s (%s); falcocw %s (workers %d); AWS's Go plugin %s\n", b.bin.Version, b.bin.Path, b.so, b.workers, orNone(b.goPlugin))
+	if b.fileCacheAdvise {
+		fmt.Printf("tail inputs: File_Cache_Advise On (Fluent Bit's default): the input drops the file from the page cache at each read and reads it back from the disk\n")
+	} else {
+		fmt.Printf("tail inputs: File_Cache_Advise Off, the input file in the page cache at the start of each run, as a log being written is (-file-cache-advise for Fluent Bit's default)\n")
+	}
 	sizes := []int{n}
 	if large > 0 {
 		sizes = append(sizes, large)

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,7 +57,11 @@ func freePort() (int, error) {
 // output, every record was consumed), and reads the process's CPU and
 // peak RSS at that moment.
 func (b *bench) measure(v variant, w *workload) (measurement, error) {
-	return b.run1(v, w.path, w.alerts, 0)
+	reads := []string{w.path}
+	if v.group == "eks" && w.eks != nil {
+		reads, _ = filepath.Glob(w.eks.glob)
+	}
+	return b.run1(v, w.path, reads, w.alerts, 0)
 }
 
 // restFor is how long a Fluent Bit with nothing to read runs before its
@@ -71,12 +77,13 @@ func (b *bench) measureAtRest(v variant) (measurement, error) {
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
 		return measurement{}, err
 	}
-	return b.run1(v, empty, 0, restFor)
+	return b.run1(v, empty, nil, 0, restFor)
 }
 
 // run1 is one run: until the events arrive, or, when rest is set, for
-// rest.
-func (b *bench) run1(v variant, input string, alerts int, rest time.Duration) (measurement, error) {
+// rest. input is the tail input's file (the eks variants have their
+// own); reads are the files the run's inputs read.
+func (b *bench) run1(v variant, input string, reads []string, alerts int, rest time.Duration) (measurement, error) {
 	srv := fakeaws.NewTLS()
 	if v.plainHTTP {
 		srv = fakeaws.New()
@@ -104,7 +111,13 @@ func (b *bench) run1(v variant, input string, alerts int, rest time.Duration) (m
 	if err := os.WriteFile(parsers, []byte("[PARSER]\n    Name json\n    Format json\n"), 0o644); err != nil {
 		return measurement{}, err
 	}
-	ep := endpoint{host: host, port: port, url: srv.URL, httpPort: httpPort, parsers: parsers, inputFile: input, caFile: cert}
+	ep := endpoint{host: host, port: port, url: srv.URL, httpPort: httpPort, parsers: parsers, inputFile: input, caFile: cert,
+		fileCacheAdvise: "Off"}
+	if b.fileCacheAdvise {
+		ep.fileCacheAdvise = "On"
+	} else if err := warm(reads); err != nil {
+		return measurement{}, err
+	}
 	conf := b.tmp("fluent-bit-" + stamp() + ".conf")
 	if err := os.WriteFile(conf, []byte(v.conf(ep)), 0o644); err != nil {
 		return measurement{}, err
@@ -193,6 +206,23 @@ func alive(pid int) bool {
 	}
 	_, rest, _ := strings.Cut(string(b), ") ")
 	return !strings.HasPrefix(rest, "Z")
+}
+
+// warm reads files into the page cache, where a run with
+// File_Cache_Advise Off finds its input whatever the run before did.
+func warm(files []string) error {
+	for _, p := range files {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // procUsage reads a process's CPU time (user + system), its system part,

@@ -72,7 +72,7 @@ func eksService(ep endpoint, e *eksLog) string {
 	section(&b, "SERVICE", "Flush", "1", "Grace", "5", "Log_Level", "warn", "HTTP_Server", "On", "HTTP_Listen", "127.0.0.1",
 		"HTTP_Port", fmt.Sprint(ep.httpPort), "Parsers_File", ep.parsers)
 	section(&b, "INPUT", "Name", "tail", "Path", e.glob, "Tag", "falco.*", "multiline.parser", "cri, docker",
-		"Read_from_Head", "On", "Refresh_Interval", "1")
+		"Read_from_Head", "On", "Refresh_Interval", "1", "File_Cache_Advise", ep.fileCacheAdvise)
 	section(&b, "FILTER", "Name", "kubernetes", "Match", "falco.*", "Kube_Tag_Prefix", e.tagPrefix,
 		"Kube_Meta_Preload_Cache_Dir", e.cache, "Merge_Log", "Off", "Keep_Log", "On", "Labels", "On", "Annotations", "Off",
 		// A service account's files, so that the filter starts without
@@ -146,6 +146,9 @@ type endpoint struct {
 	parsers   string
 	inputFile string
 	caFile    string // the endpoint's certificate, PEM
+	// fileCacheAdvise is the tail inputs' File_Cache_Advise, On or Off
+	// (bench.fileCacheAdvise).
+	fileCacheAdvise string
 }
 
 func section(b *strings.Builder, name string, kv ...string) { realhost.Section(b, name, kv...) }
@@ -154,7 +157,8 @@ func service(ep endpoint, parser bool) string {
 	var b strings.Builder
 	section(&b, "SERVICE", "Flush", "1", "Grace", "5", "Log_Level", "warn", "HTTP_Server", "On", "HTTP_Listen", "127.0.0.1",
 		"HTTP_Port", fmt.Sprint(ep.httpPort), "Parsers_File", ep.parsers)
-	in := []string{"Name", "tail", "Path", ep.inputFile, "Tag", "falco.bench", "Read_from_Head", "On", "Refresh_Interval", "1"}
+	in := []string{"Name", "tail", "Path", ep.inputFile, "Tag", "falco.bench", "Read_from_Head", "On", "Refresh_Interval", "1",
+		"File_Cache_Advise", ep.fileCacheAdvise}
 	if parser {
 		in = append(in, "Parser", "json")
 	}
