@@ -1,0 +1,5 @@
+//go:build !race
+
+package cwlogs
+
+const raceEnabled = false
