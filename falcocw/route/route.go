@@ -44,6 +44,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/falcocw/falcocw/falcocw/falco"
 )
@@ -150,47 +151,21 @@ func (r *Rule) Matches(a *falco.Alert) bool {
 // characters (including / and none) and ? any one character, ignoring case.
 func Glob(pattern, s string) bool {
 	if isASCII(pattern) && isASCII(s) { // Falco's tags and rule names: compared as bytes
-		return globASCII(pattern, s)
+		return glob(unsafe.Slice(unsafe.StringData(pattern), len(pattern)), unsafe.Slice(unsafe.StringData(s), len(s)))
 	}
-	return globRunes(pattern, s)
-}
-
-// globRunes is Glob on any text: both folded to lower case as
-// strings.ToLower does, as runes.
-func globRunes(pattern, s string) bool {
 	var pb, sb [64]rune // rule names and tags fit: no allocation
-	p, str := lowerRunes(pb[:0], pattern), lowerRunes(sb[:0], s)
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(str) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == str[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return glob(lowerRunes(pb[:0], pattern), lowerRunes(sb[:0], s))
 }
 
-// globASCII is Glob on ASCII text, byte by byte, each byte folded to
-// lower case as it is compared: the same steps as on runes, without
-// decoding either string first (every alert's tags meet every tag term).
-func globASCII(p, s string) bool {
+// glob matches s against the pattern p, folding ASCII letters to lower
+// case as it compares: on ASCII text byte by byte, without decoding
+// either string (every alert's tags meet every tag term); on other text
+// on runes already folded as strings.ToLower folds them.
+func glob[T byte | rune](p, s []T) bool {
 	pi, si, star, mark := 0, 0, -1, 0
 	for si < len(s) {
 		switch {
-		case pi < len(p) && (p[pi] == '?' || lowerASCII(p[pi]) == lowerASCII(s[si])):
+		case pi < len(p) && (p[pi] == '?' || foldASCII(p[pi]) == foldASCII(s[si])):
 			pi++
 			si++
 		case pi < len(p) && p[pi] == '*':
@@ -210,7 +185,7 @@ func globASCII(p, s string) bool {
 	return pi == len(p)
 }
 
-func lowerASCII(c byte) byte {
+func foldASCII[T byte | rune](c T) T {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'
 	}
