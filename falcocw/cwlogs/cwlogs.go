@@ -106,8 +106,8 @@ func inOrder(events []Event) bool {
 // flush's 2,380 events shuffled: 153 -> 104 ns per event). The events then
 // move to their places in place, cycle by cycle, and the keys go back to
 // a pool: the sort allocates nothing (it allocated 270 KB a flush: a copy
-// of the events and the keys; 104 -> 87 ns per event). Alerts from several Falco sensors,
-// or replayed, come out of order.
+// of the events and the keys; 104 -> 87 ns per event). Alerts from
+// several Falco sensors, or replayed, come out of order.
 func sortByTime(events []Event) {
 	kp := sortKeys.Get().(*[]sortKey)
 	defer sortKeys.Put(kp)
