@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"io"
 
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // WithBody makes one call send body, already serialised, as its request
 // body. The SDK serialises the (minimal) input as usual, setting the
-// operation's headers, then this replaces the body; signing, checksums,
-// retries and response parsing stay the SDK's. falcocw writes the bodies
+// operation's headers, then this replaces the body and hands the signer
+// its payload hash (Body.PayloadHash); signing, retries and response
+// parsing stay the SDK's. falcocw writes the bodies
 // of its data calls itself because the SDK's serialiser escapes every
 // message through several growing buffers, which was most of the CPU
 // spent per alert.
@@ -32,7 +34,11 @@ func WithBody(body *Body) func(*middleware.Stack) error {
 					return middleware.SerializeOutput{}, middleware.Metadata{}, err
 				}
 				in.Request = r
-				return next.HandleSerialize(ctx, in)
+				hash, err := body.PayloadHash()
+				if err != nil {
+					return middleware.SerializeOutput{}, middleware.Metadata{}, err
+				}
+				return next.HandleSerialize(v4.SetPayloadHash(ctx, hash), in)
 			}), "OperationSerializer", middleware.After)
 	}
 }

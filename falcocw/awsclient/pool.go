@@ -2,6 +2,8 @@ package awsclient
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"sync"
 )
@@ -21,6 +23,11 @@ type Body struct {
 	buf      []byte
 	r        bytes.Reader
 	released bool
+	// hash is the hex SHA-256 of buf, computed once (PayloadHash).
+	hash string
+	// read counts the bytes read through Read, for tests: a body is read
+	// once per attempt, by the transport.
+	read int
 }
 
 // maxPooled bounds the buffers kept for reuse: a Firehose batch (4 MiB of
@@ -47,6 +54,25 @@ func (b *Body) Append(write func([]byte) []byte) {
 	defer b.mu.Unlock()
 	b.buf = write(b.buf)
 	b.r.Reset(b.buf)
+	b.hash = ""
+}
+
+// PayloadHash returns the hex SHA-256 of the body, as SigV4 signs it,
+// computed once from the buffer itself. Given to the signer
+// (WithBody), it spares the SDK's own pass, which reads the body through
+// a fresh 32 KiB buffer and rewinds it for every attempt: a copy of the
+// megabyte and the hash again on each retry.
+func (b *Body) PayloadHash() (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released {
+		return "", errReleased
+	}
+	if b.hash == "" {
+		sum := sha256.Sum256(b.buf)
+		b.hash = hex.EncodeToString(sum[:])
+	}
+	return b.hash, nil
 }
 
 // Release gives the buffer back to the pool. The body must not be used
@@ -83,7 +109,9 @@ func (b *Body) Read(p []byte) (int, error) {
 	if b.released {
 		return 0, errReleased
 	}
-	return b.r.Read(p)
+	n, err := b.r.Read(p)
+	b.read += n
+	return n, err
 }
 
 func (b *Body) Seek(offset int64, whence int) (int64, error) {
