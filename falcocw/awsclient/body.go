@@ -14,10 +14,9 @@ import (
 // body. The SDK serialises the (minimal) input as usual, setting the
 // operation's headers, then this replaces the body and hands the signer
 // its payload hash (Body.PayloadHash); signing, retries and response
-// parsing stay the SDK's. falcocw writes the bodies
-// of its data calls itself because the SDK's serialiser escapes every
-// message through several growing buffers, which was most of the CPU
-// spent per alert.
+// parsing stay the SDK's. falcocw writes the bodies of its data calls
+// itself because the SDK's serialiser escapes every message through
+// several growing buffers, which was most of the CPU spent per alert.
 func WithBody(body *Body) func(*middleware.Stack) error {
 	return func(s *middleware.Stack) error {
 		return s.Serialize.Insert(middleware.SerializeMiddlewareFunc("falcocwBody",
