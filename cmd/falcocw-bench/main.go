@@ -10,8 +10,8 @@
 // arrived (and the output threads' and the kernel's parts of it), the
 // time to that last delivery, the peak RSS, each output's resident memory
 // at rest (loaded, nothing to send) beside its peak, and the ratios; then
-// the floor: what hashing, encrypting and escaping an alert's bytes costs
-// at this machine's measured rates.
+// the floor: what hashing, encrypting, escaping and sending an alert's
+// bytes costs at this machine's measured rates.
 package main
 
 import (
@@ -210,21 +210,23 @@ type summary struct {
 	sys              float64 // the kernel's part of cpu
 }
 
-func summarize(v variant, ms []measurement, alerts int) summary {
-	med := func(f func(measurement) float64) (lo, mid, hi float64) {
-		xs := make([]float64, len(ms))
-		for i, m := range ms {
-			xs[i] = f(m)
-		}
-		sort.Float64s(xs)
-		return xs[0], xs[len(xs)/2], xs[len(xs)-1]
+// spread returns the least, the median and the greatest of f over runs.
+func spread(runs []measurement, f func(measurement) float64) (lo, mid, hi float64) {
+	xs := make([]float64, len(runs))
+	for i, m := range runs {
+		xs[i] = f(m)
 	}
+	sort.Float64s(xs)
+	return xs[0], xs[len(xs)/2], xs[len(xs)-1]
+}
+
+func summarize(v variant, ms []measurement, alerts int) summary {
 	s := summary{name: v.name, group: v.group, alerts: alerts}
-	s.cpuMin, s.cpu, s.cpuMax = med(func(m measurement) float64 { return m.cpu.Seconds() })
-	s.lastMin, s.last, s.lastMax = med(func(m measurement) float64 { return m.last.Seconds() })
-	_, s.rssMB, _ = med(func(m measurement) float64 { return float64(m.rss) / (1 << 20) })
-	_, s.out, _ = med(func(m measurement) float64 { return m.out.Seconds() })
-	_, s.sys, _ = med(func(m measurement) float64 { return m.sys.Seconds() })
+	s.cpuMin, s.cpu, s.cpuMax = spread(ms, func(m measurement) float64 { return m.cpu.Seconds() })
+	s.lastMin, s.last, s.lastMax = spread(ms, func(m measurement) float64 { return m.last.Seconds() })
+	_, s.rssMB, _ = spread(ms, func(m measurement) float64 { return float64(m.rss) / (1 << 20) })
+	_, s.out, _ = spread(ms, func(m measurement) float64 { return m.out.Seconds() })
+	_, s.sys, _ = spread(ms, func(m measurement) float64 { return m.sys.Seconds() })
 	return s
 }
 
@@ -286,17 +288,12 @@ func (b *bench) atRest(picked []variant, runs int, peaks []summary) error {
 			ms[v.name] = append(ms[v.name], m)
 		}
 	}
-	mb := func(x int64) float64 { return float64(x) / (1 << 20) }
 	fmt.Printf("\nat rest: each output loaded, an empty file to tail, %v after the start (median of %d runs), beside its peak above:\n\n", restFor, runs)
 	fmt.Printf("| output | RSS MB | file-backed MB | anonymous MB | peak RSS MB | peak less rest MB |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, v := range vs {
 		med := func(f func(measurement) int64) float64 {
-			xs := make([]float64, 0, len(ms[v.name]))
-			for _, m := range ms[v.name] {
-				xs = append(xs, mb(f(m)))
-			}
-			sort.Float64s(xs)
-			return xs[len(xs)/2]
+			_, mid, _ := spread(ms[v.name], func(m measurement) float64 { return float64(f(m)) / (1 << 20) })
+			return mid
 		}
 		rss := med(func(m measurement) int64 { return m.rss })
 		peak := 0.0

@@ -23,10 +23,10 @@ import (
 // measurement is one run of one variant.
 type measurement struct {
 	cpu time.Duration // Fluent Bit's CPU (user + system) when the last event arrived
-	// sys is the system (kernel) part of cpu: for the null output nearly
-	// all of it, the tail input reading the file back from the disk
-	// (it drops what it read from the page cache, posix_fadvise
-	// DONTNEED).
+	// sys is the system (kernel) part of cpu: for the null output more
+	// than half of it, the tail input's reads; with -file-cache-advise
+	// nearly all, the input reading the file back from the disk (it drops
+	// what it read from the page cache, posix_fadvise DONTNEED).
 	sys time.Duration
 	// out is the CPU of the output's threads: Fluent Bit's output
 	// workers (flb-out-*) and the Go runtime's threads (which take the
