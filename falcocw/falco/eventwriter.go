@@ -87,6 +87,25 @@ func (w *eventWriter) str(s string) {
 	w.plain += len(w.b) - start
 }
 
+// cleanStr writes s as a JSON string value; clean says s needs no
+// escaping (cleanBits), so it is copied as it is.
+func (w *eventWriter) cleanStr(s string, clean bool) {
+	if !clean {
+		w.str(s)
+		return
+	}
+	w.plain += len(s) + 2
+	if w.quoted {
+		w.b = append(w.b, `\"`...)
+		w.b = append(w.b, s...)
+		w.b = append(w.b, `\"`...)
+		return
+	}
+	w.b = append(w.b, '"')
+	w.b = append(w.b, s...)
+	w.b = append(w.b, '"')
+}
+
 // grew counts what a writer appended at once from start on, when that
 // needs no escaping in either form (the time, the id: digits, letters and
 // '-', ':', '.').

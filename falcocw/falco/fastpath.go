@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
+	"github.com/segmentio/asm/ascii"
 )
 
 // This file is falcocw's fast path for the common case: the alert is Falco's
@@ -46,6 +47,13 @@ const maxRawDepth = 32
 type scanner struct {
 	s   string
 	pos int
+	// ascii says the line is all ASCII; clean, after a string was read,
+	// that its value is a view of the line with nothing to escape (no
+	// quote, backslash, control character or non-ASCII byte): the event
+	// writer then copies it as it is (see cleanBits).
+	ascii, clean bool
+	// cleanWorkload has bit i set when workload value i is clean.
+	cleanWorkload cleanBits
 }
 
 func (sc *scanner) ws() {
@@ -91,8 +99,10 @@ func (sc *scanner) text(keep bool) (string, bool) {
 	case sc.s[sc.pos] == '"':
 		v := sc.s[start:sc.pos]
 		sc.pos++
+		sc.clean = sc.ascii
 		return v, true
 	case sc.s[sc.pos] == '\\':
+		sc.clean = false
 		return sc.escaped(start, keep)
 	default: // a control character
 		return "", false
@@ -297,6 +307,9 @@ func (sc *scanner) object(depth int, workload *[5]string) bool {
 				return false
 			}
 			workload[i] = v
+			if sc.clean {
+				sc.cleanWorkload |= cleanWorkload0 << i
+			}
 		} else if !sc.value(depth) {
 			return false
 		}
@@ -345,10 +358,11 @@ func (sc *scanner) rawKey() (string, bool) {
 // The alert comes from s (the heap when s is nil); one the line turns out
 // not to be goes back to it.
 func parseFast(s *Alerts, line string, recordTime time.Time) (a *Alert, ok, handled bool) {
-	if !utf8.ValidString(line) {
+	isASCII := ascii.ValidString(line) // most lines: 32 bytes at a time where the CPU can
+	if !isASCII && !utf8.ValidString(line) {
 		return nil, false, false
 	}
-	sc := &scanner{s: line}
+	sc := &scanner{s: line, ascii: isASCII}
 	sc.ws()
 	if sc.peek() != '{' {
 		return nil, false, false
@@ -396,21 +410,25 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 			if v, sok = sc.str(); !sok {
 				return false, false // not a string: the general path formats it
 			}
+			var bit cleanBits
 			switch key {
 			case "rule":
-				a.Rule, have.rule = v, true
+				a.Rule, have.rule, bit = v, true, cleanRule
 			case "priority":
 				prio, have.priority = v, true
 			case "output":
-				a.Output, have.output = v, true
+				a.Output, have.output, bit = v, true, cleanOutput
 			case "source":
-				a.Source, have.source = v, true
+				a.Source, have.source, bit = v, true, cleanSource
 			case "hostname":
-				a.Hostname, have.hostname = v, true
+				a.Hostname, have.hostname, bit = v, true, cleanHostname
 			case "uuid":
-				a.UUID, have.uuid = v, true
+				a.UUID, have.uuid, bit = v, true, cleanUUID
 			case "time":
 				ts, have.time = v, true
+			}
+			if sc.clean {
+				a.clean |= bit
 			}
 		case "tags":
 			if sc.peek() != '[' {
@@ -418,6 +436,7 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 			}
 			sc.pos++
 			a.Tags = s.tagRoom()
+			tagsClean := true
 			sc.ws()
 			if sc.peek() == ']' {
 				sc.pos++
@@ -429,6 +448,7 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 						return false, false
 					}
 					a.Tags = append(a.Tags, t)
+					tagsClean = tagsClean && sc.clean
 					sc.ws()
 					if sc.peek() == ',' {
 						sc.pos++
@@ -442,6 +462,9 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 				}
 			}
 			have.tags = true
+			if tagsClean {
+				a.clean |= cleanTags
+			}
 		case "output_fields":
 			start := sc.pos
 			if !sc.object(1, &a.workload) {
@@ -449,6 +472,7 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 			}
 			a.rawFields = line[start:sc.pos]
 			a.hasWorkload = true
+			a.clean |= sc.cleanWorkload
 			have.fields = true
 		case "kubernetes", "stream", "log":
 			return false, false

@@ -66,6 +66,94 @@ func sameEvent(t *testing.T, line string) {
 	if !reflect.DeepEqual(fast.Tags, ref.Tags) || !fast.Time.Equal(ref.Time) || fast.TimeFromRecord != ref.TimeFromRecord {
 		t.Fatalf("tags or time differ for %q", line)
 	}
+	sameWithoutClean(t, fast, line)
+}
+
+// sameWithoutClean: the strings the fast path marked clean are written
+// exactly as the escaping writers write them, byte for byte, plain and
+// quoted, whole and cut to a limit.
+func sameWithoutClean(t *testing.T, a *Alert, line string) {
+	t.Helper()
+	b := *a
+	b.clean = 0
+	if got, want := a.AppendJSON(nil), b.AppendJSON(nil); !bytes.Equal(got, want) {
+		t.Fatalf("clean strings (%b) written otherwise than escaped, for %q:\n got %s\nwant %s", a.clean, line, got, want)
+	}
+	got, gn := a.AppendJSONQuoted(nil)
+	want, wn := b.AppendJSONQuoted(nil)
+	if !bytes.Equal(got, want) || gn != wn {
+		t.Fatalf("clean strings (%b) quoted otherwise than escaped, for %q:\n got %s (%d)\nwant %s (%d)", a.clean, line, got, gn, want, wn)
+	}
+	for _, limit := range []int{300, 120} {
+		g, _ := a.JSON(limit)
+		w, _ := b.JSON(limit)
+		if !bytes.Equal(g, w) {
+			t.Fatalf("clean strings cut to %d otherwise than escaped, for %q:\n got %s\nwant %s", limit, line, g, w)
+		}
+	}
+}
+
+// TestCleanStrings: on an ASCII line whose strings hold nothing to
+// escape (most of Falco's), the fast path marks every string the event
+// copies as clean, so the writer copies them without scanning; a string
+// with an escape, or any on a line with non-ASCII text, is not marked.
+func TestCleanStrings(t *testing.T) {
+	marked := 0
+	for _, l := range sampleLines(t) {
+		a, ok, _ := parseFast(nil, l, diffTime)
+		if !ok || strings.Contains(l, `\`) || !isASCII(l) {
+			continue
+		}
+		var want cleanBits // every string present: an absent one may be marked or not
+		for _, f := range []struct {
+			bit cleanBits
+			v   string
+		}{{cleanRule, a.Rule}, {cleanOutput, a.Output}, {cleanSource, a.Source}, {cleanHostname, a.Hostname},
+			{cleanUUID, a.UUID}, {cleanTags, strings.Join(a.Tags, "")}} {
+			if f.v != "" {
+				want |= f.bit
+			}
+		}
+		for i, v := range a.workload {
+			if v != "" {
+				want |= cleanWorkload0 << i
+			}
+		}
+		if a.clean&want != want {
+			t.Errorf("clean = %b, want at least %b, for %s", a.clean, want, l)
+		}
+		marked++
+	}
+	if marked < 100 {
+		t.Errorf("only %d sample alerts had their strings marked clean", marked)
+	}
+	for _, c := range []struct {
+		line string
+		want cleanBits
+	}{
+		{`{"rule":"r\"q","priority":"Error","output":"o","hostname":"h"}`, cleanOutput | cleanHostname},
+		{`{"rule":"r","priority":"Error","output":"a\u003cb","tags":["x","y\/z"],"source":"s"}`, cleanRule | cleanSource},
+		{`{"rule":"r","priority":"Error","output":"é","hostname":"h"}`, 0},
+		{`{"rule":"r","priority":"Error","output_fields":{"k8s.ns.name":"n\u0073","k8s.pod.name":"p"}}`, cleanRule | cleanWorkload0<<1},
+	} {
+		a, ok, _ := parseFast(nil, c.line, diffTime)
+		if !ok {
+			t.Fatalf("not recognised: %s", c.line)
+		}
+		if a.clean != c.want {
+			t.Errorf("clean = %b, want %b, for %s", a.clean, c.want, c.line)
+		}
+		sameWithoutClean(t, a, c.line)
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func sampleLines(t testing.TB) []string {

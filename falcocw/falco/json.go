@@ -134,16 +134,16 @@ func (a *Alert) write(w *eventWriter, withFields bool, output string) {
 	w.b = a.AppendID(w.b)
 	w.grew(start)
 	w.lit(litRule)
-	w.str(a.Rule)
+	w.cleanStr(a.Rule, a.clean&cleanRule != 0)
 	w.lit(litPriority)
 	w.str(a.Priority.String())
 	if a.Source != "" {
 		w.lit(litSource)
-		w.str(a.Source)
+		w.cleanStr(a.Source, a.clean&cleanSource != 0)
 	}
 	if a.Hostname != "" {
 		w.lit(litHostname)
-		w.str(a.Hostname)
+		w.cleanStr(a.Hostname, a.clean&cleanHostname != 0)
 	}
 	if a.Tags != nil {
 		w.lit(litTags)
@@ -151,13 +151,13 @@ func (a *Alert) write(w *eventWriter, withFields bool, output string) {
 			if i > 0 {
 				w.punct(',')
 			}
-			w.str(t)
+			w.cleanStr(t, a.clean&cleanTags != 0)
 		}
 		w.punct(']')
 	}
 	if output != "" {
 		w.lit(litOutput)
-		w.str(output)
+		w.cleanStr(output, a.clean&cleanOutput != 0) // a cut copy's text is a prefix: as clean
 	}
 	switch {
 	case !withFields:
@@ -170,7 +170,7 @@ func (a *Alert) write(w *eventWriter, withFields bool, output string) {
 	}
 	if a.UUID != "" {
 		w.lit(litUUID)
-		w.str(a.UUID)
+		w.cleanStr(a.UUID, a.clean&cleanUUID != 0)
 	}
 	for _, k := range sortedKeys(a.Extra) {
 		w.punct(',')
@@ -219,15 +219,20 @@ const ContextKey = "context"
 var workloadFields = [][2]string{{"namespace", "k8s.ns.name"}, {"pod", "k8s.pod.name"}, {"container", "container.name"},
 	{"container_id", "container.id"}, {"image", "container.image.repository"}}
 
-// pairs is a short list of string keys and values, kept on the stack.
+// pairs is a short list of string keys and values, kept on the stack;
+// clean marks the values that need no escaping (cleanBits).
 type pairs struct {
-	kv [6][2]string
-	n  int
+	kv    [6][2]string
+	clean [6]bool
+	n     int
 }
 
-func (p *pairs) add(k, v string) {
+func (p *pairs) add(k, v string) { p.addClean(k, v, false) }
+
+func (p *pairs) addClean(k, v string, clean bool) {
 	if v != "" && p.n < len(p.kv) {
 		p.kv[p.n] = [2]string{k, v}
+		p.clean[p.n] = clean
 		p.n++
 	}
 }
@@ -254,7 +259,7 @@ func (a *Alert) writeContext(w *eventWriter) {
 	}
 	wl := a.Workload()
 	for i, v := range [...]string{wl.Namespace, wl.Pod, wl.Container, wl.ContainerID, wl.Image} {
-		workload.add(workloadFields[i][0], v)
+		workload.addClean(workloadFields[i][0], v, a.hasWorkload && a.clean&(cleanWorkload0<<i) != 0)
 	}
 	if top.n == 0 && sensor.n == 0 && workload.n == 0 {
 		return
@@ -262,13 +267,13 @@ func (a *Alert) writeContext(w *eventWriter) {
 	w.lit(litContext)
 	comma := false
 	write := func(p *pairs) {
-		for _, kv := range p.kv[:p.n] {
+		for i, kv := range p.kv[:p.n] {
 			if comma {
 				w.punct(',')
 			}
 			comma = true
 			w.key(kv[0]) // the keys are this file's own plain names
-			w.str(kv[1])
+			w.cleanStr(kv[1], p.clean[i])
 		}
 	}
 	write(&top)
