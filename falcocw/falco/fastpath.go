@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
-	"github.com/segmentio/asm/ascii"
 )
 
 // This file is falcocw's fast path for the common case: the alert is Falco's
@@ -47,6 +46,8 @@ const maxRawDepth = 32
 type scanner struct {
 	s   string
 	pos int
+	// specials finds where each string ends (jsonstr.Specials).
+	specials jsonstr.Specials
 	// ascii says the line is all ASCII; clean, after a string was read,
 	// that its value is a view of the line with nothing to escape (no
 	// quote, backslash, control character or non-ASCII byte): the event
@@ -92,7 +93,7 @@ func (sc *scanner) text(keep bool) (string, bool) {
 	}
 	sc.pos++
 	start := sc.pos
-	sc.pos += jsonstr.Special(sc.s[sc.pos:])
+	sc.pos = sc.specials.Next(sc.pos)
 	switch {
 	case sc.pos == len(sc.s):
 		return "", false
@@ -130,11 +131,11 @@ func (sc *scanner) escaped(start int, keep bool) (string, bool) {
 			// character, at once: an escape is mostly one of a few in a
 			// long string (a command line's quotes, the \u003c that
 			// encoding/json writes for '<').
-			n := jsonstr.Special(sc.s[sc.pos:])
+			n := sc.specials.Next(sc.pos)
 			if keep {
-				b.WriteString(sc.s[sc.pos : sc.pos+n])
+				b.WriteString(sc.s[sc.pos:n])
 			}
-			sc.pos += n
+			sc.pos = n
 			continue
 		}
 		if sc.pos+1 >= len(sc.s) {
@@ -344,7 +345,7 @@ func (sc *scanner) rawKey() (string, bool) {
 		return "", false
 	}
 	rest := sc.s[sc.pos+1:]
-	end := jsonstr.Special(rest)
+	end := sc.specials.Next(sc.pos+1) - (sc.pos + 1)
 	if end == len(rest) || rest[end] != '"' {
 		return "", false // unterminated, escaped or holding a control character
 	}
@@ -358,11 +359,11 @@ func (sc *scanner) rawKey() (string, bool) {
 // The alert comes from s (the heap when s is nil); one the line turns out
 // not to be goes back to it.
 func parseFast(s *Alerts, line string, recordTime time.Time) (a *Alert, ok, handled bool) {
-	isASCII := ascii.ValidString(line) // most lines: 32 bytes at a time where the CPU can
-	if !isASCII && !utf8.ValidString(line) {
+	sc := &scanner{s: line}
+	sc.ascii = sc.specials.Map(line)
+	if !sc.ascii && !utf8.ValidString(line) {
 		return nil, false, false
 	}
-	sc := &scanner{s: line, ascii: isASCII}
 	sc.ws()
 	if sc.peek() != '{' {
 		return nil, false, false
