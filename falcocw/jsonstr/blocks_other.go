@@ -7,4 +7,6 @@ var useBlocks = false
 
 func escapeBlocks(dst []byte, src string) (read, written int) { return 0, 0 }
 
-func specialBits(bits []uint64, s string) (ascii bool) { panic("jsonstr: specialBits without useBlocks") }
+func specialBits(bits []uint64, s string) (ascii bool) {
+	panic("jsonstr: specialBits without useBlocks")
+}
