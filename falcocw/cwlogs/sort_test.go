@@ -37,3 +37,39 @@ func TestSortAllocatesNothing(t *testing.T) {
 		t.Fatal("sortByTime left the events out of order")
 	}
 }
+
+// TestMergeRunsSorts: merging runs sorts keys as a general sort does,
+// whatever their number (one, a few interleaved sensors, every key its own
+// run) and lengths, equal milliseconds ordered by ID.
+func TestMergeRunsSorts(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 3, 7, 100, 2380} {
+		for _, runs := range []int{1, 2, 3, 16, 151, n} {
+			if runs < 1 || runs > max(n, 1) {
+				continue
+			}
+			keys := make([]sortKey, n)
+			for i := range keys { // runs interleaved, each in order: the sensors' alerts as a router mixes them
+				run := i % runs
+				keys[i] = sortKey{ms: int64(i/runs*10 + run%3 + r.IntN(2)), id: i, pos: i}
+			}
+			if runs == n { // and shuffled at random
+				r.Shuffle(n, func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+			}
+			want := slices.Clone(keys)
+			slices.SortFunc(want, func(a, b sortKey) int {
+				if a.less(b) {
+					return -1
+				}
+				if b.less(a) {
+					return 1
+				}
+				return 0
+			})
+			got := mergeRuns(slices.Clone(keys), make([]sortKey, n))
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d keys in %d runs: merged %v, want %v", n, runs, got, want)
+			}
+		}
+	}
+}

@@ -59,6 +59,9 @@ type Alert struct {
 	id string
 	// clean marks the strings the fast path found with nothing to escape.
 	clean cleanBits
+	// timeText, when set, is Time as the event writes it (TimeFormat),
+	// found so in the line: the writer copies it instead of formatting.
+	timeText string
 }
 
 // cleanBits marks an alert's strings that need no escaping in JSON, even

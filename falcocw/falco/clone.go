@@ -23,6 +23,7 @@ func (a *Alert) Clone() *Alert {
 	c.Cluster = strings.Clone(a.Cluster)
 	c.rawFields = strings.Clone(a.rawFields)
 	c.id = strings.Clone(a.id)
+	c.timeText = strings.Clone(a.timeText)
 	for i, s := range a.workload {
 		c.workload[i] = strings.Clone(s)
 	}

@@ -57,7 +57,15 @@ type scanner struct {
 	cleanWorkload cleanBits
 }
 
+// ws skips whitespace. Falco prints none: one compare says so, inlined.
 func (sc *scanner) ws() {
+	if sc.pos < len(sc.s) && sc.s[sc.pos] > ' ' {
+		return
+	}
+	sc.skipWS()
+}
+
+func (sc *scanner) skipWS() {
 	for sc.pos < len(sc.s) {
 		switch sc.s[sc.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -512,6 +520,9 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 	a.Priority = p
 	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ts)); have.time && err == nil {
 		a.Time = t.UTC()
+		if isTimeFormat(ts) {
+			a.timeText = ts
+		}
 	} else {
 		a.Time, a.TimeFromRecord = recordTime, true
 	}
@@ -519,4 +530,44 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 		a.Tags = nil
 	}
 	return true, true
+}
+
+// isTimeFormat reports whether a time that parsed is written exactly as
+// AppendTime writes it (TimeFormat, in UTC: how Falco prints "time"), so
+// that the event can copy it: 2006-01-02T15:04:05.000000000Z, digits where
+// the layout has them.
+func isTimeFormat(s string) bool {
+	if len(s) != len("2006-01-02T15:04:05.000000000Z") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 4, 7:
+			if c != '-' {
+				return false
+			}
+		case 10:
+			if c != 'T' {
+				return false
+			}
+		case 13, 16:
+			if c != ':' {
+				return false
+			}
+		case 19:
+			if c != '.' {
+				return false
+			}
+		case 29:
+			if c != 'Z' {
+				return false
+			}
+		default:
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package falco
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"strings"
@@ -70,12 +71,13 @@ func sameEvent(t *testing.T, line string) {
 }
 
 // sameWithoutClean: the strings the fast path marked clean are written
-// exactly as the escaping writers write them, byte for byte, plain and
-// quoted, whole and cut to a limit.
+// exactly as the escaping writers write them, and the time it kept as text
+// as AppendTime writes it, byte for byte, plain and quoted, whole and cut
+// to a limit.
 func sameWithoutClean(t *testing.T, a *Alert, line string) {
 	t.Helper()
 	b := *a
-	b.clean = 0
+	b.clean, b.timeText = 0, ""
 	if got, want := a.AppendJSON(nil), b.AppendJSON(nil); !bytes.Equal(got, want) {
 		t.Fatalf("clean strings (%b) written otherwise than escaped, for %q:\n got %s\nwant %s", a.clean, line, got, want)
 	}
@@ -225,5 +227,44 @@ func TestWorkloadIndexMatchesWorkloadFields(t *testing.T) {
 	}
 	if got := workloadIndex("proc.name"); got != -1 {
 		t.Errorf("workloadIndex(proc.name) = %d, want -1", got)
+	}
+}
+
+// TestTimeText: the fast path keeps Falco's "time" as text only when
+// AppendTime would write those very bytes: on times across the years,
+// and on each of them with one byte changed (days that do not exist,
+// hours past 23, a letter for a digit, another zone), the text kept is
+// what AppendTime writes of the parsed time, and Falco's form is kept.
+func TestTimeText(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	kept := 0
+	for i := 0; i < 20000; i++ {
+		tm := time.Unix(rng.Int64N(1<<37)-1<<35, rng.Int64N(1e9)).UTC()
+		ts := tm.Format(TimeFormat)
+		if i%2 == 1 {
+			b := []byte(ts)
+			b[rng.IntN(len(b))] = "0123456789:-.TZz+ "[rng.IntN(18)]
+			ts = string(b)
+		}
+		line := `{"rule":"r","priority":"Error","output":"o","time":"` + ts + `"}`
+		a, ok, handled := parseFast(nil, line, diffTime)
+		if !ok || !handled {
+			t.Fatalf("not recognised: %s", line)
+		}
+		if a.timeText == "" {
+			continue
+		}
+		kept++
+		if a.timeText != ts || string(AppendTime(nil, a.Time)) != ts {
+			t.Fatalf("time %q kept as %q, AppendTime writes %q", ts, a.timeText, AppendTime(nil, a.Time))
+		}
+	}
+	if kept < 10000 {
+		t.Errorf("only %d of 20,000 times kept as text", kept)
+	}
+	for _, l := range sampleLines(t) {
+		if a, ok, _ := parseFast(nil, l, diffTime); ok && !a.TimeFromRecord && a.timeText == "" {
+			t.Errorf("Falco's time not kept as text in %s", l)
+		}
 	}
 }

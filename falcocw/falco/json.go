@@ -127,7 +127,11 @@ func (a *Alert) JSON(limit int) (out []byte, truncated bool) {
 func (a *Alert) write(w *eventWriter, withFields bool, output string) {
 	w.lit(litTime)
 	start := len(w.b)
-	w.b = AppendTime(w.b, a.Time)
+	if a.timeText != "" {
+		w.b = append(w.b, a.timeText...)
+	} else {
+		w.b = AppendTime(w.b, a.Time)
+	}
 	w.grew(start)
 	w.lit(litID)
 	start = len(w.b)
@@ -257,44 +261,54 @@ func (a *Alert) writeContext(w *eventWriter) {
 		sensor.add("container", k("container_name"))
 		sensor.add("node", k("host"))
 	}
-	wl := a.Workload()
-	for i, v := range [...]string{wl.Namespace, wl.Pod, wl.Container, wl.ContainerID, wl.Image} {
-		workload.addClean(workloadFields[i][0], v, a.hasWorkload && a.clean&(cleanWorkload0<<i) != 0)
+	if a.hasWorkload { // the fast path's: read as they are, with their clean bits
+		for i, v := range a.workload {
+			workload.addClean(workloadFields[i][0], v, a.clean&(cleanWorkload0<<i) != 0)
+		}
+	} else {
+		wl := a.Workload()
+		for i, v := range [...]string{wl.Namespace, wl.Pod, wl.Container, wl.ContainerID, wl.Image} {
+			workload.add(workloadFields[i][0], v)
+		}
 	}
 	if top.n == 0 && sensor.n == 0 && workload.n == 0 {
 		return
 	}
 	w.lit(litContext)
-	comma := false
-	write := func(p *pairs) {
-		for i, kv := range p.kv[:p.n] {
-			if comma {
-				w.punct(',')
-			}
-			comma = true
-			w.key(kv[0]) // the keys are this file's own plain names
-			w.cleanStr(kv[1], p.clean[i])
-		}
-	}
-	write(&top)
-	for _, obj := range []struct {
-		name string
-		p    *pairs
-	}{{"sensor", &sensor}, {"workload", &workload}} {
-		if obj.p.n == 0 {
-			continue
-		}
+	comma := top.write(w, false)
+	comma = sensor.object(w, "sensor", comma)
+	workload.object(w, "workload", comma)
+	w.punct('}')
+}
+
+// write writes the pairs as members of an object, after a comma when
+// comma is set; it returns whether a member was written then or before.
+func (p *pairs) write(w *eventWriter, comma bool) bool {
+	for i := 0; i < p.n; i++ {
 		if comma {
 			w.punct(',')
 		}
-		w.key(obj.name)
-		w.punct('{')
-		comma = false
-		write(obj.p)
-		w.punct('}')
 		comma = true
+		w.key(p.kv[i][0]) // the keys are this file's own plain names
+		w.cleanStr(p.kv[i][1], p.clean[i])
 	}
+	return comma
+}
+
+// object writes the pairs as an object member called name, unless there
+// are none.
+func (p *pairs) object(w *eventWriter, name string, comma bool) bool {
+	if p.n == 0 {
+		return comma
+	}
+	if comma {
+		w.punct(',')
+	}
+	w.key(name)
+	w.punct('{')
+	p.write(w, false)
 	w.punct('}')
+	return true
 }
 
 // AppendString appends s as a JSON string, repaired as AppendJSON repairs

@@ -63,16 +63,8 @@ func Special(s string) int { return scan(s, 0, false) }
 
 // AppendContent appends s escaped as Append escapes it, without the
 // quotes: for JSON text written inside a JSON string, as an event is
-// inside the request body that carries it as a string. (It writes the
-// quoted string and moves its contents back over the opening quote: one
-// copy, for the few long texts a writer copies, rather than a call more
-// in Append for the many short strings.)
-func AppendContent(b []byte, s string) []byte {
-	n := len(b)
-	b = Append(b, s)
-	copy(b[n:], b[n+1:len(b)-1])
-	return b[:len(b)-2]
-}
+// inside the request body that carries it as a string.
+func AppendContent(b []byte, s string) []byte { return appendEscaped(b, s) }
 
 // AppendTwice appends the JSON string of s (what Append writes) as the
 // contents of another JSON string: escaped a second time, without outer
@@ -124,8 +116,12 @@ func AppendTwice(b []byte, s string) (out []byte, plain int) {
 // each word is stored whole and the output advanced past its plain bytes,
 // so a run of plain text costs no copy call of its own.
 func Append(b []byte, s string) []byte {
+	return append(appendEscaped(append(b, '"'), s), '"')
+}
+
+// appendEscaped is Append without the quotes.
+func appendEscaped(b []byte, s string) []byte {
 	const slack = 16 // a word, or the longest escape (6 bytes), and then some
-	b = append(b, '"')
 	n := len(b)
 	b = slices.Grow(b, len(s)+slack)
 	b = b[:cap(b)]
@@ -189,7 +185,7 @@ func Append(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	return append(b[:n], '"')
+	return b[:n]
 }
 
 // AppendBytes appends p as a JSON string, as Append does.
