@@ -534,39 +534,15 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 
 // isTimeFormat reports whether a time that parsed is written exactly as
 // AppendTime writes it (TimeFormat, in UTC: how Falco prints "time"), so
-// that the event can copy it: 2006-01-02T15:04:05.000000000Z, digits where
-// the layout has them.
+// that the event can copy it.
 func isTimeFormat(s string) bool {
-	if len(s) != len("2006-01-02T15:04:05.000000000Z") {
+	const layout = "0000-00-00T00:00:00.000000000Z" // '0' for a digit
+	if len(s) != len(layout) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 4, 7:
-			if c != '-' {
-				return false
-			}
-		case 10:
-			if c != 'T' {
-				return false
-			}
-		case 13, 16:
-			if c != ':' {
-				return false
-			}
-		case 19:
-			if c != '.' {
-				return false
-			}
-		case 29:
-			if c != 'Z' {
-				return false
-			}
-		default:
-			if c < '0' || c > '9' {
-				return false
-			}
+	for i := 0; i < len(layout); i++ {
+		if c := s[i]; layout[i] == '0' && c-'0' > 9 || layout[i] != '0' && c != layout[i] {
+			return false
 		}
 	}
 	return true
