@@ -13,6 +13,9 @@ const event = `{"time":"2026-11-22T09:00:00.594315767Z","rule":"Launch Privilege
 func BenchmarkAppend(b *testing.B) {
 	for _, bc := range []struct{ name, s string }{
 		{"event-json", event},
+		// The same with an accented name near its start (a pod, a file):
+		// the blocks resume past it.
+		{"event-json-accent", strings.Replace(event, "ip-10", "ïp-10", 1)},
 		{"output-text", "09:00:00.594315104: Informational Privileged container started | evt_type=ptrace user=root user_uid=-1 user_loginuid=0 process=sh proc_exepath=/bin/sh parent=containerd-shim command=bash -c cat /etc/shadow terminal=34816"},
 		{"non-ascii", strings.Repeat("é→ü ", 50)},
 	} {

@@ -126,64 +126,70 @@ func appendEscaped(b []byte, s string) []byte {
 	b = slices.Grow(b, len(s)+slack)
 	b = b[:cap(b)]
 	p := unsafeBytes(s)
-	i := 0
-	if useBlocks && len(p) >= 32 { // 32 bytes at a time, up to the first control or non-ASCII byte
-		r, w := escapeBlocks(b[n:], s)
-		i, n = r, n+w
-	}
-	for i < len(p) {
-		if len(b)-n < slack { // escapes used up the room
-			b = slices.Grow(b[:n], len(p)-i+slack)
-			b = b[:cap(b)]
+	for i := 0; i < len(p); {
+		end := len(p)
+		if useBlocks && len(p)-i >= 32 {
+			// 32 bytes at a time, up to a block with a control or
+			// non-ASCII byte (or the end of the room); then eight at a
+			// time through that block and the next, and blocks again.
+			r, w := escapeBlocks(b[n:], s[i:])
+			i, n = i+r, n+w
+			end = min(len(p), i+64)
 		}
-		if i+8 <= len(p) {
-			x := binary.LittleEndian.Uint64(p[i:])
-			binary.LittleEndian.PutUint64(b[n:], x)
-			m := special(x, true)
-			if m == 0 {
-				i, n = i+8, n+8
+		for i < end {
+			if len(b)-n < slack { // escapes used up the room
+				b = slices.Grow(b[:n], len(p)-i+slack)
+				b = b[:cap(b)]
+			}
+			if i+8 <= len(p) {
+				x := binary.LittleEndian.Uint64(p[i:])
+				binary.LittleEndian.PutUint64(b[n:], x)
+				m := special(x, true)
+				if m == 0 {
+					i, n = i+8, n+8
+					continue
+				}
+				k := bits.TrailingZeros64(m) / 8
+				i, n = i+k, n+k
+			} else if c := p[i]; c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+				b[n] = c
+				i, n = i+1, n+1
 				continue
 			}
-			k := bits.TrailingZeros64(m) / 8
-			i, n = i+k, n+k
-		} else if c := p[i]; c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
-			b[n] = c
-			i, n = i+1, n+1
-			continue
-		}
-		c := p[i]
-		if c == '"' || c == '\\' { // the usual escapes: in JSON text, a quote every few bytes
-			b[n], b[n+1] = '\\', c
-			i, n = i+1, n+2
-			continue
-		}
-		if c < utf8.RuneSelf {
-			switch c {
-			case '\n':
-				b[n], b[n+1] = '\\', 'n'
-			case '\r':
-				b[n], b[n+1] = '\\', 'r'
-			case '\t':
-				b[n], b[n+1] = '\\', 't'
-			default:
-				n += copy(b[n:], `\u00`)
-				b[n], b[n+1] = hex[c>>4], hex[c&0xf]
+			c := p[i]
+			if c == '"' || c == '\\' { // the usual escapes: in JSON text, a quote every few bytes
+				b[n], b[n+1] = '\\', c
+				i, n = i+1, n+2
+				continue
 			}
-			i, n = i+1, n+2
-			continue
+			if c < utf8.RuneSelf {
+				switch c {
+				case '\n':
+					b[n], b[n+1] = '\\', 'n'
+				case '\r':
+					b[n], b[n+1] = '\\', 'r'
+				case '\t':
+					b[n], b[n+1] = '\\', 't'
+				default:
+					n += copy(b[n:], `\u00`)
+					b[n], b[n+1] = hex[c>>4], hex[c&0xf]
+				}
+				i, n = i+1, n+2
+				continue
+			}
+			r, size := utf8.DecodeRune(p[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				n += copy(b[n:], "\ufffd")
+			case r == '\u2028' || r == '\u2029':
+				n += copy(b[n:], `\u202`)
+				b[n] = hex[r&0xf]
+				n++
+			default:
+				n += copy(b[n:], p[i:i+size])
+			}
+			i += size
 		}
-		r, size := utf8.DecodeRune(p[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			n += copy(b[n:], "\ufffd")
-		case r == '\u2028' || r == '\u2029':
-			n += copy(b[n:], `\u202`)
-			b[n] = hex[r&0xf]
-			n++
-		default:
-			n += copy(b[n:], p[i:i+size])
-		}
-		i += size
 	}
 	return b[:n]
 }

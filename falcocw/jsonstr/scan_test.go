@@ -2,6 +2,7 @@ package jsonstr
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -175,6 +176,31 @@ func TestEscapeBlocksMatchesReference(t *testing.T) {
 			}
 		}
 		useBlocks = saved
+	}
+}
+
+// TestEscapeBlocksResume: in long text with a control or non-ASCII byte
+// here and there (a command line with an accented name), Append escapes
+// as the reference does, going back to 32 bytes at a time past each.
+func TestEscapeBlocksResume(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	odd := []string{"é", "\x01", "\n", "\xff", "\u2028", "😀", "\xe2\x80"}
+	for i := 0; i < 5000; i++ {
+		var sb strings.Builder
+		for sb.Len() < 50+r.IntN(1500) {
+			if r.IntN(40) == 0 {
+				sb.WriteString(odd[r.IntN(len(odd))])
+			} else {
+				const text = `abc "\\:{},xyz0123`
+				sb.WriteByte(text[r.IntN(len(text))])
+			}
+		}
+		s := sb.String()
+		for _, room := range []int{0, 4096} {
+			if got, want := Append(make([]byte, 0, room), s), referenceAppend(nil, s); !bytes.Equal(got, want) {
+				t.Fatalf("Append(%q) (room %d) = %q, want %q", s, room, got, want)
+			}
+		}
 	}
 }
 
