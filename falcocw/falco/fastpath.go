@@ -386,10 +386,21 @@ func parseFast(s *Alerts, line string, recordTime time.Time) (a *Alert, ok, hand
 }
 
 func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.Time) (ok, handled bool) {
-	var have struct{ rule, priority, output, fields, time, tags, source, hostname, uuid bool }
+	// have has a bit per key read into the alert: one seen twice sends
+	// the line to the general path, which decides which wins.
+	const (
+		hRule = 1 << iota
+		hPriority
+		hOutput
+		hFields
+		hTime
+		hTags
+		hSource
+		hHostname
+		hUUID
+	)
+	var have uint16
 	var prio, ts string
-	var room [16]string // the keys seen, on the stack for lines of usual size
-	seen := room[:0]
 	sc.ws()
 	if sc.peek() == '}' {
 		return false, false
@@ -400,12 +411,6 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 		if !kok {
 			return false, false
 		}
-		for _, k := range seen {
-			if k == key {
-				return false, false
-			}
-		}
-		seen = append(seen, key)
 		sc.ws()
 		if sc.peek() != ':' {
 			return false, false
@@ -414,6 +419,7 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 		sc.ws()
 		var v string
 		var sok bool
+		var h uint16 // the key's bit in have
 		switch key {
 		case "rule", "priority", "output", "source", "hostname", "uuid", "time":
 			if v, sok = sc.str(); !sok {
@@ -422,19 +428,19 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 			var bit cleanBits
 			switch key {
 			case "rule":
-				a.Rule, have.rule, bit = v, true, cleanRule
+				a.Rule, h, bit = v, hRule, cleanRule
 			case "priority":
-				prio, have.priority = v, true
+				prio, h = v, hPriority
 			case "output":
-				a.Output, have.output, bit = v, true, cleanOutput
+				a.Output, h, bit = v, hOutput, cleanOutput
 			case "source":
-				a.Source, have.source, bit = v, true, cleanSource
+				a.Source, h, bit = v, hSource, cleanSource
 			case "hostname":
-				a.Hostname, have.hostname, bit = v, true, cleanHostname
+				a.Hostname, h, bit = v, hHostname, cleanHostname
 			case "uuid":
-				a.UUID, have.uuid, bit = v, true, cleanUUID
+				a.UUID, h, bit = v, hUUID, cleanUUID
 			case "time":
-				ts, have.time = v, true
+				ts, h = v, hTime
 			}
 			if sc.clean {
 				a.clean |= bit
@@ -470,7 +476,7 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 					break
 				}
 			}
-			have.tags = true
+			h = hTags
 			if tagsClean {
 				a.clean |= cleanTags
 			}
@@ -482,7 +488,7 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 			a.rawFields = line[start:sc.pos]
 			a.hasWorkload = true
 			a.clean |= sc.cleanWorkload
-			have.fields = true
+			h = hFields
 		case "kubernetes", "stream", "log":
 			return false, false
 		default:
@@ -495,8 +501,15 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 			if a.Extra == nil {
 				a.Extra = map[string]any{}
 			}
+			if _, dup := a.Extra[key]; dup {
+				return false, false
+			}
 			a.Extra[key] = v
 		}
+		if have&h != 0 {
+			return false, false
+		}
+		have |= h
 		sc.ws()
 		if sc.peek() == ',' {
 			sc.pos++
@@ -514,11 +527,11 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 	}
 	// The same test as looksLikeAlert.
 	p, pok := ParsePriority(prio)
-	if strings.TrimSpace(a.Rule) == "" || prio == "" || !pok || !(have.output || have.fields || have.time) {
+	if strings.TrimSpace(a.Rule) == "" || prio == "" || !pok || have&(hOutput|hFields|hTime) == 0 {
 		return false, true
 	}
 	a.Priority = p
-	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ts)); have.time && err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ts)); have&hTime != 0 && err == nil {
 		a.Time = t.UTC()
 		if isTimeFormat(ts) {
 			a.timeText = ts
@@ -526,7 +539,7 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 	} else {
 		a.Time, a.TimeFromRecord = recordTime, true
 	}
-	if !have.tags {
+	if have&hTags == 0 {
 		a.Tags = nil
 	}
 	return true, true
@@ -534,16 +547,43 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 
 // isTimeFormat reports whether a time that parsed is written exactly as
 // AppendTime writes it (TimeFormat, in UTC: how Falco prints "time"), so
-// that the event can copy it.
+// that the event can copy it. It compares eight bytes at a time against
+// the layout: each byte XOR the layout's is 0 at a separator and 0 to 9 at
+// a digit ('0' in the layout).
 func isTimeFormat(s string) bool {
-	const layout = "0000-00-00T00:00:00.000000000Z" // '0' for a digit
+	const (
+		layout = "0000-00-00T00:00:00.000000000Z"
+		highs  = 0x8080808080808080
+	)
 	if len(s) != len(layout) {
 		return false
 	}
-	for i := 0; i < len(layout); i++ {
-		if c := s[i]; layout[i] == '0' && c-'0' > 9 || layout[i] != '0' && c != layout[i] {
-			return false
+	bad := uint64(0)
+	for w, i := range [...]int{0, 8, 16, 22} {
+		d := le64(s, i) ^ le64(layout, i)
+		bad |= (d | (d + 0x7676767676767676)) & highs // a byte above 9
+		bad |= d & sepMask[w]                         // a separator other than the layout's
+	}
+	return bad == 0
+}
+
+// sepMask has 0xff at the layout's separators, for each word isTimeFormat
+// reads (from bytes 0, 8, 16 and 22).
+var sepMask = func() (m [4]uint64) {
+	const layout = "0000-00-00T00:00:00.000000000Z"
+	for w, at := range [...]int{0, 8, 16, 22} {
+		for k := 0; k < 8; k++ {
+			if layout[at+k] != '0' {
+				m[w] |= 0xff << (8 * k)
+			}
 		}
 	}
-	return true
+	return m
+}()
+
+// le64 reads eight bytes of s from i, little-endian.
+func le64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }

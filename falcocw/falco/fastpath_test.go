@@ -262,6 +262,24 @@ func TestTimeText(t *testing.T) {
 	if kept < 10000 {
 		t.Errorf("only %d of 20,000 times kept as text", kept)
 	}
+	// Every byte value at every position, against the layout read a byte
+	// at a time.
+	const layout = "0000-00-00T00:00:00.000000000Z"
+	for i := 0; i < len(layout); i++ {
+		for c := 0; c < 256; c++ {
+			p := []byte("2026-11-22T09:15:24.161711835Z")
+			p[i] = byte(c)
+			want := true
+			for j, l := range []byte(layout) {
+				if l == '0' && (p[j] < '0' || p[j] > '9') || l != '0' && p[j] != l {
+					want = false
+				}
+			}
+			if got := isTimeFormat(string(p)); got != want {
+				t.Fatalf("isTimeFormat(%q) = %v, want %v", p, got, want)
+			}
+		}
+	}
 	for _, l := range sampleLines(t) {
 		if a, ok, _ := parseFast(nil, l, diffTime); ok && !a.TimeFromRecord && a.timeText == "" {
 			t.Errorf("Falco's time not kept as text in %s", l)
