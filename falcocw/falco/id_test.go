@@ -1,11 +1,14 @@
 package falco_test
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/internal/samples"
 )
@@ -77,14 +80,32 @@ func TestIDTruncated(t *testing.T) {
 	}
 }
 
-// TestIDAllocatesNothing: an alert's ID is computed without the heap for
-// outputs up to the better part of a kilobyte (Falco's outputs with a few
-// long fields: a command line, a container image).
+// TestIDAllocatesNothing: an alert's ID is computed without the heap,
+// whatever its output's length (Falco's outputs with a few long fields: a
+// command line, a container image; one of kilobytes is hashed a piece at a
+// time), and the same as laid out whole.
 func TestIDAllocatesNothing(t *testing.T) {
-	a := &falco.Alert{Time: time.Unix(1795338000, 594315616), Hostname: "ip-10-0-1-23.eu-west-1.compute.internal",
-		Rule: "Terminal shell in container", Output: strings.Repeat("evt_type=execve user=root ", 34)}
-	buf := make([]byte, 0, 32)
-	if allocs := testing.AllocsPerRun(100, func() { buf = a.AppendID(buf[:0]) }); allocs != 0 {
-		t.Errorf("AppendID of an alert with a %d-byte output made %.1f allocations; want none", len(a.Output), allocs)
+	for _, n := range []int{34, 400} {
+		a := &falco.Alert{Time: time.Unix(1795338000, 594315616), Hostname: "ip-10-0-1-23.eu-west-1.compute.internal",
+			Rule: "Terminal shell in container", Output: strings.Repeat("evt_type=execve user=root ", n), UUID: "u"}
+		buf := make([]byte, 0, 32)
+		if allocs := testing.AllocsPerRun(100, func() { buf = a.AppendID(buf[:0]) }); allocs != 0 {
+			t.Errorf("AppendID of an alert with a %d-byte output made %.1f allocations; want none", len(a.Output), allocs)
+		}
+		in := binary.LittleEndian.AppendUint64(nil, uint64(a.Time.UnixNano()))
+		for _, s := range []string{a.Hostname, a.Rule, a.Output, a.UUID} {
+			in = binary.LittleEndian.AppendUint32(in, uint32(len(s)))
+			in = append(in, s...)
+		}
+		var sum [16]byte
+		var d xxhash.Digest
+		for i, seed := range []uint64{0x66616c636f637721, 0x9e3779b97f4a7c15} {
+			d.ResetWithSeed(seed)
+			_, _ = d.Write(in)
+			binary.BigEndian.PutUint64(sum[8*i:], d.Sum64())
+		}
+		if got, want := a.ID(), hex.EncodeToString(sum[:]); got != want {
+			t.Errorf("ID of an alert with a %d-byte output = %s, want %s", len(a.Output), got, want)
+		}
 	}
 }
