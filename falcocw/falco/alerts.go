@@ -18,6 +18,9 @@ import (
 type Alerts struct {
 	alerts arena.Slab[Alert]
 	tags   arena.Slab[[tagRoom]string]
+	// texts holds the strings the fast path unescaped (a \u003c in an
+	// output), which are no views of the line.
+	texts arena.Arena
 }
 
 // tagRoom is the room for tags each alert gets: Falco's rules carry 2 to 7;
@@ -28,6 +31,16 @@ const tagRoom = 8
 func (s *Alerts) Reset() {
 	s.alerts.Reset()
 	s.tags.Reset()
+	s.texts.Release()
+}
+
+// textArena is where the fast path unescapes strings: nil (the heap) for
+// a nil *Alerts.
+func (s *Alerts) textArena() *arena.Arena {
+	if s == nil {
+		return nil
+	}
+	return &s.texts
 }
 
 // Recognise is the package's Recognise, the alert taken from s.

@@ -6,7 +6,9 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
+	"github.com/falcocw/falcocw/falcocw/arena"
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
@@ -55,6 +57,24 @@ type scanner struct {
 	ascii, clean bool
 	// cleanWorkload has bit i set when workload value i is clean.
 	cleanWorkload cleanBits
+	// texts holds the strings unescaped for the alert (nil: the heap).
+	texts *arena.Arena
+}
+
+// textBuffer returns room for a string unescaped, from texts.
+func (sc *scanner) textBuffer(n int) []byte {
+	if sc.texts == nil {
+		return make([]byte, 0, n)
+	}
+	return sc.texts.Buffer(n)
+}
+
+// keepText keeps b, written in textBuffer's room, as a string.
+func (sc *scanner) keepText(b []byte) string {
+	if sc.texts != nil {
+		b = sc.texts.Keep(b)
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // ws skips whitespace. Falco prints none: one compare says so, inlined.
@@ -121,17 +141,17 @@ func (sc *scanner) text(keep bool) (string, bool) {
 // escaped finishes a string that holds escapes, from start: it checks
 // them all, and when keep is set returns the value unescaped.
 func (sc *scanner) escaped(start int, keep bool) (string, bool) {
-	var b strings.Builder
+	var b []byte
 	if keep {
-		b.Grow(2 * (sc.pos - start + 16))
-		b.WriteString(sc.s[start:sc.pos])
+		b = sc.textBuffer(2 * (sc.pos - start + 16))
+		b = append(b, sc.s[start:sc.pos]...)
 	}
 	for sc.pos < len(sc.s) {
 		c := sc.s[sc.pos]
 		switch {
 		case c == '"':
 			sc.pos++
-			return b.String(), true
+			return sc.keepText(b), true
 		case c < 0x20:
 			return "", false
 		case c != '\\':
@@ -141,7 +161,7 @@ func (sc *scanner) escaped(start int, keep bool) (string, bool) {
 			// encoding/json writes for '<').
 			n := sc.specials.Next(sc.pos)
 			if keep {
-				b.WriteString(sc.s[sc.pos:n])
+				b = append(b, sc.s[sc.pos:n]...)
 			}
 			sc.pos = n
 			continue
@@ -154,7 +174,7 @@ func (sc *scanner) escaped(start int, keep bool) (string, bool) {
 		switch e {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			if keep {
-				b.WriteByte(unescape[e])
+				b = append(b, unescape[e])
 			}
 		case 'u':
 			r, ok := sc.hex4()
@@ -175,7 +195,7 @@ func (sc *scanner) escaped(start int, keep bool) (string, bool) {
 				}
 			}
 			if keep {
-				b.WriteRune(r)
+				b = utf8.AppendRune(b, r)
 			}
 		default:
 			return "", false
@@ -310,16 +330,29 @@ func (sc *scanner) object(depth int, workload *[5]string) bool {
 		}
 		sc.pos++
 		sc.ws()
-		if i := workloadIndex(key); i >= 0 && workload != nil {
+		wi := -1
+		if workload != nil {
+			wi = workloadIndex(key)
+		}
+		switch {
+		case wi >= 0:
 			v, ok := sc.str() // not a string: the general path formats it
 			if !ok {
 				return false
 			}
-			workload[i] = v
+			workload[wi] = v
 			if sc.clean {
-				sc.cleanWorkload |= cleanWorkload0 << i
+				sc.cleanWorkload |= cleanWorkload0 << wi
 			}
-		} else if !sc.value(depth) {
+		case sc.peek() == '"':
+			// Most values are strings without escapes: the map has their
+			// end; the rest take skipStr from the opening quote.
+			if end := sc.specials.Next(sc.pos + 1); end < len(sc.s) && sc.s[end] == '"' {
+				sc.pos = end + 1
+			} else if !sc.skipStr() {
+				return false
+			}
+		case !sc.value(depth):
 			return false
 		}
 		sc.ws()
@@ -367,7 +400,7 @@ func (sc *scanner) rawKey() (string, bool) {
 // The alert comes from s (the heap when s is nil); one the line turns out
 // not to be goes back to it.
 func parseFast(s *Alerts, line string, recordTime time.Time) (a *Alert, ok, handled bool) {
-	sc := &scanner{s: line}
+	sc := &scanner{s: line, texts: s.textArena()}
 	sc.ascii = sc.specials.Map(line)
 	if !sc.ascii && !utf8.ValidString(line) {
 		return nil, false, false
@@ -531,13 +564,14 @@ func (a *Alert) parseFast(s *Alerts, sc *scanner, line string, recordTime time.T
 		return false, true
 	}
 	a.Priority = p
-	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ts)); have&hTime != 0 && err == nil {
-		a.Time = t.UTC()
-		if isTimeFormat(ts) {
-			a.timeText = ts
+	a.Time, a.TimeFromRecord = recordTime, true
+	if have&hTime != 0 { // (no time.Parse of "": its error is an allocation)
+		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ts)); err == nil {
+			a.Time, a.TimeFromRecord = t.UTC(), false
+			if isTimeFormat(ts) {
+				a.timeText = ts
+			}
 		}
-	} else {
-		a.Time, a.TimeFromRecord = recordTime, true
 	}
 	if have&hTags == 0 {
 		a.Tags = nil

@@ -1,0 +1,5 @@
+//go:build race
+
+package falco
+
+const raceEnabled = true
