@@ -299,9 +299,10 @@ func (s *Sink) PutBatch(ctx context.Context, group, stream string, batch []Event
 	if err != nil {
 		return Result{}, err
 	}
-	var res Result
-	rejected := map[int]bool{}
+	res := Result{Accepted: make([]int, 0, len(batch))}
+	var rejected map[int]bool // made only when CloudWatch refused some
 	if info := out.RejectedLogEventsInfo; info != nil {
+		rejected = map[int]bool{}
 		mark := func(from, to int) { // [from, to)
 			for i := max(from, 0); i < to && i < len(batch); i++ {
 				rejected[i] = true
