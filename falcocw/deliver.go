@@ -25,6 +25,16 @@ type call struct {
 // destination accepted.
 func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[string][]int {
 	var calls []call
+	type release struct {
+		to   dest.Releaser
+		reqs []dest.Request
+	}
+	var releases []release
+	defer func() { // every call has returned (wg.Wait below): nothing reads the requests
+		for _, r := range releases {
+			r.to.Release(r.reqs)
+		}
+	}()
 	now := in.now()
 	warn := func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }
 	for i, t := range p.order {
@@ -33,6 +43,9 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 		res.Clamped += adjusted
 		for _, r := range reqs {
 			calls = append(calls, call{target: t, sender: sender, req: r})
+		}
+		if r, ok := sender.(dest.Releaser); ok {
+			releases = append(releases, release{r, reqs})
 		}
 	}
 

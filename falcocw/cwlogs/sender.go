@@ -3,6 +3,7 @@ package cwlogs
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/falcocw/falcocw/falcocw/dest"
@@ -22,7 +23,13 @@ func (s *Sink) MaxPayload() int { return MaxMessageBytes }
 // Batches clamps each timestamp into CloudWatch's window (naming each
 // event so sent) and cuts the events into PutLogEvents batches.
 func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn func(string, ...any)) ([]dest.Request, int) {
-	events := make([]Event, len(items))
+	var events []Event
+	if room, ok := eventRoom.Get().(*[]Event); ok && cap(*room) >= len(items) {
+		events = *room
+	} else { // room to spare, so that the rooms in the pool fit the next flushes' targets
+		events = make([]Event, 0, max(len(items)+len(items)/4, 2048))
+	}
+	events = events[:len(items)]
 	clamped := 0
 	for i, it := range items {
 		ts, changed := ClampTime(it.Time, now)
@@ -34,6 +41,25 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn fu
 		events[i] = Event{ID: it.ID, Time: ts, Message: it.Payload, Quoted: it.Quoted, QuotedLen: it.QuotedLen}
 	}
 	return dest.Requests(Batches(events)), clamped
+}
+
+// eventRoom keeps the room of a flush's events (80 bytes each, a flush's
+// largest allocation) for the next: Batches takes it, Release gives it
+// back.
+var eventRoom sync.Pool
+
+// Release gives back the room of the events Batches cut reqs from, once
+// the flush sent them all.
+func (s *Sink) Release(reqs []dest.Request) {
+	if len(reqs) == 0 {
+		return
+	}
+	first, ok := reqs[0].([]Event) // the events' first batch: their room starts with it
+	if !ok || cap(first) == 0 {
+		return
+	}
+	room := first[:0]
+	eventRoom.Put(&room)
 }
 
 // Send puts one batch; CloudWatch takes it whole or not at all, except

@@ -85,6 +85,16 @@ type Sender interface {
 	Send(ctx context.Context, t route.Target, req Request) Outcome
 }
 
+// Releaser is a Sender whose requests hold memory it reuses from flush to
+// flush (the room of a flush's events, which on the heap was most of what
+// a flush allocated, and so of the collector's work): the flush hands back
+// each target's requests once every one of them has been sent, and does
+// not touch them after.
+type Releaser interface {
+	Sender
+	Release(reqs []Request)
+}
+
 // QuotedSender is a Sender whose requests carry each event as a JSON
 // string (CloudWatch Logs' message). The flush writes the event of an
 // alert bound for such senders alone in that form at once (Item.Quoted),
