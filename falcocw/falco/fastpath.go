@@ -142,6 +142,7 @@ func (sc *scanner) text(keep bool) (string, bool) {
 // them all, and when keep is set returns the value unescaped.
 func (sc *scanner) escaped(start int, keep bool) (string, bool) {
 	var b []byte
+	special := false // a byte written that JSON escapes: then not clean
 	if keep {
 		b = sc.textBuffer(2 * (sc.pos - start + 16))
 		b = append(b, sc.s[start:sc.pos]...)
@@ -151,6 +152,9 @@ func (sc *scanner) escaped(start int, keep bool) (string, bool) {
 		switch {
 		case c == '"':
 			sc.pos++
+			// Unescaped, a string may need no escaping after all (the
+			// \u003c that encoding/json writes for '<').
+			sc.clean = sc.ascii && !special
 			return sc.keepText(b), true
 		case c < 0x20:
 			return "", false
@@ -176,6 +180,7 @@ func (sc *scanner) escaped(start int, keep bool) (string, bool) {
 			if keep {
 				b = append(b, unescape[e])
 			}
+			special = special || e != '/'
 		case 'u':
 			r, ok := sc.hex4()
 			if !ok {
@@ -197,6 +202,7 @@ func (sc *scanner) escaped(start int, keep bool) (string, bool) {
 			if keep {
 				b = utf8.AppendRune(b, r)
 			}
+			special = special || r < 0x20 || r == '"' || r == '\\' || r >= utf8.RuneSelf
 		default:
 			return "", false
 		}

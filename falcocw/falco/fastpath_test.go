@@ -98,7 +98,8 @@ func sameWithoutClean(t *testing.T, a *Alert, line string) {
 // TestCleanStrings: on an ASCII line whose strings hold nothing to
 // escape (most of Falco's), the fast path marks every string the event
 // copies as clean, so the writer copies them without scanning; a string
-// with an escape, or any on a line with non-ASCII text, is not marked.
+// that holds, unescaped, a byte JSON escapes, or any on a line with
+// non-ASCII text, is not marked.
 func TestCleanStrings(t *testing.T) {
 	marked := 0
 	for _, l := range sampleLines(t) {
@@ -134,9 +135,12 @@ func TestCleanStrings(t *testing.T) {
 		want cleanBits
 	}{
 		{`{"rule":"r\"q","priority":"Error","output":"o","hostname":"h"}`, cleanOutput | cleanHostname},
-		{`{"rule":"r","priority":"Error","output":"a\u003cb","tags":["x","y\/z"],"source":"s"}`, cleanRule | cleanSource},
+		// Unescaped, these need no escaping: clean all the same.
+		{`{"rule":"r","priority":"Error","output":"a\u003cb","tags":["x","y\/z"],"source":"s"}`, cleanRule | cleanOutput | cleanTags | cleanSource},
+		// Unescaped, these hold a quote, a backslash, a newline, non-ASCII.
+		{`{"rule":"a\u0022b","priority":"Error","output":"a\\b","hostname":"a\nb","source":"\u00e9","uuid":"u"}`, cleanUUID},
 		{`{"rule":"r","priority":"Error","output":"é","hostname":"h"}`, 0},
-		{`{"rule":"r","priority":"Error","output_fields":{"k8s.ns.name":"n\u0073","k8s.pod.name":"p"}}`, cleanRule | cleanWorkload0<<1},
+		{`{"rule":"r","priority":"Error","output_fields":{"k8s.ns.name":"n\u0073","k8s.pod.name":"p\""}}`, cleanRule | cleanWorkload0},
 	} {
 		a, ok, _ := parseFast(nil, c.line, diffTime)
 		if !ok {
