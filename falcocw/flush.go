@@ -323,7 +323,7 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 		res.Journaled++
 		return
 	}
-	limit := in.senders[t.Kind].MaxPayload()
+	limit := in.sender(t.Kind).MaxPayload()
 	it, cut := e.item(limit)
 	alert := e.alert
 	if e.textOf != nil {
@@ -351,7 +351,7 @@ func (in *Instance) quotedOnly(matches []route.Match) bool {
 		if m.Options.Format == "output" {
 			continue // the output text: e.as makes its own
 		}
-		if _, ok := in.senders[m.Target.Kind].(dest.QuotedSender); !ok {
+		if _, ok := in.sender(m.Target.Kind).(dest.QuotedSender); !ok {
 			return false
 		}
 		quoted = true

@@ -45,6 +45,10 @@ type Instance struct {
 	// senders deliver to each kind of destination; the flush knows no
 	// service but through them.
 	senders map[route.Kind]dest.Sender
+	// kinds lists senders' entries for the flush's lookups of every alert
+	// (sender): a few kinds, mostly of different lengths, compared faster
+	// than a map hashes.
+	kinds []kindSender
 	storm   *storm.Gate
 	log     Logger
 	now     func() time.Time
@@ -108,6 +112,9 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 		if in.senders[k.Kind] == nil {
 			return nil, fmt.Errorf("internal error: no sender for destination kind %s", k.Kind)
 		}
+	}
+	for k, s := range in.senders {
+		in.kinds = append(in.kinds, kindSender{k, s})
 	}
 	for _, e := range cfg.TLSSkipVerify {
 		in.logf(config.LevelWarn, "TLS certificate verification is OFF for %s (tls_skip_verify): anyone on the network path can impersonate it and read what falcocw sends there", e)
@@ -217,4 +224,19 @@ func (in *Instance) Close(grace time.Duration) {
 	in.logf(config.LevelInfo, "exit: %d flushes (%d answered retry, %d error); chunks done held %d records: %d Falco alerts, %d non-Falco (%d fragments of alerts), %d dropped by routes, %d malformed; %d events delivered; %d chunks were waiting for a retry",
 		s.Flushes.Load(), s.Retries.Load(), s.Failed.Load(), s.Records.Load(), s.Alerts.Load(),
 		s.NonFalco.Load(), s.Fragments.Load(), s.Dropped.Load(), s.Malformed.Load(), s.Delivered.Load(), in.ledger.Len())
+}
+
+type kindSender struct {
+	kind   route.Kind
+	sender dest.Sender
+}
+
+// sender returns the sender of a kind of destination.
+func (in *Instance) sender(k route.Kind) dest.Sender {
+	for _, ks := range in.kinds {
+		if ks.kind == k {
+			return ks.sender
+		}
+	}
+	return in.senders[k]
 }
