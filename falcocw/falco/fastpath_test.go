@@ -255,6 +255,10 @@ func TestTimeText(t *testing.T) {
 		if !ok || !handled {
 			t.Fatalf("not recognised: %s", line)
 		}
+		if want, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ts)); err != nil && !a.TimeFromRecord ||
+			err == nil && (a.TimeFromRecord || a.Time != want.UTC()) {
+			t.Fatalf("time %q read as %v (from the record: %v); time.Parse: %v, %v", ts, a.Time, a.TimeFromRecord, want, err)
+		}
 		if a.timeText == "" {
 			continue
 		}
@@ -265,6 +269,20 @@ func TestTimeText(t *testing.T) {
 	}
 	if kept < 10000 {
 		t.Errorf("only %d of 20,000 times kept as text", kept)
+	}
+	// Dates at the edges of months, years and the calendar, read as
+	// time.Parse reads them (or refused as it refuses them).
+	for _, ts := range []string{"2024-02-29T00:00:00.000000000Z", "2023-02-29T00:00:00.000000000Z", "2000-02-29T12:00:00.000000000Z",
+		"1900-02-29T12:00:00.000000000Z", "0000-01-01T00:00:00.000000000Z", "0000-02-29T00:00:00.000000000Z", "0000-03-01T00:00:00.000000000Z",
+		"9999-12-31T23:59:59.999999999Z", "1969-12-31T23:59:59.999999999Z", "1970-01-01T00:00:00.000000000Z", "2026-04-31T00:00:00.000000000Z",
+		"2026-00-10T00:00:00.000000000Z", "2026-13-10T00:00:00.000000000Z", "2026-01-00T00:00:00.000000000Z", "2026-01-32T00:00:00.000000000Z",
+		"2026-12-31T24:00:00.000000000Z", "2026-12-31T23:60:00.000000000Z", "2026-12-31T23:59:60.000000000Z", "2026-06-30T23:59:59.123456789Z",
+		"0400-02-29T01:02:03.000000001Z", "0100-02-29T01:02:03.000000001Z", "1600-03-01T00:00:00.000000000Z"} {
+		a, ok, _ := parseFast(nil, `{"rule":"r","priority":"Error","time":"`+ts+`"}`, diffTime)
+		want, err := time.Parse(time.RFC3339Nano, ts)
+		if !ok || (err == nil) == a.TimeFromRecord || err == nil && a.Time != want.UTC() {
+			t.Errorf("time %q read as %v (from the record: %v); time.Parse: %v, %v", ts, a.Time, a.TimeFromRecord, want, err)
+		}
 	}
 	// Every byte value at every position, against the layout read a byte
 	// at a time.
