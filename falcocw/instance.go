@@ -48,12 +48,12 @@ type Instance struct {
 	// kinds lists senders' entries for the flush's lookups of every alert
 	// (sender): a few kinds, mostly of different lengths, compared faster
 	// than a map hashes.
-	kinds []kindSender
-	storm   *storm.Gate
-	log     Logger
-	now     func() time.Time
-	stats   Stats
-	ledger  *ledger.Ledger
+	kinds  []kindSender
+	storm  *storm.Gate
+	log    Logger
+	now    func() time.Time
+	stats  Stats
+	ledger *ledger.Ledger
 	// journal, when journal_path is set, remembers deliveries across
 	// restarts (see package journal).
 	journal *journal.Journal

@@ -85,40 +85,33 @@ TEXT ·specialBits(SB), NOSPLIT, $0-41
 	VPBROADCASTB AX, Z3 // below it, unsigned: a control character
 	VPXORQ Z6, Z6, Z6   // every byte ORed: its high bit says "not ASCII"
 
-block:
-	CMPQ CX, $64
-	JB   tail
-	VMOVDQU8 (SI), Z0
-	VPORQ    Z0, Z6, Z6
-	VPCMPEQB Z1, Z0, K1
-	VPCMPEQB Z2, Z0, K2
-	VPCMPUB  $1, Z3, Z0, K3
-	KORQ     K1, K2, K1
-	KORQ     K1, K3, K1
-	KMOVQ    K1, AX
-	MOVQ     AX, (DI)
-	ADDQ     $64, SI
-	ADDQ     $8, DI
-	SUBQ     $64, CX
-	JMP      block
-
-tail:
 	TESTQ CX, CX
 	JZ    end
+
+block:
+	MOVQ  $-1, AX // a whole block
+	CMPQ  CX, $64
+	JAE   load
 	MOVQ  $1, AX
 	SHLQ  CX, AX
-	DECQ  AX // the CX low bits: the bytes left
-	KMOVQ AX, K4
-	VMOVDQU8.Z (SI), K4, Z0 // the bytes past the end read as zero, and not at all
-	VPORQ    Z0, Z6, Z6
-	VPCMPEQB Z1, Z0, K1
-	VPCMPEQB Z2, Z0, K2
-	VPCMPUB  $1, Z3, Z0, K3
-	KORQ     K1, K2, K1
-	KORQ     K1, K3, K1
-	KANDQ    K1, K4, K1 // the zeros past the end are not control characters
-	KMOVQ    K1, AX
-	MOVQ     AX, (DI)
+	DECQ  AX // the last block: the CX low bits, the bytes left
+
+load:
+	KMOVQ      AX, K4
+	VMOVDQU8.Z (SI), K4, Z0 // past the end: read as zero, and not at all
+	VPORQ      Z0, Z6, Z6
+	VPCMPEQB   Z1, Z0, K1
+	VPCMPEQB   Z2, Z0, K2
+	VPCMPUB    $1, Z3, Z0, K3
+	KORQ       K1, K2, K1
+	KORQ       K1, K3, K1
+	KANDQ      K1, K4, K1 // the zeros past the end are not control characters
+	KMOVQ      K1, AX
+	MOVQ       AX, (DI)
+	ADDQ       $64, SI
+	ADDQ       $8, DI
+	SUBQ       $64, CX
+	JG         block
 
 end:
 	VPMOVB2M Z6, K5
