@@ -3,7 +3,6 @@ package cwlogs
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/falcocw/falcocw/falcocw/dest"
@@ -24,9 +23,11 @@ func (s *Sink) MaxPayload() int { return MaxMessageBytes }
 // event so sent) and cuts the events into PutLogEvents batches.
 func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn func(string, ...any)) ([]dest.Request, int) {
 	var events []Event
-	if room, ok := eventRoom.Get().(*[]Event); ok && cap(*room) >= len(items) {
-		events = *room
-	} else { // room to spare, so that the rooms in the pool fit the next flushes' targets
+	select {
+	case events = <-eventRooms:
+	default:
+	}
+	if cap(events) < len(items) { // room to spare, so that the rooms kept fit the next flushes' targets
 		events = make([]Event, 0, max(len(items)+len(items)/4, 2048))
 	}
 	events = events[:len(items)]
@@ -43,10 +44,12 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn fu
 	return dest.Requests(Batches(events)), clamped
 }
 
-// eventRoom keeps the room of a flush's events (80 bytes each, a flush's
-// largest allocation) for the next: Batches takes it, Release gives it
-// back.
-var eventRoom sync.Pool
+// eventRooms keeps the room of a flush's events (80 bytes each, a flush's
+// largest allocation) for the next: Batches takes one, Release gives it
+// back. A few rooms, one per target of a flush, are kept whatever the
+// collector does (a sync.Pool loses them at collections, and hands a
+// goroutine that moved to another P none of those put on the first).
+var eventRooms = make(chan []Event, 16)
 
 // Release gives back the room of the events Batches cut reqs from, once
 // the flush sent them all.
@@ -58,8 +61,19 @@ func (s *Sink) Release(reqs []dest.Request) {
 	if !ok || cap(first) == 0 {
 		return
 	}
-	room := first[:0]
-	eventRoom.Put(&room)
+	n := 0 // the batches cut the events in order: together, all of them
+	for _, r := range reqs {
+		if b, ok := r.([]Event); ok {
+			n += len(b)
+		}
+	}
+	// Cleared, the room kept holds no pointer to the flush's events (the
+	// arena's slabs, the collector's to take back when idle).
+	clear(first[:min(n, cap(first))])
+	select {
+	case eventRooms <- first[:0]:
+	default: // enough rooms kept
+	}
 }
 
 // Send puts one batch; CloudWatch takes it whole or not at all, except
