@@ -38,7 +38,7 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 	now := in.now()
 	warn := func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }
 	for i, t := range p.order {
-		sender := in.senders[t.Kind]
+		sender := in.sender(t.Kind)
 		reqs, adjusted := sender.Batches(t, p.items[i], now, warn)
 		res.Clamped += adjusted
 		for _, r := range reqs {

@@ -43,17 +43,15 @@ type Logger func(level config.Level, msg string)
 type Instance struct {
 	cfg *config.Config
 	// senders deliver to each kind of destination; the flush knows no
-	// service but through them.
-	senders map[route.Kind]dest.Sender
-	// kinds lists senders' entries for the flush's lookups of every alert
-	// (sender): a few kinds, mostly of different lengths, compared faster
-	// than a map hashes.
-	kinds  []kindSender
-	storm  *storm.Gate
-	log    Logger
-	now    func() time.Time
-	stats  Stats
-	ledger *ledger.Ledger
+	// service but through them. A list (sender finds one): a few kinds,
+	// mostly of different lengths, compare faster than a map hashes, and
+	// the flush asks twice per alert.
+	senders []kindSender
+	storm   *storm.Gate
+	log     Logger
+	now     func() time.Time
+	stats   Stats
+	ledger  *ledger.Ledger
 	// journal, when journal_path is set, remembers deliveries across
 	// restarts (see package journal).
 	journal *journal.Journal
@@ -104,17 +102,13 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	in.shutdown, in.abandon = context.WithCancel(context.Background())
 	// One sender per kind of destination, as its package registered it.
 	warn := func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }
-	in.senders = map[route.Kind]dest.Sender{}
 	for _, k := range dest.Kinds() {
-		in.senders[k.Kind] = k.New(dest.Env{AWS: a, Endpoint: cfg.Endpoints[k.Kind], Options: cfg.KindOptions[k.Kind], Warn: warn})
+		in.senders = append(in.senders, kindSender{k.Kind, k.New(dest.Env{AWS: a, Endpoint: cfg.Endpoints[k.Kind], Options: cfg.KindOptions[k.Kind], Warn: warn})})
 	}
 	for _, k := range route.Kinds() {
-		if in.senders[k.Kind] == nil {
+		if in.sender(k.Kind) == nil {
 			return nil, fmt.Errorf("internal error: no sender for destination kind %s", k.Kind)
 		}
-	}
-	for k, s := range in.senders {
-		in.kinds = append(in.kinds, kindSender{k, s})
 	}
 	for _, e := range cfg.TLSSkipVerify {
 		in.logf(config.LevelWarn, "TLS certificate verification is OFF for %s (tls_skip_verify): anyone on the network path can impersonate it and read what falcocw sends there", e)
@@ -231,12 +225,12 @@ type kindSender struct {
 	sender dest.Sender
 }
 
-// sender returns the sender of a kind of destination.
+// sender returns the sender of a kind of destination (nil for none).
 func (in *Instance) sender(k route.Kind) dest.Sender {
-	for _, ks := range in.kinds {
+	for _, ks := range in.senders {
 		if ks.kind == k {
 			return ks.sender
 		}
 	}
-	return in.senders[k]
+	return nil
 }

@@ -65,8 +65,9 @@ type Alert struct {
 }
 
 // cleanBits marks an alert's strings that need no escaping in JSON, even
-// twice: the fast path read them from an all-ASCII line, as views of the
-// line with no quote, backslash or control character in them. The event
+// twice: the fast path read them from an all-ASCII line, and they hold no
+// quote, backslash or control character (as the line had them, or once
+// unescaped: the \u003c encoding/json writes for '<'). The event
 // writer copies such a string as it is instead of scanning it again for
 // what to escape. Only the fast path sets a bit, as it reads the string;
 // the writers of the fields (a cut copy's shorter text, a Clone) keep a

@@ -51,9 +51,9 @@ type scanner struct {
 	// specials finds where each string ends (jsonstr.Specials).
 	specials jsonstr.Specials
 	// ascii says the line is all ASCII; clean, after a string was read,
-	// that its value is a view of the line with nothing to escape (no
-	// quote, backslash, control character or non-ASCII byte): the event
-	// writer then copies it as it is (see cleanBits).
+	// that its value has nothing to escape (no quote, backslash, control
+	// character or non-ASCII byte): the event writer then copies it as it
+	// is (see cleanBits).
 	ascii, clean bool
 	// cleanWorkload has bit i set when workload value i is clean.
 	cleanWorkload cleanBits

@@ -66,11 +66,6 @@ func scan(s string, i int, ascii bool) int {
 // skip the plain part of a string eight bytes at a time.
 func Special(s string) int { return scan(s, 0, false) }
 
-// AppendContent appends s escaped as Append escapes it, without the
-// quotes: for JSON text written inside a JSON string, as an event is
-// inside the request body that carries it as a string.
-func AppendContent(b []byte, s string) []byte { return appendEscaped(b, s) }
-
 // AppendTwice appends the JSON string of s (what Append writes) as the
 // contents of another JSON string: escaped a second time, without outer
 // quotes. plain is the length of the JSON string itself. A writer of JSON
@@ -121,11 +116,13 @@ func AppendTwice(b []byte, s string) (out []byte, plain int) {
 // each word is stored whole and the output advanced past its plain bytes,
 // so a run of plain text costs no copy call of its own.
 func Append(b []byte, s string) []byte {
-	return append(appendEscaped(append(b, '"'), s), '"')
+	return append(AppendContent(append(b, '"'), s), '"')
 }
 
-// appendEscaped is Append without the quotes.
-func appendEscaped(b []byte, s string) []byte {
+// AppendContent appends s escaped as Append escapes it, without the
+// quotes: for JSON text written inside a JSON string, as an event is
+// inside the request body that carries it as a string.
+func AppendContent(b []byte, s string) []byte {
 	const slack = 16 // a word, or the longest escape (6 bytes), and then some
 	n := len(b)
 	b = slices.Grow(b, len(s)+slack)
