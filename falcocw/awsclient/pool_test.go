@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -62,5 +63,64 @@ func TestClosedBodyEndsCleanly(t *testing.T) {
 	_ = built.Body.Close() // the SDK, once the answer arrived
 	if n, err := io.Copy(io.Discard, built.Body); n != 0 || err != nil {
 		t.Fatalf("reading a closed request body: %d bytes, %v; want 0, nil", n, err)
+	}
+}
+
+// TestBuffersOutliveCollections checks that a body's buffer serves a later
+// body after collections, which empty a sync.Pool: in a busy host the
+// collector runs between most flushes, and a fresh megabyte for each body
+// cost its pages' faults and zeroing on every request.
+func TestBuffersOutliveCollections(t *testing.T) {
+	for len(kept) > 0 { // start from no kept buffers
+		<-kept
+	}
+	const size = 1 << 20 // a CloudWatch batch
+	b := NewBody(size)
+	b.Append(func(p []byte) []byte { return append(p, "first"...) })
+	b.Release()
+	runtime.GC()
+	runtime.GC()
+	c := NewBody(size - 1000) // about the same size
+	defer c.Release()
+	// A fresh allocation (which may well take the same address) is zeroed;
+	// the buffer reused still holds the old bytes past the new body's end.
+	if old := c.buf[:5]; string(old) != "first" {
+		t.Fatalf("the next body's buffer holds %q: the released one did not serve it after two collections", old)
+	}
+	c.Append(func(p []byte) []byte { return append(p, 'x') })
+	if got, err := io.ReadAll(c); err != nil || string(got) != "x" {
+		t.Fatalf("next body = %q, %v; want %q", got, err, "x")
+	}
+}
+
+// TestKeptBuffersBounded checks what stays resident between bursts: at
+// most keptBuffers buffers, none larger than maxKept; and that a kept
+// buffer too small for a body is not handed out.
+func TestKeptBuffersBounded(t *testing.T) {
+	for len(kept) > 0 {
+		<-kept
+	}
+	var bodies []*Body
+	for range keptBuffers + 4 {
+		bodies = append(bodies, NewBody(64<<10))
+	}
+	big := NewBody(maxKept + 1)
+	for _, b := range append(bodies, big) {
+		b.Release()
+	}
+	if len(kept) != keptBuffers {
+		t.Fatalf("%d buffers kept, want %d", len(kept), keptBuffers)
+	}
+	for range keptBuffers {
+		if b := <-kept; cap(b) > maxKept {
+			t.Fatalf("a buffer of %d bytes kept, over maxKept (%d)", cap(b), maxKept)
+		}
+	}
+	small := NewBody(64 << 10)
+	small.Release() // the only kept buffer, too small for the next
+	larger := NewBody(256 << 10)
+	defer larger.Release()
+	if cap(larger.buf) < 256<<10 {
+		t.Fatalf("body for 256 KiB got a buffer of %d bytes", cap(larger.buf))
 	}
 }
