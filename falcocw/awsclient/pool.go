@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"sync"
+
+	"github.com/falcocw/falcocw/falcocw/reuse"
 )
 
 // Body is a request body written into a buffer from a pool, so that the
@@ -30,22 +32,14 @@ type Body struct {
 	read int
 }
 
-// maxPooled bounds the buffers kept for reuse: a Firehose batch (4 MiB of
-// records in base64) and a little more.
-const maxPooled = 6 << 20
-
-// Buffers go back to two places. Up to keptBuffers of at most maxKept
-// bytes (a CloudWatch or Firehose batch of Falco alerts, about a megabyte)
-// wait in kept, which a collection does not empty; the rest go to a
-// sync.Pool, which drops them at the second collection after.
-//
-// The pool alone lost nearly every buffer: in a host at full load the
-// collector runs several times a second, so each body was a fresh
-// allocation whose pages the kernel faulted in and zeroed as the body was
-// written. Those faults were two thirds of the Fluent Bit process's page
-// faults with falcocw (25,000 per 200,000 alerts) and the zeroing most of
-// the rest. The kept buffers stay resident between bursts: at most
-// keptBuffers*maxKept bytes, and only as many as were in flight at once.
+// Request bodies' buffers are kept for the next bodies in a reuse.List:
+// up to keptBuffers whatever the collector does, more in a sync.Pool.
+// With a pool alone nearly every body was a fresh megabyte, whose pages
+// the kernel faulted in and zeroed as the body was written: two thirds of
+// the Fluent Bit process's page faults with falcocw. Buffers over maxKept
+// bytes (larger than any batch of Falco alerts: an outsized Firehose
+// batch) are left to the collector, so that what stays resident between
+// bursts is at most keptBuffers*maxKept bytes.
 const (
 	keptBuffers = 8
 	maxKept     = 2 << 20
@@ -54,10 +48,7 @@ const (
 	sizeStep = 128 << 10
 )
 
-var (
-	kept    = make(chan []byte, keptBuffers)
-	buffers = sync.Pool{New: func() any { return new([]byte) }}
-)
+var buffers = reuse.New[[]byte](keptBuffers)
 
 var errReleased = errors.New("falcocw: a request body was read after its call returned (not sent)")
 
@@ -66,42 +57,17 @@ func NewBody(size int) *Body {
 	return &Body{buf: buffer(size)}
 }
 
-// buffer returns an empty buffer with room for size bytes, a kept one
-// where one is free.
+// buffer returns an empty buffer with room for size bytes, one given back
+// where it fits. One too small is left to the collector, so that a buffer
+// of the right size takes its place.
 func buffer(size int) []byte {
-	select {
-	case b := <-kept:
-		if cap(b) >= size {
-			return b
-		}
-		b = b[:0] // too small for this body; the pool may find it another
-		buffers.Put(&b)
-	default:
-	}
-	if p := buffers.Get().(*[]byte); cap(*p) >= size {
-		return (*p)[:0]
+	if b, ok := buffers.Get(); ok && cap(b) >= size {
+		return b[:0]
 	}
 	if size > sizeStep {
 		size = (size + sizeStep - 1) / sizeStep * sizeStep
 	}
 	return make([]byte, 0, size)
-}
-
-// putBuffer keeps b for another body: in kept if it fits there and there
-// is room, else in the pool.
-func putBuffer(b []byte) {
-	b = b[:0]
-	if cap(b) > maxPooled {
-		return
-	}
-	if cap(b) <= maxKept {
-		select {
-		case kept <- b:
-			return
-		default:
-		}
-	}
-	buffers.Put(&b)
 }
 
 // Append lets write append to the body's bytes; call it before sending.
@@ -141,7 +107,9 @@ func (b *Body) Release() {
 	}
 	b.released = true
 	b.r.Reset(nil)
-	putBuffer(b.buf)
+	if cap(b.buf) <= maxKept {
+		buffers.Put(b.buf[:0])
+	}
 	b.buf = nil
 }
 

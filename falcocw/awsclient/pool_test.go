@@ -71,8 +71,8 @@ func TestClosedBodyEndsCleanly(t *testing.T) {
 // collector runs between most flushes, and a fresh megabyte for each body
 // cost its pages' faults and zeroing on every request.
 func TestBuffersOutliveCollections(t *testing.T) {
-	for len(kept) > 0 { // start from no kept buffers
-		<-kept
+	for buffers.Kept() > 0 { // start from no kept buffers
+		buffers.Get()
 	}
 	const size = 1 << 20 // a CloudWatch batch
 	b := NewBody(size)
@@ -93,31 +93,23 @@ func TestBuffersOutliveCollections(t *testing.T) {
 	}
 }
 
-// TestKeptBuffersBounded checks what stays resident between bursts: at
-// most keptBuffers buffers, none larger than maxKept; and that a kept
-// buffer too small for a body is not handed out.
+// TestKeptBuffersBounded checks what stays resident between bursts: no
+// buffer larger than maxKept; and that a buffer too small for a body is
+// not handed out for it.
 func TestKeptBuffersBounded(t *testing.T) {
-	for len(kept) > 0 {
-		<-kept
-	}
-	var bodies []*Body
-	for range keptBuffers + 4 {
-		bodies = append(bodies, NewBody(64<<10))
+	for buffers.Kept() > 0 {
+		buffers.Get()
 	}
 	big := NewBody(maxKept + 1)
-	for _, b := range append(bodies, big) {
-		b.Release()
-	}
-	if len(kept) != keptBuffers {
-		t.Fatalf("%d buffers kept, want %d", len(kept), keptBuffers)
-	}
-	for range keptBuffers {
-		if b := <-kept; cap(b) > maxKept {
-			t.Fatalf("a buffer of %d bytes kept, over maxKept (%d)", cap(b), maxKept)
-		}
+	big.Release()
+	if buffers.Kept() != 0 {
+		t.Fatalf("a buffer of %d bytes kept, over maxKept (%d)", maxKept+1, maxKept)
 	}
 	small := NewBody(64 << 10)
-	small.Release() // the only kept buffer, too small for the next
+	small.Release() // the only buffer given back, too small for the next
+	if buffers.Kept() != 1 {
+		t.Fatalf("%d buffers kept, want 1", buffers.Kept())
+	}
 	larger := NewBody(256 << 10)
 	defer larger.Release()
 	if cap(larger.buf) < 256<<10 {

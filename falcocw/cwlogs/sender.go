@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/falcocw/falcocw/falcocw/dest"
+	"github.com/falcocw/falcocw/falcocw/reuse"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -22,11 +23,7 @@ func (s *Sink) MaxPayload() int { return MaxMessageBytes }
 // Batches clamps each timestamp into CloudWatch's window (naming each
 // event so sent) and cuts the events into PutLogEvents batches.
 func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn func(string, ...any)) ([]dest.Request, int) {
-	var events []Event
-	select {
-	case events = <-eventRooms:
-	default:
-	}
+	events, _ := eventRooms.Get()
 	if cap(events) < len(items) { // room to spare, so that the rooms kept fit the next flushes' targets
 		events = make([]Event, 0, max(len(items)+len(items)/4, 2048))
 	}
@@ -47,9 +44,9 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn fu
 // eventRooms keeps the room of a flush's events (80 bytes each, a flush's
 // largest allocation) for the next: Batches takes one, Release gives it
 // back. A few rooms, one per target of a flush, are kept whatever the
-// collector does (a sync.Pool loses them at collections, and hands a
-// goroutine that moved to another P none of those put on the first).
-var eventRooms = make(chan []Event, 16)
+// collector does (a sync.Pool alone loses them at collections, and hands
+// a goroutine that moved to another P none of those put on the first).
+var eventRooms = reuse.New[[]Event](16)
 
 // Release gives back the room of the events Batches cut reqs from, once
 // the flush sent them all.
@@ -70,10 +67,7 @@ func (s *Sink) Release(reqs []dest.Request) {
 	// Cleared, the room kept holds no pointer to the flush's events (the
 	// arena's slabs, the collector's to take back when idle).
 	clear(first[:min(n, cap(first))])
-	select {
-	case eventRooms <- first[:0]:
-	default: // enough rooms kept
-	}
+	eventRooms.Put(first[:0])
 }
 
 // Send puts one batch; CloudWatch takes it whole or not at all, except
