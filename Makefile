@@ -13,7 +13,8 @@ FUZZTIME  ?= 5m
 # deadline when the CPU is busy (go.dev/issue/75804, fixed in Go 1.27).
 FUZZ      := FuzzDecode:./falcocw/chunk:400000 FuzzRecognise:./falcocw/falco:1500000 \
              FuzzFastPath:./falcocw/falco:1500000 FuzzParseRule:./falcocw/route:1200000 \
-             FuzzParse:./falcocw/config:1500000 FuzzAppend:./falcocw/jsonstr:600000 FuzzScan:./falcocw/jsonstr:1000000
+             FuzzParse:./falcocw/config:1500000 FuzzAppend:./falcocw/jsonstr:600000 FuzzScan:./falcocw/jsonstr:1000000 \
+             FuzzSum2:./falcocw/sha256x2:2000000
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help build test demo bench lint fuzz docker clean moto

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/falcocw/falcocw/falcocw/reuse"
+	"github.com/falcocw/falcocw/falcocw/sha256x2"
 )
 
 // Body is a request body written into a buffer from a pool, so that the
@@ -95,6 +96,47 @@ func (b *Body) PayloadHash() (string, error) {
 		b.hash = hex.EncodeToString(sum[:])
 	}
 	return b.hash, nil
+}
+
+// HashBodies computes the payload hashes of bodies (PayloadHash) two at a
+// time, for a caller that writes several bodies before sending any: with
+// SHA-NI two messages hash in two thirds of the time of one after the
+// other (sha256x2). Bodies released or hashed already are skipped.
+func HashBodies(bodies []*Body) {
+	var pending *Body // waiting for a second
+	for _, b := range bodies {
+		if b == pending || !b.needsHash() {
+			continue
+		}
+		if pending == nil {
+			pending = b
+			continue
+		}
+		hashPair(pending, b)
+		pending = nil
+	}
+	if pending != nil {
+		_, _ = pending.PayloadHash() // an error: released meanwhile, nothing to do
+	}
+}
+
+func (b *Body) needsHash() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.released && b.hash == ""
+}
+
+// hashPair sets the hashes of a and b, two different bodies.
+func hashPair(a, b *Body) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if a.released || b.released { // meanwhile: PayloadHash does the other
+		return
+	}
+	sa, sb := sha256x2.Sum2(a.buf, b.buf)
+	a.hash, b.hash = hex.EncodeToString(sa[:]), hex.EncodeToString(sb[:])
 }
 
 // Release gives the buffer back to the pool. The body must not be used

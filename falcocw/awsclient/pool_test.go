@@ -3,6 +3,8 @@ package awsclient
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"runtime"
@@ -114,5 +116,39 @@ func TestKeptBuffersBounded(t *testing.T) {
 	defer larger.Release()
 	if cap(larger.buf) < 256<<10 {
 		t.Fatalf("body for 256 KiB got a buffer of %d bytes", cap(larger.buf))
+	}
+}
+
+// TestHashBodies: the bodies' hashes, computed two at a time, are each
+// body's own SHA-256, set before any send; a released body and one given
+// twice are left alone.
+func TestHashBodies(t *testing.T) {
+	var bodies []*Body
+	for i, n := range []int{1 << 20, 1<<20 - 333, 70, 0, 5000} {
+		b := NewBody(n)
+		b.Append(func(p []byte) []byte {
+			for j := range n {
+				p = append(p, byte(i+j*31))
+			}
+			return p
+		})
+		bodies = append(bodies, b)
+	}
+	released := NewBody(10)
+	released.Release()
+	twice := bodies[2]
+	HashBodies(append(bodies, released, twice, twice))
+	for i, b := range bodies {
+		if b.hash == "" {
+			t.Fatalf("body %d (%d bytes) not hashed by HashBodies", i, len(b.buf))
+		}
+		sum := sha256.Sum256(b.buf)
+		if want := hex.EncodeToString(sum[:]); b.hash != want {
+			t.Fatalf("body %d (%d bytes): hash %s, want %s", i, len(b.buf), b.hash, want)
+		}
+		b.Release()
+	}
+	if released.hash != "" {
+		t.Fatalf("a released body was hashed: %s", released.hash)
 	}
 }

@@ -278,16 +278,21 @@ type Result struct {
 // auto_create_stream allow, and the batch sent again. On error nothing of
 // the batch was accepted: PutLogEvents takes a batch whole or not at all.
 func (s *Sink) PutBatch(ctx context.Context, group, stream string, batch []Event) (Result, error) {
+	body := awsclient.NewBody(bodySize(group, stream, batch))
+	defer body.Release() // once the calls below returned, nothing reads it
+	body.Append(func(b []byte) []byte { return AppendBody(b, group, stream, batch) })
+	return s.put(ctx, group, stream, batch, body)
+}
+
+// put is PutBatch with the batch's body (AppendBody) written.
+func (s *Sink) put(ctx context.Context, group, stream string, batch []Event, body *awsclient.Body) (Result, error) {
 	// The SDK validates and serialises this minimal input; the events go
-	// in a body written here at once (see awsclient.WithBody).
+	// in the body written before (see awsclient.WithBody).
 	in := &cloudwatchlogs.PutLogEventsInput{
 		LogGroupName:  aws.String(group),
 		LogStreamName: aws.String(stream),
 		LogEvents:     []types.InputLogEvent{},
 	}
-	body := awsclient.NewBody(bodySize(group, stream, batch))
-	defer body.Release() // once the calls below returned, nothing reads it
-	body.Append(func(b []byte) []byte { return AppendBody(b, group, stream, batch) })
 	withBody := func(o *cloudwatchlogs.Options) { o.APIOptions = append(o.APIOptions, awsclient.WithBody(body)) }
 	out, err := s.client.PutLogEvents(ctx, in, withBody)
 	if err != nil && awserr.Is(err, "ResourceNotFoundException") {

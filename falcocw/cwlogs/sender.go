@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/reuse"
 	"github.com/falcocw/falcocw/falcocw/route"
@@ -20,9 +21,18 @@ func (s *Sink) TakesQuoted() {}
 // MaxPayload is CloudWatch's limit on one event's message.
 func (s *Sink) MaxPayload() int { return MaxMessageBytes }
 
+// request is one PutLogEvents call: a batch, and its body, written
+// before the flush sends any request, so that the bodies' SHA-256 (which
+// SigV4 signs) is computed two at a time (awsclient.HashBodies).
+type request struct {
+	batch []Event
+	body  *awsclient.Body
+}
+
 // Batches clamps each timestamp into CloudWatch's window (naming each
-// event so sent) and cuts the events into PutLogEvents batches.
-func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn func(string, ...any)) ([]dest.Request, int) {
+// event so sent), cuts the events into PutLogEvents batches and writes
+// their bodies.
+func (s *Sink) Batches(t route.Target, items []dest.Item, now time.Time, warn func(string, ...any)) ([]dest.Request, int) {
 	events, _ := eventRooms.Get()
 	if cap(events) < len(items) { // room to spare, so that the rooms kept fit the next flushes' targets
 		events = make([]Event, 0, max(len(items)+len(items)/4, 2048))
@@ -38,7 +48,16 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn fu
 		}
 		events[i] = Event{ID: it.ID, Time: ts, Message: it.Payload, Quoted: it.Quoted, QuotedLen: it.QuotedLen}
 	}
-	return dest.Requests(Batches(events)), clamped
+	batches := Batches(events)
+	reqs := make([]dest.Request, len(batches))
+	bodies := make([]*awsclient.Body, len(batches))
+	for i, b := range batches {
+		body := awsclient.NewBody(bodySize(t.Name, t.Stream, b))
+		body.Append(func(p []byte) []byte { return AppendBody(p, t.Name, t.Stream, b) })
+		reqs[i], bodies[i] = &request{batch: b, body: body}, body
+	}
+	awsclient.HashBodies(bodies)
+	return reqs, clamped
 }
 
 // eventRooms keeps the room of a flush's events (80 bytes each, a flush's
@@ -48,21 +67,24 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, now time.Time, warn fu
 // a goroutine that moved to another P none of those put on the first).
 var eventRooms = reuse.New[[]Event](16)
 
-// Release gives back the room of the events Batches cut reqs from, once
-// the flush sent them all.
+// Release gives back the bodies Batches wrote and the room of the events
+// it cut reqs from, once the flush sent them all.
 func (s *Sink) Release(reqs []dest.Request) {
-	if len(reqs) == 0 {
-		return
-	}
-	first, ok := reqs[0].([]Event) // the events' first batch: their room starts with it
-	if !ok || cap(first) == 0 {
-		return
-	}
 	n := 0 // the batches cut the events in order: together, all of them
-	for _, r := range reqs {
-		if b, ok := r.([]Event); ok {
-			n += len(b)
+	var first []Event
+	for i, r := range reqs {
+		req, ok := r.(*request)
+		if !ok {
+			continue
 		}
+		req.body.Release()
+		if i == 0 {
+			first = req.batch // the events' first batch: their room starts with it
+		}
+		n += len(req.batch)
+	}
+	if cap(first) == 0 {
+		return
 	}
 	// Cleared, the room kept holds no pointer to the flush's events (the
 	// arena's slabs, the collector's to take back when idle).
@@ -73,8 +95,8 @@ func (s *Sink) Release(reqs []dest.Request) {
 // Send puts one batch; CloudWatch takes it whole or not at all, except
 // for the events whose timestamps it refuses.
 func (s *Sink) Send(ctx context.Context, t route.Target, req dest.Request) dest.Outcome {
-	batch := req.([]Event)
-	r, err := s.PutBatch(ctx, t.Name, t.Stream, batch)
+	batch, body := req.(*request).batch, req.(*request).body
+	r, err := s.put(ctx, t.Name, t.Stream, batch, body)
 	o := dest.Outcome{Accepted: r.Accepted, Err: err}
 	for _, e := range r.Rejected {
 		o.Rejected = append(o.Rejected, dest.Rejection{ID: e.ID,
