@@ -8,8 +8,9 @@
 // against the C outputs making the same split with rewrite_tag. For each it
 // prints the Fluent Bit process's CPU per alert until the last event
 // arrived (and the output threads' and the kernel's parts of it), the
-// time to that last delivery, the peak RSS, each output's resident memory
-// at rest (loaded, nothing to send) beside its peak, and the ratios; then
+// time to that last delivery, the peak RSS, each output's CPU and resident
+// memory at rest (loaded, nothing to send: what starting it costs) beside
+// its peak, and the ratios; then
 // the floor: what hashing, encrypting, escaping and sending an alert's
 // bytes costs at this machine's measured rates.
 package main
@@ -288,8 +289,8 @@ func (b *bench) atRest(picked []variant, runs int, peaks []summary) error {
 			ms[v.name] = append(ms[v.name], m)
 		}
 	}
-	fmt.Printf("\nat rest: each output loaded, an empty file to tail, %v after the start (median of %d runs), beside its peak above:\n\n", restFor, runs)
-	fmt.Printf("| output | RSS MB | file-backed MB | anonymous MB | peak RSS MB | peak less rest MB |\n|---|---:|---:|---:|---:|---:|\n")
+	fmt.Printf("\nat rest: each output loaded, an empty file to tail, %v after the start (median of %d runs): the CPU it took to start and idle, its memory beside its peak above:\n\n", restFor, runs)
+	fmt.Printf("| output | CPU ms | RSS MB | file-backed MB | anonymous MB | peak RSS MB | peak less rest MB |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, v := range vs {
 		med := func(f func(measurement) int64) float64 {
 			_, mid, _ := spread(ms[v.name], func(m measurement) float64 { return float64(f(m)) / (1 << 20) })
@@ -302,7 +303,8 @@ func (b *bench) atRest(picked []variant, runs int, peaks []summary) error {
 				peak = p.rssMB
 			}
 		}
-		fmt.Printf("| %s | %.1f | %.1f | %.1f | %.0f | %.0f |\n", v.name, rss,
+		_, cpu, _ := spread(ms[v.name], func(m measurement) float64 { return m.cpu.Seconds() * 1000 })
+		fmt.Printf("| %s | %.0f | %.1f | %.1f | %.1f | %.0f | %.0f |\n", v.name, cpu, rss,
 			med(func(m measurement) int64 { return m.rssFile }), med(func(m measurement) int64 { return m.rssAnon }), peak, peak-rss)
 	}
 	return nil

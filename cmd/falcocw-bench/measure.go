@@ -160,6 +160,9 @@ func (b *bench) run1(v variant, input string, reads []string, alerts int, rest t
 			return measurement{}, fmt.Errorf("fluent-bit exited at rest; its log:\n%s", tail(log.String(), 3000))
 		}
 		m := measurement{}
+		if m.cpu, m.sys, _, err = procUsage(pid); err != nil {
+			return m, err
+		}
 		m.rss, m.rssFile, m.rssAnon, err = residentNow(pid)
 		return m, err
 	}
