@@ -95,8 +95,9 @@ func (s *Sink) Release(reqs []dest.Request) {
 // Send puts one batch; CloudWatch takes it whole or not at all, except
 // for the events whose timestamps it refuses.
 func (s *Sink) Send(ctx context.Context, t route.Target, req dest.Request) dest.Outcome {
-	batch, body := req.(*request).batch, req.(*request).body
-	r, err := s.put(ctx, t.Name, t.Stream, batch, body)
+	call := req.(*request)
+	batch := call.batch
+	r, err := s.put(ctx, t.Name, t.Stream, batch, call.body)
 	o := dest.Outcome{Accepted: r.Accepted, Err: err}
 	for _, e := range r.Rejected {
 		o.Rejected = append(o.Rejected, dest.Rejection{ID: e.ID,

@@ -3,11 +3,12 @@
 //
 // A sync.Pool drops what it holds at the second collection after the Put,
 // and in a Fluent Bit at full load the collector runs between most
-// flushes. Buffers taken from a pool alone were therefore mostly fresh
-// allocations: megabytes per flush zeroed by the runtime and faulted in by
-// the kernel page by page (request bodies, the arena's slabs). A List keeps
-// a bounded number of them, which no collection takes, and hands the rest
-// to a sync.Pool as before.
+// flushes. Request bodies taken from a pool alone were therefore mostly
+// fresh allocations: megabytes per flush zeroed by the runtime and faulted
+// in by the kernel page by page. A List keeps a bounded number of values,
+// which no collection takes, and hands the rest to a sync.Pool as before.
+// (The arena's slabs and the flush scratches measured the same either way
+// in Fluent Bit, and stay on their pools.)
 package reuse
 
 import "sync"
