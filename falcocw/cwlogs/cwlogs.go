@@ -278,10 +278,16 @@ type Result struct {
 // auto_create_stream allow, and the batch sent again. On error nothing of
 // the batch was accepted: PutLogEvents takes a batch whole or not at all.
 func (s *Sink) PutBatch(ctx context.Context, group, stream string, batch []Event) (Result, error) {
-	body := awsclient.NewBody(bodySize(group, stream, batch))
+	body := newBody(group, stream, batch)
 	defer body.Release() // once the calls below returned, nothing reads it
-	body.Append(func(b []byte) []byte { return AppendBody(b, group, stream, batch) })
 	return s.put(ctx, group, stream, batch, body)
+}
+
+// newBody returns the batch's PutLogEvents body (AppendBody), written.
+func newBody(group, stream string, batch []Event) *awsclient.Body {
+	body := awsclient.NewBody(bodySize(group, stream, batch))
+	body.Append(func(b []byte) []byte { return AppendBody(b, group, stream, batch) })
+	return body
 }
 
 // put is PutBatch with the batch's body (AppendBody) written.

@@ -52,8 +52,7 @@ func (s *Sink) Batches(t route.Target, items []dest.Item, now time.Time, warn fu
 	reqs := make([]dest.Request, len(batches))
 	bodies := make([]*awsclient.Body, len(batches))
 	for i, b := range batches {
-		body := awsclient.NewBody(bodySize(t.Name, t.Stream, b))
-		body.Append(func(p []byte) []byte { return AppendBody(p, t.Name, t.Stream, b) })
+		body := newBody(t.Name, t.Stream, b)
 		reqs[i], bodies[i] = &request{batch: b, body: body}, body
 	}
 	awsclient.HashBodies(bodies)
