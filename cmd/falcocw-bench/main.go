@@ -10,8 +10,9 @@
 // arrived (and the output threads' and the kernel's parts of it), the
 // time to that last delivery, the peak RSS, each output's CPU and resident
 // memory at rest (loaded, nothing to send: what starting it costs) beside
-// its peak, and the ratios; then
-// the floor: what hashing, encrypting, escaping and sending an alert's
+// its peak, and the ratios (for the tail group also with the host's own
+// CPU taken from both sides: the outputs' own costs set side by side);
+// then the floor: what hashing, encrypting, escaping and sending an alert's
 // bytes costs at this machine's measured rates.
 package main
 
@@ -260,7 +261,13 @@ func printRatios(all []summary) {
 			if o.out > 0 {
 				outRatio = f.out / o.out
 			}
-			fmt.Printf("  %7d alerts, %-26s vs %-52s CPU %.2f (output threads %.2f)  time %.2f  RSS %.2f\n", f.alerts, f.name, o.name, f.cpu/o.cpu, outRatio, f.last/o.last, f.rssMB/o.rssMB)
+			beyond := "" // the outputs' own CPU: each less the host's (null) of the same run size
+			for _, h := range all {
+				if strings.HasPrefix(h.name, "null") && h.alerts == f.alerts && o.group == "tail" && o.cpu > h.cpu {
+					beyond = fmt.Sprintf(" (beyond the host's own %.2f)", (f.cpu-h.cpu)/(o.cpu-h.cpu))
+				}
+			}
+			fmt.Printf("  %7d alerts, %-26s vs %-52s CPU %.2f%s (output threads %.2f)  time %.2f  RSS %.2f\n", f.alerts, f.name, o.name, f.cpu/o.cpu, beyond, outRatio, f.last/o.last, f.rssMB/o.rssMB)
 		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +67,15 @@ func (b *bench) measure(v variant, w *workload) (measurement, error) {
 	return b.run1(v, w.path, reads, w.alerts, 0)
 }
 
+// settle collects the bench's own garbage (the workload's text, the
+// endpoint's requests of the run before) and gives its memory back to the
+// kernel before a run, so that this process's collector and scavenger do
+// not run beside the measured Fluent Bit on the machine's few cores.
+func settle() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
 // restFor is how long a Fluent Bit with nothing to read runs before its
 // memory at rest is read: its outputs have started (a Go plugin's init
 // included) and the first flush ticks have passed.
@@ -85,6 +96,7 @@ func (b *bench) measureAtRest(v variant) (measurement, error) {
 // rest. input is the tail input's file (the eks variants have their
 // own); reads are the files the run's inputs read.
 func (b *bench) run1(v variant, input string, reads []string, alerts int, rest time.Duration) (measurement, error) {
+	settle()
 	srv := fakeaws.NewTLS()
 	if v.plainHTTP {
 		srv = fakeaws.New()
