@@ -261,15 +261,29 @@ func printRatios(all []summary) {
 			if o.out > 0 {
 				outRatio = f.out / o.out
 			}
-			beyond := "" // the outputs' own CPU: each less the host's (null) of the same run size
-			for _, h := range all {
-				if strings.HasPrefix(h.name, "null") && h.alerts == f.alerts && o.group == "tail" && o.cpu > h.cpu {
-					beyond = fmt.Sprintf(" (beyond the host's own %.2f)", (f.cpu-h.cpu)/(o.cpu-h.cpu))
-				}
+			beyond := ""
+			if r, ok := ownRatio(all, f, o); ok {
+				beyond = fmt.Sprintf(" (beyond the host's own %.2f)", r)
 			}
 			fmt.Printf("  %7d alerts, %-26s vs %-52s CPU %.2f%s (output threads %.2f)  time %.2f  RSS %.2f\n", f.alerts, f.name, o.name, f.cpu/o.cpu, beyond, outRatio, f.last/o.last, f.rssMB/o.rssMB)
 		}
 	}
+}
+
+// ownRatio is f's CPU to o's, each less the host's own (the null output's
+// in a run of the same size): what the two outputs themselves cost. ok is
+// false outside the tail group, whose runs alone share the null output's
+// input and engine, or without a null line.
+func ownRatio(all []summary, f, o summary) (r float64, ok bool) {
+	if o.group != "tail" || f.group != "tail" {
+		return 0, false
+	}
+	for _, h := range all {
+		if strings.HasPrefix(h.name, "null") && h.alerts == f.alerts && o.alerts == f.alerts && o.cpu > h.cpu {
+			return (f.cpu - h.cpu) / (o.cpu - h.cpu), true
+		}
+	}
+	return 0, false
 }
 
 // atRest measures the tail group's outputs loaded with nothing to send,
