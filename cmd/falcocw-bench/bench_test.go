@@ -68,3 +68,41 @@ func TestWriteInput(t *testing.T) {
 		t.Error("writeInput into a missing directory: no error")
 	}
 }
+
+// TestTurnVaries: each round runs every variant once, the first in the
+// list's order, and over the rounds each variant follows several others
+// (the last of one round precedes the first of the next).
+func TestTurnVaries(t *testing.T) {
+	vs := []variant{{name: "a"}, {name: "b"}, {name: "c"}, {name: "d"}, {name: "e"}}
+	after := map[string]map[string]bool{}
+	prev := "(none)"
+	for r := 1; r <= 5; r++ {
+		order := turn(vs, r)
+		var names []string
+		for _, v := range order {
+			names = append(names, v.name)
+			if after[v.name] == nil {
+				after[v.name] = map[string]bool{}
+			}
+			after[v.name][prev] = true
+			prev = v.name
+		}
+		if sorted := slices.Sorted(slices.Values(names)); !slices.Equal(sorted, []string{"a", "b", "c", "d", "e"}) {
+			t.Fatalf("round %d runs %v, want each variant once", r, names)
+		}
+		if r == 1 && !slices.Equal(names, []string{"a", "b", "c", "d", "e"}) {
+			t.Errorf("the first round runs %v, want the list's order", names)
+		}
+		if again := turn(vs, r); !slices.EqualFunc(again, order, func(x, y variant) bool { return x.name == y.name }) {
+			t.Errorf("round %d: two calls gave two orders", r)
+		}
+	}
+	for _, v := range vs {
+		if len(after[v.name]) < 3 {
+			t.Errorf("%s ran only after %v in 5 rounds; want at least 3 different variants before it", v.name, after[v.name])
+		}
+	}
+	if len(vs) != 5 || vs[0].name != "a" {
+		t.Error("turn changed the list it was given")
+	}
+}
