@@ -19,11 +19,9 @@ package main
 import (
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -169,7 +167,7 @@ func (b *bench) run(n, large, runs int) error {
 		}
 		results := map[string][]measurement{}
 		for r := 1; r <= runs; r++ {
-			for _, v := range turn(picked, r) { // interleaved: a slow spell of the machine hits every variant
+			for _, v := range picked { // interleaved: a slow spell of the machine hits every variant
 				m, err := b.measure(v, w)
 				if err != nil {
 					return fmt.Errorf("%s: %v", v.name, err)
@@ -194,20 +192,6 @@ func (b *bench) run(n, large, runs int) error {
 	printRatios(all)
 	printFloor()
 	return nil
-}
-
-// turn is the order of the variants in round r (from 1): the list's own in
-// the first, shuffled in the others (the same shuffle in every bench), so
-// that over the rounds each variant follows different ones. A run costs
-// more after a long, memory-heavy one (falcocw, 200,000 alerts: 0.765 s in
-// turns with itself, 0.80 right after the C structured pipeline's 3 s), and
-// in a fixed order that cost fell on the same variant in every round.
-func turn(vs []variant, r int) []variant {
-	order := slices.Clone(vs)
-	if r > 1 {
-		rand.New(rand.NewPCG(uint64(r), 0x66616c636f6377)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-	}
-	return order
 }
 
 func orNone(s string) string {
