@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -66,5 +67,41 @@ func TestWriteInput(t *testing.T) {
 	}
 	if err := writeInput(filepath.Join(t.TempDir(), "missing", "in.log"), "x"); err == nil {
 		t.Error("writeInput into a missing directory: no error")
+	}
+}
+
+// TestCompare: -compare runs the second build beside the first, with the
+// same configuration, in the tail group at both sizes, and only then.
+func TestCompare(t *testing.T) {
+	for _, full := range []bool{true, false} {
+		b := bench{so: "/a/falcocw.so", compare: "/b/falcocw.so"}
+		var a, bv *variant
+		vs := b.variants(&workload{}, full)
+		for i, v := range vs {
+			switch v.plugin {
+			case b.so:
+				if v.group == "tail" {
+					a = &vs[i]
+				}
+			case b.compare:
+				bv = &vs[i]
+			}
+		}
+		if a == nil || bv == nil {
+			t.Fatalf("full %v: variants %v: want falcocw and falcocw B in the tail group", full, vs)
+		}
+		if bv.group != "tail" || bv.name == a.name {
+			t.Errorf("full %v: B runs as %q in %q; want its own name in the tail group", full, bv.name, bv.group)
+		}
+		ep := endpoint{url: "https://127.0.0.1:1", parsers: "p.conf", inputFile: "in.log"}
+		if bv.conf(ep) != a.conf(ep) {
+			t.Errorf("full %v: B's configuration differs from A's:\n%s\n%s", full, bv.conf(ep), a.conf(ep))
+		}
+		b.compare = ""
+		for _, v := range b.variants(&workload{}, full) {
+			if strings.Contains(v.name, "falcocw B") {
+				t.Errorf("full %v: without -compare, a variant %q", full, v.name)
+			}
+		}
 	}
 }

@@ -38,6 +38,7 @@ func main() {
 	goPlugin := flag.String("aws-go-plugin", "", "AWS's Go cloudwatch.so (default: ../shared/fluent-bit/aws-go-plugins/cloudwatch.so)")
 	only := flag.String("only", "", "run only the variants whose \"GROUP: NAME\" matches this regular expression (groups: tail, mixed, eks)")
 	workers := flag.Int("workers", 1, "workers of falcocw's output")
+	compare := flag.String("compare", "", "another falcocw .so (a change, or the same code built otherwise) run in turns with -plugin in the tail group, at both sizes: an A/B in the same runs")
 	advise := flag.Bool("file-cache-advise", false, "turn the tail inputs' File_Cache_Advise on, as Fluent Bit has it by default: every read then drops the whole file from the page cache, and a file read from its head is read back from the disk ahead of each read, which is most of the host's CPU (a log being written is read from the cache)")
 	flag.Parse()
 	sel, err := regexp.Compile(*only)
@@ -59,6 +60,14 @@ func main() {
 		fail(fmt.Errorf("%s: %v (make build first)", abs, err))
 	}
 	b := &bench{bin: bin, so: abs, goPlugin: *goPlugin, workers: *workers, only: sel, fileCacheAdvise: *advise}
+	if *compare != "" {
+		if b.compare, err = filepath.Abs(*compare); err == nil {
+			_, err = os.Stat(b.compare)
+		}
+		if err != nil {
+			fail(fmt.Errorf("-compare: %v", err))
+		}
+	}
 	if err := b.run(*n, *large, max(*runs, 1)); err != nil {
 		fail(err)
 	}
@@ -115,9 +124,11 @@ type bench struct {
 	bin      realhost.Binary
 	so       string
 	goPlugin string
-	workers  int
-	only     *regexp.Regexp
-	dir      string
+	// compare is a second falcocw .so run beside so ("" for none).
+	compare string
+	workers int
+	only    *regexp.Regexp
+	dir     string
 	// fileCacheAdvise keeps Fluent Bit's default File_Cache_Advise On in
 	// the tail inputs; off, each run reads its input from the page cache
 	// (warmed before it), as a log being written is read.
@@ -132,6 +143,9 @@ func (b *bench) run(n, large, runs int) error {
 	defer os.RemoveAll(dir)
 	b.dir = dir
 	fmt.Printf("Fluent Bit %s (%s); falcocw %s (workers %d); AWS's Go plugin %s\n", b.bin.Version, b.bin.Path, b.so, b.workers, orNone(b.goPlugin))
+	if b.compare != "" {
+		fmt.Printf("falcocw B, compared in turns: %s\n", b.compare)
+	}
 	if b.fileCacheAdvise {
 		fmt.Printf("tail inputs: File_Cache_Advise On (Fluent Bit's default): the input drops the file from the page cache at each read and reads it back from the disk\n")
 	} else {

@@ -221,6 +221,11 @@ func (b *bench) variants(w *workload, full bool) []variant {
 			return falcocw(ep)
 		}},
 	}
+	if b.compare != "" {
+		vs = append(vs, variant{name: fmt.Sprintf("falcocw B, workers %d", b.workers), group: "tail", plugin: b.compare, events: w.alerts, conf: func(ep endpoint) string {
+			return falcocw(ep)
+		}})
+	}
 	if b.goPlugin != "" {
 		vs = append(vs, variant{name: "AWS's Go cloudwatch (plain HTTP)", group: "tail", plugin: b.goPlugin, events: w.alerts, plainHTTP: true, conf: func(ep endpoint) string {
 			var s strings.Builder
@@ -234,7 +239,11 @@ func (b *bench) variants(w *workload, full bool) []variant {
 		// saw the gap in throughput widen, and the host's own cost, which
 		// says how much of a change per alert from the short run is the
 		// host's.
-		return []variant{vs[0], vs[1], vs[3]}
+		long := []variant{vs[0], vs[1], vs[3]}
+		if b.compare != "" {
+			long = append(long, vs[4])
+		}
+		return long
 	}
 	vs = append(vs,
 		variant{name: fmt.Sprintf("falcocw mixed, workers %d", b.workers), group: "mixed", plugin: b.so,
