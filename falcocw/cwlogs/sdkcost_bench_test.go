@@ -27,14 +27,7 @@ import (
 // the calls of a run (a call per megabyte of events), says whether
 // writing the call without the SDK would pay (tenth session: it would not).
 func BenchmarkSendSDK(b *testing.B) {
-	fakeaws.SetEnv(b)
-	srv := fakeaws.NewTLS()
-	srv.Light = true
-	defer srv.Close()
-	a, err := awsclient.New(context.Background(), awsclient.Options{TLSSkipVerify: []string{srv.URL}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, a := lightEndpoint(b)
 	s := cwlogs.New(cwlogs.NewClient(a, srv.URL), cwlogs.Options{AutoCreateGroup: true, AutoCreateStream: true}, b.Logf)
 	target := route.Target{Kind: cwlogs.Kind, Name: "/falco/new", Stream: "node-a"}
 	items := []dest.Item{{ID: 0, Time: time.Now(), Payload: []byte(`{"rule":"r"}`)}}
@@ -49,14 +42,7 @@ func BenchmarkSendSDK(b *testing.B) {
 }
 
 func BenchmarkSendRaw(b *testing.B) {
-	fakeaws.SetEnv(b)
-	srv := fakeaws.NewTLS()
-	srv.Light = true
-	defer srv.Close()
-	a, err := awsclient.New(context.Background(), awsclient.Options{TLSSkipVerify: []string{srv.URL}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, a := lightEndpoint(b)
 	_, hc := a.Endpoint(srv.URL)
 	body := []byte(`{"logGroupName":"/falco/new","logStreamName":"node-a","logEvents":[{"timestamp":1764400000000,"message":"{\"rule\":\"r\"}"}]}`)
 	sum := sha256.Sum256(body)
@@ -84,4 +70,18 @@ func BenchmarkSendRaw(b *testing.B) {
 			b.Fatal(resp.Status)
 		}
 	}
+}
+
+// lightEndpoint starts a loopback endpoint that only acknowledges (closed
+// with the benchmark), and the AWS configuration to reach it.
+func lightEndpoint(b *testing.B) (*fakeaws.Server, *awsclient.AWS) {
+	fakeaws.SetEnv(b)
+	srv := fakeaws.NewTLS()
+	srv.Light = true
+	b.Cleanup(srv.Close)
+	a, err := awsclient.New(context.Background(), awsclient.Options{TLSSkipVerify: []string{srv.URL}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv, a
 }
