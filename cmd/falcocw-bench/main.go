@@ -289,11 +289,11 @@ func printRatios(all []summary) {
 // false outside the tail group, whose runs alone share the null output's
 // input and engine, or without a null line.
 func ownRatio(all []summary, f, o summary) (r float64, ok bool) {
-	if o.group != "tail" || f.group != "tail" {
+	if o.group != "tail" || f.group != "tail" || o.alerts != f.alerts {
 		return 0, false
 	}
 	for _, h := range all {
-		if strings.HasPrefix(h.name, "null") && h.alerts == f.alerts && o.alerts == f.alerts && o.cpu > h.cpu {
+		if strings.HasPrefix(h.name, "null") && h.alerts == f.alerts && o.cpu > h.cpu {
 			return (f.cpu - h.cpu) / (o.cpu - h.cpu), true
 		}
 	}

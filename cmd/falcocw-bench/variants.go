@@ -221,10 +221,12 @@ func (b *bench) variants(w *workload, full bool) []variant {
 			return falcocw(ep)
 		}},
 	}
+	var compared []variant // falcocw B, run at both sizes
 	if b.compare != "" {
-		vs = append(vs, variant{name: fmt.Sprintf("falcocw B, workers %d", b.workers), group: "tail", plugin: b.compare, events: w.alerts, conf: func(ep endpoint) string {
+		compared = []variant{{name: fmt.Sprintf("falcocw B, workers %d", b.workers), group: "tail", plugin: b.compare, events: w.alerts, conf: func(ep endpoint) string {
 			return falcocw(ep)
-		}})
+		}}}
+		vs = append(vs, compared...)
 	}
 	if b.goPlugin != "" {
 		vs = append(vs, variant{name: "AWS's Go cloudwatch (plain HTTP)", group: "tail", plugin: b.goPlugin, events: w.alerts, plainHTTP: true, conf: func(ep endpoint) string {
@@ -239,11 +241,7 @@ func (b *bench) variants(w *workload, full bool) []variant {
 		// saw the gap in throughput widen, and the host's own cost, which
 		// says how much of a change per alert from the short run is the
 		// host's.
-		long := []variant{vs[0], vs[1], vs[3]}
-		if b.compare != "" {
-			long = append(long, vs[4])
-		}
-		return long
+		return append([]variant{vs[0], vs[1], vs[3]}, compared...)
 	}
 	vs = append(vs,
 		variant{name: fmt.Sprintf("falcocw mixed, workers %d", b.workers), group: "mixed", plugin: b.so,

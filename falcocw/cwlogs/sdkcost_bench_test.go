@@ -57,7 +57,7 @@ func BenchmarkSendRaw(b *testing.B) {
 		req, _ := http.NewRequest("POST", srv.URL+"/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		req.Header.Set("X-Amz-Target", "Logs_20140328.PutLogEvents")
-		if err := signer.SignHTTP(context.Background(), creds, req, hash, "logs", "eu-west-1", time.Now()); err != nil {
+		if err := signer.SignHTTP(context.Background(), creds, req, hash, "logs", a.Region, time.Now()); err != nil {
 			b.Fatal(err)
 		}
 		resp, err := hc.Do(req)
