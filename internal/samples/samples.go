@@ -7,6 +7,11 @@
 //	wrapped-firelens.jsonl alerts in "log" with ECS FireLens metadata
 //	wrapped-k8s.jsonl     alerts in "log" with the Kubernetes filter's map
 //	decoded-k8s.jsonl     alerts already decoded into the record
+//
+// The files were rendered on one day; their times are placed relative to
+// now when they are read (see At), so that no test, benchmark or demo
+// depends on the calendar: alerts a year old fall outside CloudWatch's
+// window (14 days back) and take paths a fresh alert never takes.
 package samples
 
 import (
@@ -23,13 +28,19 @@ import (
 //go:embed data
 var files embed.FS
 
-// Lines returns the lines of a sample file, without empty trailing lines.
-func Lines(name string) []string {
+// Lines returns the lines of a sample file, without empty trailing lines,
+// with their times placed as of the moment the process first read a
+// sample (Now).
+func Lines(name string) []string { return LinesAt(name, Now()) }
+
+// LinesAt returns the lines of a sample file with their times placed as
+// of now (see At).
+func LinesAt(name string, now time.Time) []string {
 	b, err := files.ReadFile("data/" + name)
 	if err != nil {
 		panic(fmt.Sprintf("samples: %v", err))
 	}
-	return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Split(strings.TrimRight(At(string(b), now), "\n"), "\n")
 }
 
 // Record is one sample as a Fluent Bit record body, with the file and line
@@ -43,15 +54,18 @@ type Record struct {
 // Records returns every sample as the record a Fluent Bit input hands on:
 // alerts.jsonl and noise.txt lines as {"log": line} (the tail or FireLens
 // input without a parser), the other files as the records they hold.
-func Records() []Record {
+func Records() []Record { return RecordsAt(Now()) }
+
+// RecordsAt is Records with the samples' times placed as of now (see At).
+func RecordsAt(now time.Time) []Record {
 	var out []Record
 	for _, f := range []string{"alerts.jsonl", "noise.txt"} {
-		for i, l := range Lines(f) {
+		for i, l := range LinesAt(f, now) {
 			out = append(out, Record{File: f, Line: i + 1, Body: map[string]any{"log": l, "source": "stdout"}})
 		}
 	}
 	for _, f := range []string{"wrapped-firelens.jsonl", "wrapped-k8s.jsonl", "decoded-k8s.jsonl"} {
-		for i, l := range Lines(f) {
+		for i, l := range LinesAt(f, now) {
 			out = append(out, Record{File: f, Line: i + 1, Body: DecodeJSON(l)})
 		}
 	}
