@@ -91,7 +91,8 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 				res.Status = Error
 				res.Undelivered[name] += len(o.Rejected)
 				for _, r := range o.Rejected {
-					in.logf(config.LevelError, "%s not delivered to %s: %s", byID(c.target, r.ID).Describe(), name, r.Reason)
+					in.note(&p.notes, config.LevelError, "event refused by "+name+" for good, not delivered",
+						func() string { return byID(c.target, r.ID).Describe() + ": " + r.Reason })
 					// Rejected events can never be delivered: remember
 					// them as done so a retry for another reason skips them.
 					accepted[name] = append(accepted[name], r.ID)
@@ -103,7 +104,8 @@ func (in *Instance) deliver(ctx context.Context, res *Result, p *plan) map[strin
 				if awserr.Permanent(o.Err) {
 					res.Status = Error
 					for _, id := range o.Failed {
-						in.logf(config.LevelError, "not delivered to %s: %s", name, byID(c.target, id).Describe())
+						in.note(&p.notes, config.LevelError, "not delivered to "+name+" (AWS refused the request for good)",
+							func() string { return byID(c.target, id).Describe() + ": " + o.Err.Error() })
 					}
 				} else {
 					res.retry = true

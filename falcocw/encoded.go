@@ -87,6 +87,9 @@ type plan struct {
 	items [][]dest.Item
 	index map[route.Target]int
 	last  int // the index added to last: consecutive alerts mostly share a target
+	// notes are the problems met record by record, logged once per kind
+	// when the flush ends.
+	notes notes
 }
 
 func (p *plan) add(t route.Target, it dest.Item) {
@@ -116,4 +119,5 @@ func (p *plan) reset() {
 	p.order = p.order[:0]
 	clear(p.index)
 	p.last = 0
+	p.notes.list = p.notes.list[:0]
 }

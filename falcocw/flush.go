@@ -2,6 +2,7 @@ package falcocw
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"time"
@@ -97,7 +98,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		if bad != nil {
 			res.Malformed++
 			lastBad = *bad
-			in.logf(config.LevelWarn, "tag %s: skipping malformed record: %v", tag, lastBad)
+			in.note(&p.notes, config.LevelWarn, "tag "+tag+": malformed record skipped", func() string { return bad.Error() })
 			continue
 		}
 		alert, ok := recognise(&scratch.alerts, &rec, in.cfg.LogKey)
@@ -200,6 +201,7 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 
 	accepted := in.deliver(ctx, &res, p)
 	events.Release() // every request is answered: no event is read after this
+	in.logNotes(&p.notes)
 	if in.journal != nil {
 		in.writeJournal(accepted, recordHashes)
 	}
@@ -285,6 +287,7 @@ func (in *Instance) closeStorms(ctx context.Context) Result {
 	p := plan{index: map[route.Target]int{}}
 	summaries := in.addSummaries(&res, &p, in.now().Add(100*365*24*time.Hour)) // every window ends
 	accepted := in.deliver(ctx, &res, &p)
+	in.logNotes(&p.notes)
 	res.Summaries = in.settleSummaries(summaries, accepted)
 	if res.retry {
 		res.Status = Retry
@@ -331,12 +334,14 @@ func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t rout
 	}
 	if cut {
 		res.Truncated++
-		what := "record"
-		if e.alert != nil {
-			what = "alert " + e.alert.String()
-		}
-		in.logf(config.LevelWarn, "%s is %d bytes, over the %d-byte limit of %s: delivered truncated, marked %q",
-			what, e.len(), limit, t, falco.TruncatedKey)
+		in.note(&p.notes, config.LevelWarn, fmt.Sprintf("event over the %d-byte limit of %s delivered truncated, marked %q", limit, t, falco.TruncatedKey),
+			func() string {
+				what := "record"
+				if e.alert != nil {
+					what = "alert " + e.alert.String()
+				}
+				return fmt.Sprintf("%s of %d bytes", what, e.len())
+			})
 	}
 	it.ID, it.Time, it.Alert = id, ts, alert
 	p.add(t, it)

@@ -218,7 +218,7 @@ func TestFailures(t *testing.T) {
 			if d := time.Since(start); d > 10*time.Second {
 				t.Errorf("flush took %s, past its 3s deadline", d)
 			}
-			if tt.want == falcocw.Error && !strings.Contains(logs.String(), "not delivered to cloudwatch:g:s: alert rule=") {
+			if tt.want == falcocw.Error && !strings.Contains(logs.String(), "not delivered to cloudwatch:g:s (AWS refused the request for good): alert rule=") {
 				t.Errorf("the undeliverable alert is not named in the log:\n%s", logs)
 			}
 		})

@@ -29,8 +29,8 @@ type request struct {
 	body  *awsclient.Body
 }
 
-// Batches clamps each timestamp into CloudWatch's window (naming each
-// event so sent), cuts the events into PutLogEvents batches and writes
+// Batches clamps each timestamp into CloudWatch's window (saying how many
+// in one line, naming the oldest), cuts the events into PutLogEvents batches and writes
 // their bodies.
 func (s *Sink) Batches(t route.Target, items []dest.Item, now time.Time, warn func(string, ...any)) ([]dest.Request, int) {
 	events, _ := eventRooms.Get()
@@ -38,15 +38,20 @@ func (s *Sink) Batches(t route.Target, items []dest.Item, now time.Time, warn fu
 		events = make([]Event, 0, max(len(items)+len(items)/4, 2048))
 	}
 	events = events[:len(items)]
-	clamped := 0
+	clamped, oldest := 0, -1
 	for i, it := range items {
 		ts, changed := ClampTime(it.Time, now)
 		if changed {
-			clamped++
-			warn("%s: timestamp %s is outside CloudWatch's window (14 days back, 2 hours ahead): "+
-				"sent with the current time, the original kept in the message", it.Describe(), it.Time.Format(time.RFC3339Nano))
+			if clamped++; oldest < 0 || it.Time.Before(items[oldest].Time) {
+				oldest = i
+			}
 		}
 		events[i] = Event{ID: it.ID, Time: ts, Message: it.Payload, Quoted: it.Quoted, QuotedLen: it.QuotedLen}
+	}
+	if clamped > 0 { // one line for the target, not one per event: a replayed backlog may be all old
+		warn("%s: %d of %d events outside CloudWatch's window (14 days back, 2 hours ahead), the oldest %s (%s): "+
+			"sent with the current time, the original kept in the message", t, clamped, len(items),
+			items[oldest].Time.UTC().Format(time.RFC3339Nano), items[oldest].Describe())
 	}
 	batches := Batches(events)
 	reqs := make([]dest.Request, len(batches))

@@ -25,6 +25,7 @@ func (s *Sink) MaxPayload() int { return 64 << 20 }
 func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, warn func(string, ...any)) ([]dest.Request, int) {
 	c := Context{Region: s.opts.Region, Partition: Partition(s.opts.Region), Severity: s.opts.Severity}
 	findings := make([]Finding, len(items))
+	cutAlerts, firstCut, firstFields := 0, (*falco.Alert)(nil), 0
 	for i, it := range items {
 		a := it.Alert
 		if a == nil {
@@ -33,9 +34,15 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, warn func
 		}
 		f, cut := NewFinding(it.ID, a, c)
 		if cut > 0 {
-			warn("alert %s: %d output fields left out or cut in its Security Hub finding (ASFF allows 50 fields of 1024 characters); the finding says so in ProductFields", a, cut)
+			if cutAlerts++; firstCut == nil {
+				firstCut, firstFields = a, cut
+			}
 		}
 		findings[i] = f
+	}
+	if cutAlerts > 0 { // one line for the flush, not one per finding
+		warn("%d findings with output fields left out or cut (ASFF allows 50 fields of 1024 characters; each finding says so in ProductFields); the first: alert %s, %d fields",
+			cutAlerts, firstCut, firstFields)
 	}
 	return dest.Requests(Batches(findings)), 0
 }
