@@ -28,6 +28,17 @@ func TestDemo(t *testing.T) {
 			if !strings.Contains(text, "through "+bin.Path) {
 				t.Errorf("the demo did not run %s:\n%.2000s", bin.Path, text)
 			}
+			// A new user's first sight is the table, not a wall of
+			// warnings, whatever the date (the samples' times follow now).
+			warnings := 0
+			for _, l := range strings.Split(text, "\n") {
+				if strings.Contains(l, "[ warn]") || strings.Contains(l, "[error]") {
+					warnings++
+				}
+			}
+			if warnings > 1 {
+				t.Errorf("the demo printed %d warning or error lines:\n%.3000s", warnings, text)
+			}
 			// The table: every destination with its count.
 			n := 0
 			for _, m := range regexp.MustCompile(`(?m)^((?:cloudwatch|firehose|sns|eventbridge|kinesis):\S+|securityhub)\s+(\d+)`).FindAllStringSubmatch(text, -1) {
