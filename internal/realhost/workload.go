@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/samples"
@@ -40,9 +41,13 @@ func (a Alert) HasTagPrefix(p string) bool {
 }
 
 // NumberedAlerts returns n alerts, the bundled samples in turn, each with
-// its own uuid.
-func NumberedAlerts(n int) []Alert {
-	lines := samples.Lines("alerts.jsonl")
+// its own uuid, timed within the last two days.
+func NumberedAlerts(n int) []Alert { return NumberedAlertsAt(n, samples.Now()) }
+
+// NumberedAlertsAt is NumberedAlerts with the samples' times placed as of
+// now (samples.At): a now in the past makes a backlog of old alerts.
+func NumberedAlertsAt(n int, now time.Time) []Alert {
+	lines := samples.LinesAt("alerts.jsonl", now)
 	out := make([]Alert, n)
 	for i := range out {
 		m := samples.DecodeJSON(lines[i%len(lines)])
