@@ -6,6 +6,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
+	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -90,6 +91,27 @@ type plan struct {
 	// notes are the problems met record by record, logged once per kind
 	// when the flush ends.
 	notes notes
+	// inFlight are the chunk's events that requests of an earlier
+	// attempt still carry (nil: none): not sent again until answered.
+	inFlight ledger.Progress
+	// releases are the requests to hand back to their senders once
+	// every one of them is answered.
+	releases []release
+}
+
+// release is a target's requests, to give back to their sender.
+type release struct {
+	to   dest.Releaser
+	reqs []dest.Request
+}
+
+// releaseRequests gives every request back to its sender.
+func (p *plan) releaseRequests() {
+	for _, r := range p.releases {
+		r.to.Release(r.reqs)
+	}
+	clear(p.releases)
+	p.releases = p.releases[:0]
 }
 
 func (p *plan) add(t route.Target, it dest.Item) {
@@ -120,4 +142,5 @@ func (p *plan) reset() {
 	clear(p.index)
 	p.last = 0
 	p.notes.list = p.notes.list[:0]
+	p.inFlight = nil
 }

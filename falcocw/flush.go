@@ -30,23 +30,27 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	if !in.enter() {
 		return Result{Status: Retry, Failures: []string{"the plugin is shutting down"}}
 	}
-	defer in.leave()
 	need := flushMemory(len(data))
 	if !in.reserve(need) {
+		in.leave()
 		in.logf(config.LevelWarn, "memory_limit %d MiB reached (%d MiB held by flushes in progress, %d KiB by %d chunks waiting for a retry): "+
 			"answering retry for a chunk of %d KiB; raise memory_limit or lower workers", in.cfg.MemoryLimit>>20,
 			in.memory.Load()>>20, in.ledger.Bytes()>>10, in.ledger.Len(), len(data)>>10)
 		in.stats.Retries.Add(1)
 		return Result{Status: Retry, Failures: []string{"memory_limit reached"}, Duration: time.Since(start)}
 	}
-	defer in.memory.Add(-need)
-	// No request starts after flush_timeout; one already sent gets
-	// AnswerGrace more to be answered, so that what AWS accepted is known.
-	ctx, cancel := context.WithTimeout(ctx, in.cfg.FlushTimeout+AnswerGrace)
-	defer cancel()
-	ctx = awsclient.WithStartBy(ctx, start.Add(in.cfg.FlushTimeout))
-	stop := context.AfterFunc(in.shutdown, cancel) // abandon in-flight work at exit
-	defer stop()
+	// Fluent Bit frees the chunk when the flush returns, and the alerts
+	// share its bytes; a request the flush stops waiting for goes on
+	// after it (deliver), so the flush works on a copy of its own.
+	own := ownChunk(data)
+	data = *own
+	// A request retries until flush_timeout, then starts no new attempt;
+	// one already sent gets AnswerWait more to be answered, so that what
+	// AWS accepted is known. The flush does not wait that long for a
+	// destination (destination_wait): its answer is recorded when it comes.
+	rctx, cancel := context.WithTimeout(in.shutdown, in.cfg.FlushTimeout+AnswerWait)
+	rctx = awsclient.WithStartBy(rctx, start.Add(in.cfg.FlushTimeout))
+	stop := context.AfterFunc(ctx, cancel) // the caller gives up: so do the requests
 
 	// The chunk's key (a hash of all of it) is needed only to look up or
 	// remember its progress across retries: while no chunk waits for a
@@ -59,15 +63,15 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		}
 		return key
 	}
-	var before ledger.Progress
+	var before, inFlight ledger.Progress
 	if in.ledger.Len() > 0 {
-		before = in.ledger.Get(keyOf())
+		before, inFlight = in.ledger.Get(keyOf()), in.ledger.InFlight(keyOf())
 	}
 	res := Result{Delivered: map[string]int{}, Undelivered: map[string]int{}}
 
 	scratch := newScratch()
-	defer scratch.release() // after deliver: every request is answered
 	p := &scratch.plan
+	p.inFlight = inFlight
 	var events arena.Arena // the event JSON of this flush's alerts
 	kubeJSON := map[unsafe.Pointer][]byte{}
 	var metrics *emf.Aggregator
@@ -189,6 +193,11 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 				res.AlreadyDelivered++
 				continue
 			}
+			if p.inFlight != nil && p.inFlight.Has(t.String(), id) {
+				res.InFlight++
+				res.retry = true
+				continue
+			}
 			p.add(t, dest.Item{ID: id, Time: r.Time, Payload: r.JSON, Metric: true})
 			res.Metrics++
 		}
@@ -199,12 +208,31 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	// gate if their destination fails.
 	summaries := in.addSummaries(&res, p, in.now())
 
-	accepted := in.deliver(ctx, &res, p)
-	events.Release() // every request is answered: no event is read after this
+	late := &lateWork{key: keyOf, hashes: recordHashes}
+	accepted := in.deliver(rctx, &res, p, late)
 	in.logNotes(&p.notes)
 	if in.journal != nil {
 		in.writeJournal(accepted, recordHashes)
 	}
+	// What the flush holds is released once every request is answered:
+	// now, or when the last one the flush stopped waiting for is.
+	done := func() {
+		p.releaseRequests()
+		events.Release()
+		scratch.release()
+		releaseChunk(own)
+		stop()
+		cancel()
+		in.memory.Add(-need)
+		in.leave()
+	}
+	defer func() {
+		if late.any.Load() {
+			go func() { late.wg.Wait(); done() }()
+		} else {
+			done()
+		}
+	}()
 
 	res.Summaries = in.settleSummaries(summaries, accepted)
 
@@ -286,8 +314,11 @@ func (in *Instance) closeStorms(ctx context.Context) Result {
 	res := Result{Delivered: map[string]int{}, Undelivered: map[string]int{}}
 	p := plan{index: map[route.Target]int{}}
 	summaries := in.addSummaries(&res, &p, in.now().Add(100*365*24*time.Hour)) // every window ends
-	accepted := in.deliver(ctx, &res, &p)
+	late := &lateWork{}
+	accepted := in.deliver(ctx, &res, &p, late)
 	in.logNotes(&p.notes)
+	late.wg.Wait() // ctx bounds it
+	p.releaseRequests()
 	res.Summaries = in.settleSummaries(summaries, accepted)
 	if res.retry {
 		res.Status = Retry
@@ -319,6 +350,11 @@ func (in *Instance) writeJournal(accepted map[string][]int, hashes []uint64) {
 func (in *Instance) addItem(res *Result, p *plan, before ledger.Progress, t route.Target, id int, e *encoded, ts time.Time, replaying bool, hashes []uint64) {
 	if len(before) > 0 && before.Has(t.String(), id) { // a retry: skip what was accepted before
 		res.AlreadyDelivered++
+		return
+	}
+	if p.inFlight != nil && p.inFlight.Has(t.String(), id) { // an earlier attempt's request, not answered yet
+		res.InFlight++
+		res.retry = true
 		return
 	}
 	if replaying && in.journal.Seen(journal.KeyOf(journal.DestHash(t.String()), hashes[id])) {

@@ -21,6 +21,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/dest"
+	"github.com/falcocw/falcocw/falcocw/health"
 	"github.com/falcocw/falcocw/falcocw/journal"
 	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
@@ -48,10 +49,12 @@ type Instance struct {
 	// the flush asks twice per alert.
 	senders []kindSender
 	storm   *storm.Gate
-	log     Logger
-	now     func() time.Time
-	stats   Stats
-	ledger  *ledger.Ledger
+	// health is each destination's state: its slots and its breaker.
+	health *health.Board
+	log    Logger
+	now    func() time.Time
+	stats  Stats
+	ledger *ledger.Ledger
 	// journal, when journal_path is set, remembers deliveries across
 	// restarts (see package journal).
 	journal *journal.Journal
@@ -98,7 +101,7 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	if a.Region == "" {
 		return nil, &config.Error{Property: config.PropRegion, Value: "", Allowed: "no region set: set region (e.g. eu-west-1) or the AWS_REGION environment variable"}
 	}
-	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks), storm: storm.NewGate()}
+	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks), storm: storm.NewGate(), health: health.NewBoard(cfg.MaxConcurrency)}
 	in.shutdown, in.abandon = context.WithCancel(context.Background())
 	// One sender per kind of destination, as its package registered it.
 	warn := func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }

@@ -13,6 +13,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw"
 	"github.com/falcocw/falcocw/falcocw/chunk"
 	"github.com/falcocw/falcocw/falcocw/config"
+	"github.com/falcocw/falcocw/falcocw/health"
 	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/samples"
 	"github.com/falcocw/falcocw/internal/sampletest"
@@ -57,6 +58,13 @@ func newInstance(t testing.TB, srv *fakeaws.Server, kv ...string) (*falcocw.Inst
 		t.Fatal(err)
 	}
 	return in, logs
+}
+
+// probeDue moves the instance's clock past the time a destination that
+// went down is probed again (health.ProbeEvery), as Fluent Bit's retry,
+// 5 s or more later, finds it.
+func probeDue(in *falcocw.Instance) {
+	in.SetClock(func() time.Time { return time.Now().Add(health.ProbeEvery) })
 }
 
 func delivered(t *testing.T, srv *fakeaws.Server) map[string][]map[string]any {
@@ -335,6 +343,7 @@ func TestRetrySendsOnlyWhatFailed(t *testing.T) {
 		t.Fatalf("first attempt: %s", res.Summary())
 	}
 	srv.SetFault(nil)
+	probeDue(in) // Fluent Bit's retry comes when the destination down is probed again
 	res = in.Flush(context.Background(), "falco", data)
 	if res.Status != falcocw.OK || res.AlreadyDelivered != len(bodies) || res.Delivered["firehose:archive"] != 0 {
 		t.Fatalf("retry: %s\n%s", res.Summary(), logs)
@@ -441,6 +450,7 @@ func TestExitTotalsCountRecordsOnce(t *testing.T) {
 		t.Fatalf("first attempt: %s", res.Summary())
 	}
 	denied.Store(false)
+	probeDue(in)
 	if res := in.Flush(context.Background(), "t", data); res.Status != falcocw.OK {
 		t.Fatalf("second attempt: %s", res.Summary())
 	}

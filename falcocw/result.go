@@ -25,10 +25,10 @@ func (s Status) String() string {
 	return [...]string{"ok", "retry", "error"}[s]
 }
 
-// AnswerGrace is how long a request sent before flush_timeout passed may
-// still take to be answered: a flush lasts at most flush_timeout plus
-// AnswerGrace.
-const AnswerGrace = 2 * time.Second
+// AnswerWait is how long a request sent before flush_timeout passed may
+// still take to be answered, the flush waiting for it or not: an answer
+// that comes is recorded, so that what AWS accepted is not sent again.
+const AnswerWait = 60 * time.Second
 
 // Result is what one flush did.
 type Result struct {
@@ -51,6 +51,11 @@ type Result struct {
 	// AlreadyDelivered counts events an earlier attempt of this chunk
 	// delivered, which this attempt did not send again.
 	AlreadyDelivered int
+	// HandedBack counts events of destinations known to be down, handed
+	// back to Fluent Bit's retry without a request; InFlight counts
+	// events a request of an earlier attempt still carries, not sent
+	// again while it is unanswered.
+	HandedBack, InFlight int
 	// Journaled counts events, among AlreadyDelivered, that the journal
 	// (journal_path) says a run before a restart delivered.
 	Journaled int
@@ -62,8 +67,15 @@ type Result struct {
 	Failures []string
 	Duration time.Duration
 
-	retry bool // some failure may succeed on a later attempt
+	retry    bool // some failure may succeed on a later attempt
+	wentDown bool // a destination went down during the flush (logged)
 }
+
+// Quiet reports whether a flush answered Retry without news: for
+// destinations already known to be down (said once, when they went down;
+// a failed probe is no news) or requests of an earlier attempt still in
+// flight. The plugin logs it at debug level, not once per flush.
+func (r *Result) Quiet() bool { return r.Status == Retry && !r.wentDown }
 
 // Summary is the one-line account of a flush the plugin logs.
 func (r *Result) Summary() string {
@@ -75,6 +87,12 @@ func (r *Result) Summary() string {
 	}
 	if r.Journaled > 0 {
 		fmt.Fprintf(&b, ", %d already delivered before a restart (journal)", r.Journaled)
+	}
+	if r.HandedBack > 0 {
+		fmt.Fprintf(&b, ", %d for destinations that are down handed back", r.HandedBack)
+	}
+	if r.InFlight > 0 {
+		fmt.Fprintf(&b, ", %d still in flight from an earlier attempt", r.InFlight)
 	}
 	writeCounts := func(label string, m map[string]int) {
 		if len(m) == 0 {

@@ -86,7 +86,8 @@ func TestMemoryLimit(t *testing.T) {
 	srv := fakeaws.New()
 	defer srv.Close()
 	srv.CreateLogGroup("g")
-	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_stream", "true", "memory_limit", "16M")
+	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_stream", "true", "memory_limit", "16M",
+		"destination_wait", "10s") // the endpoint answers every call in 0.7 s, stream creation included
 	big := map[string]any{"rule": "Big", "priority": "Notice", "output": strings.Repeat("x", 200000)}
 	var bodies []map[string]any
 	for i := 0; i < 15; i++ {

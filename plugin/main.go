@@ -139,6 +139,12 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (ret
 		}
 		return output.FLB_OK
 	case falcocw.Retry:
+		if res.Quiet() { // a destination down, said once when it went down
+			if pl.instance.Config().LogLevel >= config.LevelDebug {
+				logLine(pl.label, config.LevelDebug, res.Summary()+"; Fluent Bit will schedule the chunk again")
+			}
+			return output.FLB_RETRY
+		}
 		logLine(pl.label, config.LevelWarn, res.Summary()+"; Fluent Bit will schedule the chunk again")
 		return output.FLB_RETRY
 	default:

@@ -73,9 +73,15 @@ type Config struct {
 	// them (counted).
 	NonFalco *NonFalco
 	Routes   route.Table
-	// FlushTimeout bounds one flush, retries included.
+	// FlushTimeout bounds how long a request is retried (throttling,
+	// 5xx, refused connections) before its events go back to Fluent
+	// Bit's retry.
 	FlushTimeout time.Duration
-	// MaxConcurrency bounds the AWS requests one flush has in flight.
+	// DestinationWait is how long a flush waits for a destination's
+	// next answer before it counts the destination as down.
+	DestinationWait time.Duration
+	// MaxConcurrency bounds the AWS requests each destination has in
+	// flight.
 	MaxConcurrency int
 	LogLevel       Level
 	// TLSSkipVerify lists the endpoints (as configured) whose TLS
@@ -177,6 +183,7 @@ func Parse(get func(key string) string) (*Config, error) {
 		Endpoints:        map[route.Kind]string{},
 		LogKey:           p.strDefault(PropLogKey),
 		FlushTimeout:     p.duration(PropFlushTimeout),
+		DestinationWait:  p.duration(PropDestinationWait),
 		MaxConcurrency:   p.integer(PropMaxConcurrency),
 		LogLevel:         p.level(),
 		MemoryLimit:      p.size(PropMemoryLimit),

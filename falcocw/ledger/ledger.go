@@ -8,10 +8,17 @@
 // or FLB_ERROR), and at most Max entries are kept, the oldest forgotten
 // first: that bounds the memory, at the price of possible duplicates if a
 // forgotten chunk is retried.
+//
+// A request a flush stopped waiting for (its destination was slow) goes
+// on after the flush answered FLB_RETRY: its events are marked in flight
+// (Begin), and its answer, when it comes, settles them (Settle). A retry
+// of the chunk meanwhile neither sends them again nor counts them as
+// delivered: a slow answer makes no duplicate.
 package ledger
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"sync"
 )
 
@@ -75,6 +82,12 @@ func (b bitset) set(i int) bitset {
 	return b
 }
 
+func (b bitset) clear(i int) {
+	if i/64 < len(b) {
+		b[i/64] &^= 1 << (i % 64)
+	}
+}
+
 func (b bitset) count() int {
 	n := 0
 	for _, w := range b {
@@ -89,25 +102,25 @@ func (b bitset) count() int {
 type Ledger struct {
 	mu      sync.Mutex
 	max     int
-	entries map[Key]Progress
+	entries map[Key]*entry
 	order   []Key // oldest first; may hold keys already forgotten
 	bytes   int
 }
 
-// New returns a ledger of at most max chunks.
-func New(max int) *Ledger {
-	return &Ledger{max: max, entries: map[Key]Progress{}}
+// entry is what is known of one chunk: what destinations accepted, and
+// what requests still in flight carry.
+type entry struct {
+	done, inFlight Progress
 }
 
-// Get returns a copy of the chunk's progress, or nil when nothing of it
-// was accepted before.
-func (l *Ledger) Get(k Key) Progress {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	p, ok := l.entries[k]
-	if !ok {
-		return nil
-	}
+func (e *entry) bytes() int { return e.done.bytes() + e.inFlight.bytes() }
+
+// New returns a ledger of at most max chunks.
+func New(max int) *Ledger {
+	return &Ledger{max: max, entries: map[Key]*entry{}}
+}
+
+func (p Progress) clone() Progress {
 	c := make(Progress, len(p))
 	for d, b := range p {
 		c[d] = append(bitset(nil), b...)
@@ -115,18 +128,40 @@ func (l *Ledger) Get(k Key) Progress {
 	return c
 }
 
-// Remember stores the chunk's progress (replacing what was stored) and
-// returns how many chunks were forgotten to make room.
-func (l *Ledger) Remember(k Key, p Progress) (evicted int) {
+// Get returns a copy of the chunk's progress, or nil when nothing of it
+// was accepted before.
+func (l *Ledger) Get(k Key) Progress {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if old, ok := l.entries[k]; ok {
-		l.bytes -= old.bytes()
-	} else {
-		l.order = append(l.order, k)
+	e, ok := l.entries[k]
+	if !ok || e.done.Count() == 0 {
+		return nil
 	}
-	l.entries[k] = p
-	l.bytes += p.bytes()
+	return e.done.clone()
+}
+
+// InFlight returns a copy of the chunk's records that requests still in
+// flight carry, by destination, or nil when none.
+func (l *Ledger) InFlight(k Key) Progress {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[k]
+	if !ok || e.inFlight.Count() == 0 {
+		return nil
+	}
+	return e.inFlight.clone()
+}
+
+// entry returns the chunk's entry, made (and room made for it) if new;
+// evicted counts the chunks forgotten for it.
+func (l *Ledger) entry(k Key) (e *entry, evicted int) {
+	if e, ok := l.entries[k]; ok {
+		l.bytes -= e.bytes()
+		return e, 0
+	}
+	e = &entry{done: Progress{}, inFlight: Progress{}}
+	l.entries[k] = e
+	l.order = append(l.order, k)
 	for len(l.entries) > l.max {
 		oldest := l.order[0]
 		l.order = l.order[1:]
@@ -136,6 +171,58 @@ func (l *Ledger) Remember(k Key, p Progress) (evicted int) {
 			evicted++
 		}
 	}
+	return e, evicted
+}
+
+// Begin marks the records ids of the chunk as in flight to dest.
+func (l *Ledger) Begin(k Key, dest string, ids []int) (evicted int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, evicted := l.entry(k)
+	for _, id := range ids {
+		e.inFlight.Add(dest, id)
+	}
+	l.bytes += e.bytes()
+	return evicted
+}
+
+// Settle ends what Begin marked: ids are no longer in flight to dest, and
+// done among them (accepted, or refused for good) are delivered there.
+// A chunk forgotten meanwhile stays forgotten.
+func (l *Ledger) Settle(k Key, dest string, ids, done []int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[k]
+	if !ok {
+		return
+	}
+	l.bytes -= e.bytes()
+	if b := e.inFlight[dest]; b != nil {
+		for _, id := range ids {
+			b.clear(id)
+		}
+	}
+	for _, id := range done {
+		e.done.Add(dest, id)
+	}
+	l.bytes += e.bytes()
+}
+
+// Remember adds the chunk's progress to what is stored and returns how
+// many chunks were forgotten to make room. What is stored only grows: an
+// answer settled meanwhile is kept.
+func (l *Ledger) Remember(k Key, p Progress) (evicted int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, evicted := l.entry(k)
+	for d, b := range p {
+		for i, w := range b {
+			for ; w != 0; w &= w - 1 {
+				e.done.Add(d, i*64+bits.TrailingZeros64(w))
+			}
+		}
+	}
+	l.bytes += e.bytes()
 	if len(l.order) > 2*l.max+16 { // drop keys of forgotten chunks
 		live := l.order[:0]
 		for _, k := range l.order {
