@@ -357,7 +357,7 @@ func (in *Instance) logChange(d *health.Dest, c health.Change) {
 	switch {
 	case c.Down:
 		in.logf(config.LevelWarn, "%s is down: %s. Its events go back to Fluent Bit's retry without waiting, and one request every %s tests it; "+
-			"the other destinations are not affected", d.Name, c.Err, health.ProbeEvery)
+			"the other destinations are not affected", d.Name, c.Err, d.ProbeInterval())
 	case c.Up:
 		in.logf(config.LevelInfo, "%s is back after %s down; %d events went back to Fluent Bit's retry meanwhile and are being delivered",
 			d.Name, c.For.Round(time.Millisecond), c.Waited)

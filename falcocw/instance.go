@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	if a.Region == "" {
 		return nil, &config.Error{Property: config.PropRegion, Value: "", Allowed: "no region set: set region (e.g. eu-west-1) or the AWS_REGION environment variable"}
 	}
-	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks), storm: storm.NewGate(), health: health.NewBoard(cfg.MaxConcurrency)}
+	in := &Instance{cfg: cfg, log: log, now: time.Now, ledger: ledger.New(maxLedgerChunks), storm: storm.NewGate(), health: health.NewBoard(cfg.MaxConcurrency, cfg.ProbeInterval)}
 	in.shutdown, in.abandon = context.WithCancel(context.Background())
 	// One sender per kind of destination, as its package registered it.
 	warn := func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }

@@ -160,10 +160,12 @@ var RetryableCodes = map[string]struct{}{
 // turns off TLS certificate verification.
 func httpClient(insecure bool) *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().
-		WithTimeout(30 * time.Second).
+		// An answer is waited for a minute: a request given up while AWS
+		// still works on it, then sent again, may arrive twice.
+		WithTimeout(90 * time.Second).
 		WithTransportOptions(func(t *http.Transport) {
 			t.MaxIdleConnsPerHost = 16
-			t.ResponseHeaderTimeout = 20 * time.Second
+			t.ResponseHeaderTimeout = 60 * time.Second
 			if insecure {
 				if t.TLSClientConfig == nil {
 					t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}

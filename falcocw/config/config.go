@@ -80,6 +80,9 @@ type Config struct {
 	// DestinationWait is how long a flush waits for a destination's
 	// next answer before it counts the destination as down.
 	DestinationWait time.Duration
+	// ProbeInterval is how often a destination that is down is sent one
+	// request to learn whether it is back.
+	ProbeInterval time.Duration
 	// MaxConcurrency bounds the AWS requests each destination has in
 	// flight.
 	MaxConcurrency int
@@ -184,6 +187,7 @@ func Parse(get func(key string) string) (*Config, error) {
 		LogKey:           p.strDefault(PropLogKey),
 		FlushTimeout:     p.duration(PropFlushTimeout),
 		DestinationWait:  p.duration(PropDestinationWait),
+		ProbeInterval:    p.duration(PropProbeInterval),
 		MaxConcurrency:   p.integer(PropMaxConcurrency),
 		LogLevel:         p.level(),
 		MemoryLimit:      p.size(PropMemoryLimit),

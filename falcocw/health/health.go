@@ -5,7 +5,7 @@
 // breaker. A destination that failed (an error the SDK's retries did not
 // overcome, or no answer within the flush's wait) is down: flushes hand
 // its events back to Fluent Bit's retry at once, without a request, but
-// for one probe request every ProbeEvery; the first request it answers
+// for one probe request every probe interval; the first request it answers
 // marks it up again.
 //
 // Why a breaker rather than a queue of falcocw's own: the events of a
@@ -23,8 +23,8 @@ import (
 	"time"
 )
 
-// ProbeEvery is how often a destination that is down is sent one request
-// to learn whether it is back.
+// ProbeEvery is how often, by default, a destination that is down is
+// sent one request to learn whether it is back.
 const ProbeEvery = 5 * time.Second
 
 // Board holds the state of every destination of an instance, by name
@@ -32,13 +32,17 @@ const ProbeEvery = 5 * time.Second
 type Board struct {
 	mu    sync.Mutex
 	slots int
+	probe time.Duration
 	dests map[string]*Dest
 }
 
 // NewBoard returns a board whose destinations each have slots requests
-// in flight at most.
-func NewBoard(slots int) *Board {
-	return &Board{slots: max(slots, 1), dests: map[string]*Dest{}}
+// in flight at most, and are probed every probe while down.
+func NewBoard(slots int, probe time.Duration) *Board {
+	if probe <= 0 {
+		probe = ProbeEvery
+	}
+	return &Board{slots: max(slots, 1), probe: probe, dests: map[string]*Dest{}}
 }
 
 // Get returns the destination's state, created up on first use.
@@ -48,7 +52,7 @@ func (b *Board) Get(name string) *Dest {
 	d, ok := b.dests[name]
 	if !ok {
 		name = strings.Clone(name) // a name from a template shares a chunk's bytes
-		d = &Dest{Name: name, slots: make(chan struct{}, b.slots)}
+		d = &Dest{Name: name, slots: make(chan struct{}, b.slots), probe: b.probe}
 		b.dests[name] = d
 	}
 	return d
@@ -84,6 +88,7 @@ const (
 type Dest struct {
 	Name  string
 	slots chan struct{}
+	probe time.Duration
 
 	mu        sync.Mutex
 	down      bool
@@ -139,7 +144,7 @@ func (d *Dest) Admit(now time.Time) Admission {
 	if now.Before(d.nextProbe) {
 		return HandBack
 	}
-	d.nextProbe = now.Add(ProbeEvery)
+	d.nextProbe = now.Add(d.probe)
 	return Probe
 }
 
@@ -179,7 +184,7 @@ func (d *Dest) Failed(now time.Time, n int, err string) Change {
 	if d.down {
 		return Change{}
 	}
-	d.down, d.since, d.nextProbe = true, now, now.Add(ProbeEvery)
+	d.down, d.since, d.nextProbe = true, now, now.Add(d.probe)
 	return Change{Down: true, Err: err}
 }
 
@@ -198,6 +203,9 @@ func (d *Dest) HandBack(n int) {
 	d.handedBack += int64(n)
 	d.waited += n
 }
+
+// ProbeInterval is how often the destination is probed while down.
+func (d *Dest) ProbeInterval() time.Duration { return d.probe }
 
 // State is a snapshot of a destination, for metrics and logs.
 type State struct {

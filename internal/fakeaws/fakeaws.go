@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -67,6 +68,9 @@ type Faults struct {
 	RecordFailure float64
 	// Down answers every request 503 ServiceUnavailableException.
 	Down bool
+	// Ops, when set, limits the faults to these operations
+	// ("PutRecordBatch"): one destination fails, the others answer.
+	Ops []string
 }
 
 // FaultCounts counts the faults injected, by kind.
@@ -365,7 +369,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.calls[op]++
 	fault := s.fault
-	action := s.pickFault()
+	action := s.pickFault(op)
+	slowDelay := s.faults.SlowDelay
 	s.mu.Unlock()
 	switch action {
 	case "down":
@@ -389,7 +394,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case "slow":
 		select {
-		case <-time.After(s.faults.SlowDelay):
+		case <-time.After(slowDelay):
 		case <-r.Context().Done():
 			return // the client gave up: the request is never processed
 		}
@@ -487,8 +492,11 @@ func throttleError(op string) apiError {
 	return apiError{400, "ThrottlingException", "injected: Rate exceeded"}
 }
 
-func (s *Server) pickFault() string {
+func (s *Server) pickFault(op string) string {
 	f := s.faults
+	if len(f.Ops) > 0 && !slices.Contains(f.Ops, op) {
+		return ""
+	}
 	if f.Down {
 		s.injected.Down++
 		return "down"

@@ -217,7 +217,7 @@ func TestRetryAndErrorCodes(t *testing.T) {
 	srv := verifyingServer()
 	defer srv.Close()
 	srv.CreateLogGroup("g")
-	id, ret, err := h.Init(props("endpoint", srv.URL, "log_group_name", "g", "log_stream_name", "s", "flush_timeout", "2s"))
+	id, ret, err := h.Init(props("endpoint", srv.URL, "log_group_name", "g", "log_stream_name", "s", "flush_timeout", "1s", "probe_interval", "100ms"))
 	if err != nil || ret != flbhost.FLBOK {
 		t.Fatal(ret, err)
 	}
@@ -227,6 +227,7 @@ func TestRetryAndErrorCodes(t *testing.T) {
 		t.Errorf("endpoint failing: ret %d, want FLB_RETRY", ret)
 	}
 	srv.SetFault(nil)
+	time.Sleep(150 * time.Millisecond) // Fluent Bit retries later: by then the destination is probed again
 	if ret, _ := h.Flush(id, "t", alert); ret != flbhost.FLBOK {
 		t.Errorf("endpoint back: ret %d, want FLB_OK\n%s", ret, h.Log())
 	}
