@@ -39,6 +39,7 @@ func main() {
 	only := flag.String("only", "", "run only the variants whose \"GROUP: NAME\" matches this regular expression (groups: tail, mixed, eks)")
 	workers := flag.Int("workers", 1, "workers of falcocw's output")
 	compare := flag.String("compare", "", "another falcocw .so (a change, or the same code built otherwise) run in turns with -plugin in the tail group, at both sizes: an A/B in the same runs")
+	latency := flag.Duration("latency", 0, "the endpoint answers every call after this long, as AWS does from inside a Region (e.g. 40ms for PutLogEvents); 0: at once")
 	advise := flag.Bool("file-cache-advise", false, "turn the tail inputs' File_Cache_Advise on, as Fluent Bit has it by default: every read then drops the whole file from the page cache, and a file read from its head is read back from the disk ahead of each read, which is most of the host's CPU (a log being written is read from the cache)")
 	flag.Parse()
 	sel, err := regexp.Compile(*only)
@@ -59,7 +60,7 @@ func main() {
 	if _, err := os.Stat(abs); err != nil {
 		fail(fmt.Errorf("%s: %v (make build first)", abs, err))
 	}
-	b := &bench{bin: bin, so: abs, goPlugin: *goPlugin, workers: *workers, only: sel, fileCacheAdvise: *advise}
+	b := &bench{bin: bin, so: abs, goPlugin: *goPlugin, workers: *workers, only: sel, fileCacheAdvise: *advise, latency: *latency}
 	if *compare != "" {
 		if b.compare, err = filepath.Abs(*compare); err == nil {
 			_, err = os.Stat(b.compare)
@@ -133,6 +134,8 @@ type bench struct {
 	// the tail inputs; off, each run reads its input from the page cache
 	// (warmed before it), as a log being written is read.
 	fileCacheAdvise bool
+	// latency delays every answer of the endpoint.
+	latency time.Duration
 }
 
 func (b *bench) run(n, large, runs int) error {
@@ -143,6 +146,9 @@ func (b *bench) run(n, large, runs int) error {
 	defer os.RemoveAll(dir)
 	b.dir = dir
 	fmt.Printf("Fluent Bit %s (%s); falcocw %s (workers %d); AWS's Go plugin %s\n", b.bin.Version, b.bin.Path, b.so, b.workers, orNone(b.goPlugin))
+	if b.latency > 0 {
+		fmt.Printf("the endpoint answers every call after %s\n", b.latency)
+	}
 	if b.compare != "" {
 		fmt.Printf("falcocw B, compared in turns: %s\n", b.compare)
 	}

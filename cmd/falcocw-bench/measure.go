@@ -103,6 +103,9 @@ func (b *bench) run1(v variant, input string, reads []string, alerts int, rest t
 	}
 	srv.Light = true // read, count and acknowledge: the endpoint's cost stays out of the way
 	defer srv.Close()
+	if b.latency > 0 {
+		srv.SetFaults(fakeaws.Faults{Slow: 1, SlowDelay: b.latency})
+	}
 	for _, g := range []string{"/falco/alerts", "/falco/critical"} {
 		srv.CreateLogGroup(g)
 	}
