@@ -124,3 +124,49 @@ func TestDownDestinationDelaysNoOther(t *testing.T) {
 		})
 	}
 }
+
+// TestDestinationMetrics: with metrics_namespace set, a destination going
+// down is published at the next flush as an EMF record an alarm can use:
+// Down 1, the events waiting, by Destination.
+func TestDestinationMetrics(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	srv.CreateLogGroup("g")
+	srv.CreateLogGroup("/falco/metrics")
+	srv.CreateDeliveryStream("archive")
+	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_stream", "true",
+		"route.1", "priority>=Debug -> firehose:archive continue", "destination_wait", "1s", "flush_timeout", "1s",
+		"metrics_namespace", "Falco", "cluster", "prod")
+	srv.SetFaults(fakeaws.Faults{Down: true, Ops: []string{"PutRecordBatch"}})
+	for i := 0; i < 2; i++ {
+		if res := in.Flush(context.Background(), "falco", isolationChunk(50, 50*i)); res.Status != falcocw.Retry {
+			t.Fatalf("flush %d: %s\n%s", i, res.Summary(), logs)
+		}
+	}
+	var firehose, cloudwatch map[string]any
+	for _, streams := range []string{"falcocw"} {
+		for _, e := range srv.Events("/falco/metrics", streams) {
+			m := samples.DecodeJSON(e.Message)
+			switch m["Destination"] {
+			case "firehose:archive":
+				firehose = m
+			case "cloudwatch:g":
+				cloudwatch = m
+			}
+		}
+	}
+	if firehose == nil || cloudwatch == nil {
+		t.Fatalf("no destination metrics in /falco/metrics: %v\n%s", srv.LogStreams(), logs)
+	}
+	// The record is taken as the second flush starts: the first flush's
+	// 50 events failed and wait.
+	if firehose["Down"] != int64(1) || firehose["Waiting"] != int64(50) || firehose["Failed"] != int64(50) || firehose["cluster"] != "prod" {
+		t.Errorf("firehose:archive's record: %v; want Down 1, Failed 50, Waiting 50", firehose)
+	}
+	if cloudwatch["Down"] != int64(0) || cloudwatch["Delivered"] != int64(50) {
+		t.Errorf("cloudwatch:g's record: %v; want Down 0, Delivered 50 (the first flush's)", cloudwatch)
+	}
+	if !strings.Contains(fmt.Sprint(firehose["_aws"]), "Destination") {
+		t.Errorf("the record declares no Destination dimension: %v", firehose["_aws"])
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/falcocw/health"
 )
 
 // MetricName is the name of the metric every record carries.
@@ -151,3 +152,51 @@ func (g *Aggregator) Records() []Record {
 }
 
 func quote(s string) string { return string(falco.AppendString(nil, s)) }
+
+// Destination metrics: one record per destination, with the dimension
+// "Destination" (and "cluster" when the instance knows its cluster), so
+// that an operator can alarm on "Down >= 1 for firehose:falco-archive".
+const (
+	MetricDelivered  = "Delivered"  // events accepted since the last record
+	MetricFailed     = "Failed"     // events whose request failed, gone back to Fluent Bit's retry
+	MetricHandedBack = "HandedBack" // events handed back without a request while down
+	MetricWaiting    = "Waiting"    // events gone back to Fluent Bit's retry since it went down
+	MetricDown       = "Down"       // 1 while the destination is down, else 0
+)
+
+// DestinationRecords writes the destinations' reports as EMF records
+// stamped now.
+func DestinationRecords(namespace, cluster string, now time.Time, reports []health.Report) []Record {
+	out := make([]Record, 0, len(reports))
+	ms := now.UnixMilli()
+	for _, r := range reports {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, `{"_aws":{"Timestamp":%d,"CloudWatchMetrics":[{"Namespace":%s,"Dimensions":[["Destination"]`, ms, quote(namespace))
+		if cluster != "" {
+			b.WriteString(`,["cluster","Destination"]`)
+		}
+		b.WriteString(`],"Metrics":[`)
+		for i, m := range []string{MetricDelivered, MetricFailed, MetricHandedBack, MetricWaiting, MetricDown} {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			unit := "Count"
+			if m == MetricDown {
+				unit = "None"
+			}
+			fmt.Fprintf(&b, `{"Name":%q,"Unit":%q}`, m, unit)
+		}
+		b.WriteString(`]}]},"Destination":` + quote(r.Name))
+		if cluster != "" {
+			b.WriteString(`,"cluster":` + quote(cluster))
+		}
+		down := 0
+		if r.Down {
+			down = 1
+		}
+		fmt.Fprintf(&b, `,%q:%d,%q:%d,%q:%d,%q:%d,%q:%d}`, MetricDelivered, r.Delivered, MetricFailed, r.Failed,
+			MetricHandedBack, r.HandedBack, MetricWaiting, r.Waiting, MetricDown, down)
+		out = append(out, Record{Time: now.UTC(), JSON: b.Bytes()})
+	}
+	return out
+}

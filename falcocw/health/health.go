@@ -34,6 +34,10 @@ type Board struct {
 	slots int
 	probe time.Duration
 	dests map[string]*Dest
+	// reported is when reports were last delivered; changed, whether a
+	// destination went down or came back since.
+	reported time.Time
+	changed  bool
 }
 
 // NewBoard returns a board whose destinations each have slots requests
@@ -52,7 +56,7 @@ func (b *Board) Get(name string) *Dest {
 	d, ok := b.dests[name]
 	if !ok {
 		name = strings.Clone(name) // a name from a template shares a chunk's bytes
-		d = &Dest{Name: name, slots: make(chan struct{}, b.slots), probe: b.probe}
+		d = &Dest{Name: name, slots: make(chan struct{}, b.slots), probe: b.probe, board: b}
 		b.dests[name] = d
 	}
 	return d
@@ -89,6 +93,7 @@ type Dest struct {
 	Name  string
 	slots chan struct{}
 	probe time.Duration
+	board *Board
 
 	mu        sync.Mutex
 	down      bool
@@ -103,6 +108,8 @@ type Dest struct {
 	// back to Fluent Bit's retry after a request), events handed back
 	// without a request while down.
 	delivered, failed, handedBack int64
+	// reported are those totals as the last delivered Report took them.
+	reported [3]int64
 }
 
 // Acquire takes one of the destination's request slots, waiting until
@@ -169,6 +176,7 @@ func (d *Dest) Accepted(now time.Time, n int) Change {
 	}
 	c := Change{Up: true, For: now.Sub(d.since), Waited: d.waited}
 	d.down, d.waited, d.lastErr = false, 0, ""
+	d.board.changedNow()
 	return c
 }
 
@@ -185,6 +193,7 @@ func (d *Dest) Failed(now time.Time, n int, err string) Change {
 		return Change{}
 	}
 	d.down, d.since, d.nextProbe = true, now, now.Add(d.probe)
+	d.board.changedNow()
 	return Change{Down: true, Err: err}
 }
 
@@ -226,4 +235,64 @@ func (d *Dest) State() State {
 	defer d.mu.Unlock()
 	return State{Name: d.Name, Down: d.down, Since: d.since, LastErr: d.lastErr, Delivered: d.delivered, Failed: d.failed,
 		HandedBack: d.handedBack, Waiting: d.waited, InFlight: len(d.slots)}
+}
+
+// Report is what a destination did since the last report that was
+// delivered: the counts to publish as metrics.
+type Report struct {
+	Name string
+	Down bool
+	// Delivered, Failed and HandedBack are events since the last report
+	// taken (Commit); Waiting is a level: the events gone back to Fluent
+	// Bit's retry since the destination went down.
+	Delivered, Failed, HandedBack int64
+	Waiting                       int
+
+	d                     *Dest
+	delivered, failed, hb int64 // the totals it was taken at
+}
+
+// Reports returns a report per destination when one is due: every
+// interval, and at once after a destination went down or came back, so
+// that an alarm on "Down" fires within a flush. None is due otherwise.
+func (b *Board) Reports(now time.Time, interval time.Duration) []Report {
+	b.mu.Lock()
+	due := now.Sub(b.reported) >= interval || b.changed
+	b.mu.Unlock()
+	if !due {
+		return nil
+	}
+	var out []Report
+	for _, d := range b.All() {
+		d.mu.Lock()
+		r := Report{Name: d.Name, Down: d.down, Delivered: d.delivered - d.reported[0], Failed: d.failed - d.reported[1],
+			HandedBack: d.handedBack - d.reported[2], d: d, delivered: d.delivered, failed: d.failed, hb: d.handedBack}
+		if d.down {
+			r.Waiting = d.waited
+		}
+		d.mu.Unlock()
+		out = append(out, r)
+	}
+	return out
+}
+
+// Commit marks reports as delivered (the next count from where they were
+// taken) at now; reports that were not delivered are counted again in
+// the next.
+func (b *Board) Commit(now time.Time, reports []Report) {
+	for _, r := range reports {
+		r.d.mu.Lock()
+		r.d.reported = [3]int64{r.delivered, r.failed, r.hb}
+		r.d.mu.Unlock()
+	}
+	b.mu.Lock()
+	b.reported, b.changed = now, false
+	b.mu.Unlock()
+}
+
+// changedNow marks that a destination's state changed: a report is due.
+func (b *Board) changedNow() {
+	b.mu.Lock()
+	b.changed = true
+	b.mu.Unlock()
 }
