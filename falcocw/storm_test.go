@@ -42,7 +42,9 @@ func TestStormControl(t *testing.T) {
 		}
 		return 0, ""
 	})
-	in, logs := newInstance(t, srv, "flush_timeout", "1s", "log_group_name", "g", "log_stream_name", "all", "auto_create_group", "true",
+	// destination_wait past flush_timeout and the SDK's last backoff (2 s):
+	// the failing request is answered while the flush waits.
+	in, logs := newInstance(t, srv, "flush_timeout", "1s", "destination_wait", "5s", "log_group_name", "g", "log_stream_name", "all", "auto_create_group", "true",
 		"route.1", "rule=Terminal* -> cloudwatch:g:storm storm=6s storm_by=proc.cmdline continue",
 		"route.2", "rule=Terminal* -> cloudwatch:g:text format=output continue")
 	clock := now
