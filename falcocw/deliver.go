@@ -192,10 +192,7 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 			} else {
 				answered, probe = true, false
 			}
-			if !timer.Stop() {
-				<-timer.C
-			}
-			timer.Reset(wait)
+			timer.Reset(wait) // go 1.23 timers: no stale expiry is received after Reset
 		case <-timer.C:
 			expired = true
 		}
@@ -293,8 +290,10 @@ func (dl *delivery) goOn(s *share, answers <-chan answer, out int) {
 		ids  []int
 	}
 	var marks []begun
+	var key ledger.Key
 	if lw.key != nil {
-		dl.mu.Lock()
+		dl.mu.Lock() // also keeps two destinations' goOn from computing the key at once
+		key = lw.key()
 		for _, t := range s.targets {
 			name := t.String()
 			done := map[int]bool{}
@@ -303,7 +302,7 @@ func (dl *delivery) goOn(s *share, answers <-chan answer, out int) {
 			}
 			var ids []int
 			for _, it := range dl.p.items[dl.p.index[t]] {
-				if !done[it.ID] {
+				if !done[it.ID] && it.ID < reportBase { // the chunk's records, not the flush's own metric records or summaries
 					ids = append(ids, it.ID)
 				}
 			}
@@ -311,7 +310,7 @@ func (dl *delivery) goOn(s *share, answers <-chan answer, out int) {
 		}
 		dl.mu.Unlock()
 		for _, m := range marks {
-			dl.in.ledger.Begin(lw.key(), m.dest, m.ids)
+			dl.in.ledger.Begin(key, m.dest, m.ids)
 		}
 	}
 	lw.wg.Add(1)
@@ -343,7 +342,7 @@ func (dl *delivery) goOn(s *share, answers <-chan answer, out int) {
 			return
 		}
 		for _, m := range marks {
-			in.ledger.Settle(lw.key(), m.dest, m.ids, done[m.dest])
+			in.ledger.Settle(key, m.dest, m.ids, removeIDsFrom(done[m.dest], reportBase))
 		}
 		if in.journal != nil {
 			in.writeJournal(done, lw.hashes)

@@ -170,3 +170,30 @@ func TestDestinationMetrics(t *testing.T) {
 		t.Errorf("the record declares no Destination dimension: %v", firehose["_aws"])
 	}
 }
+
+// TestTwoSlowDestinations: both destinations of a flush answer after the
+// flush stopped waiting; their requests go on side by side, the retries
+// meanwhile send nothing again, and their answers settle the chunk: every
+// alert once at each (run with -race, as make test does).
+func TestTwoSlowDestinations(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	in, logs := isolated(t, srv)
+	srv.SetFaults(fakeaws.Faults{Slow: 1, SlowDelay: 3 * time.Second, Ops: []string{"PutRecordBatch", "PutLogEvents"}})
+	data := isolationChunk(40, 0)
+	res := in.Flush(context.Background(), "falco", data)
+	if res.Status != falcocw.Retry {
+		t.Fatalf("first attempt: %s", res.Summary())
+	}
+	srv.SetFaults(fakeaws.Faults{})
+	probeDue(in)
+	res = retryWhileInFlight(in, "falco", data)
+	if res.Status != falcocw.OK {
+		t.Fatalf("retry: %s\n%s", res.Summary(), logs)
+	}
+	for dest, events := range delivered(t, srv) {
+		if len(events) != 40 {
+			t.Errorf("%s holds %d events, want 40", dest, len(events))
+		}
+	}
+}
