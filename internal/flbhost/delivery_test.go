@@ -230,35 +230,11 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	pending := chunksOf(alerts, 256*1024)
 	chunks := len(pending)
 	start := time.Now()
-	flushes, retries := 0, 0
-	for round := 1; len(pending) > 0; round++ {
-		if round > 60 {
-			t.Fatalf("%d chunks still answered FLB_RETRY after 60 rounds\n%.3000s", len(pending), h.Log())
-		}
-		codes, err := h.FlushParallel(id, "falco", 2, pending)
-		if err != nil {
-			t.Fatal(err)
-		}
-		flushes += len(codes)
-		var again [][]byte
-		for i, c := range codes {
-			switch c {
-			case flbhost.FLBOK:
-			case flbhost.FLBRetry:
-				again = append(again, pending[i])
-			default:
-				t.Fatalf("chunk answered %d: no data here is undeliverable\n%.3000s", c, h.Log())
-			}
-		}
-		retries += len(again)
-		pending = again
+	flushes, retries := flushUntilDone(t, h, id, pending, 60, func(round int) {
 		if round == 1 {
 			srv.DeleteLogGroup("/falco/alerts") // an operator deletes it while Fluent Bit runs
 		}
-		if len(pending) > 0 {
-			time.Sleep(retryWait)
-		}
-	}
+	})
 	elapsed := time.Since(start)
 	if _, err := h.Exit(); err != nil {
 		t.Error(err)
@@ -286,6 +262,44 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	if srv.Verified() == 0 { // every accepted request was signed right, retries included
 		t.Errorf("no request had its signature verified")
 	}
+}
+
+// flushUntilDone flushes the chunks two at a time, as "workers 2" does,
+// and flushes again those answered FLB_RETRY after retryWait, as Fluent
+// Bit's scheduler does, until all answered FLB_OK (FLB_ERROR fails the
+// test: no data here is undeliverable), for at most rounds rounds; after
+// is called after each round. It returns the flushes and the retries.
+func flushUntilDone(t *testing.T, h *flbhost.Host, id int, pending [][]byte, rounds int, after func(round int)) (flushes, retries int) {
+	t.Helper()
+	for round := 1; len(pending) > 0; round++ {
+		if round > rounds {
+			t.Fatalf("%d chunks still answered FLB_RETRY after %d rounds\n%.3000s", len(pending), rounds, h.Log())
+		}
+		codes, err := h.FlushParallel(id, "falco", 2, pending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flushes += len(codes)
+		var again [][]byte
+		for i, c := range codes {
+			switch c {
+			case flbhost.FLBOK:
+			case flbhost.FLBRetry:
+				again = append(again, pending[i])
+			default:
+				t.Fatalf("chunk answered %d: no data here is undeliverable\n%.3000s", c, h.Log())
+			}
+		}
+		retries += len(again)
+		pending = again
+		if after != nil {
+			after(round)
+		}
+		if len(pending) > 0 {
+			time.Sleep(retryWait)
+		}
+	}
+	return flushes, retries
 }
 
 // TestEndpointDown: while the endpoint is down for longer than the flush
@@ -322,27 +336,8 @@ func TestEndpointDown(t *testing.T) {
 		}
 	}
 	srv.SetFaults(fakeaws.Faults{})
-	for round := 1; len(pending) > 0; round++ {
-		if round > 20 {
-			t.Fatalf("%d chunks still answered FLB_RETRY 20 retries after the endpoint came back\n%.3000s", len(pending), h.Log())
-		}
-		time.Sleep(retryWait)
-		codes, err := h.FlushParallel(id, "falco", 2, pending)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var again [][]byte
-		for i, c := range codes {
-			switch c {
-			case flbhost.FLBOK:
-			case flbhost.FLBRetry:
-				again = append(again, pending[i])
-			default:
-				t.Fatalf("chunk %d answered %d after the endpoint came back", i, c)
-			}
-		}
-		pending = again
-	}
+	time.Sleep(retryWait)
+	flushUntilDone(t, h, id, pending, 20, nil)
 	expected, lost, dups := checkExactlyOnce(t, alerts, countDeliveries(t, srv))
 	t.Logf("endpoint down 6s: expected %d deliveries, lost %d, duplicates %d", expected, lost, dups)
 	fmt.Fprint(os.Stderr)

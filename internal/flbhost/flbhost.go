@@ -236,8 +236,12 @@ func (h *Host) Exit() (int, error) {
 // PeakRSS returns the host process's peak resident set size in bytes, from
 // /proc (VmHWM). Call it before Exit. (The rusage of a child that Go
 // starts through vfork can report the parent's memory, hence /proc.)
-func (h *Host) PeakRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", h.cmd.Process.Pid))
+func (h *Host) PeakRSS() int64 { return PeakRSSOf(h.cmd.Process.Pid) }
+
+// PeakRSSOf returns a running process's peak resident set size in bytes
+// (VmHWM), 0 when it cannot be read.
+func PeakRSSOf(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}

@@ -1,16 +1,15 @@
 package realhost_test
 
 import (
-	"fmt"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/falcocw/falcocw/internal/fakeaws"
+	"github.com/falcocw/falcocw/internal/flbhost"
 	"github.com/falcocw/falcocw/internal/realhost"
 )
 
@@ -170,7 +169,7 @@ func runIsolation(t *testing.T, bin realhost.Binary, so string, sc isolationScen
 	time.Sleep(2 * time.Second) // what would double arrives now
 	close(stopPoll)
 	polled.Wait()
-	peak := peakRSS(fb.Pid())
+	peak := flbhost.PeakRSSOf(fb.Pid())
 	fb.Stop(20 * time.Second)
 
 	var healthy []time.Duration
@@ -212,19 +211,4 @@ func runIsolation(t *testing.T, bin realhost.Binary, so string, sc isolationScen
 	if sc.kind != "*" && strings.Count(log, " is down: ") != 1 {
 		t.Errorf("%s: %d lines say a destination is down, want 1:\n%.3000s", sc.name, strings.Count(log, " is down: "), log)
 	}
-}
-
-// peakRSS reads a process's peak resident memory (VmHWM), in bytes.
-func peakRSS(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
