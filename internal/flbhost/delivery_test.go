@@ -211,16 +211,6 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	srv.CreateDeliveryStream("falco-archive")
 	srv.CreateKinesisStream("falco-audit")
 	srv.CreateEventBus("falco")
-	// The endpoint starts down (so the first flushes answer FLB_RETRY and
-	// come back, as in an outage), then misbehaves at random: slow answers
-	// of 4.5s outlast the 2s flush_timeout and its 2s grace.
-	srv.SetFaults(fakeaws.Faults{Down: true})
-	outage := time.AfterFunc(3*time.Second, func() {
-		srv.SetFaults(fakeaws.Faults{Seed: 7, Throttle: 0.05, ServerError: 0.03, Reset: 0.02, Slow: 0.005,
-			SlowDelay: 4500 * time.Millisecond, RecordFailure: 0.05})
-	})
-	defer outage.Stop()
-
 	h := startHost(t)
 	id, ret, err := h.Init(props(append([]string{"endpoint", srv.URL}, deliveryConfig...)...))
 	if err != nil || ret != flbhost.FLBOK {
@@ -229,6 +219,16 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	alerts := numberedAlerts(n)
 	pending := chunksOf(alerts, 256*1024)
 	chunks := len(pending)
+	// The endpoint is down for the first 3 s of flushing (so the first
+	// flushes answer FLB_RETRY and come back, as in an outage), then
+	// misbehaves at random: slow answers of 4.5 s outlast the 2 s
+	// destination_wait, and are recorded when they come.
+	srv.SetFaults(fakeaws.Faults{Down: true})
+	outage := time.AfterFunc(3*time.Second, func() {
+		srv.SetFaults(fakeaws.Faults{Seed: 7, Throttle: 0.05, ServerError: 0.03, Reset: 0.02, Slow: 0.005,
+			SlowDelay: 4500 * time.Millisecond, RecordFailure: 0.05})
+	})
+	defer outage.Stop()
 	start := time.Now()
 	flushes, retries := flushUntilDone(t, h, id, pending, 60, func(round int) {
 		if round == 1 {
