@@ -101,8 +101,10 @@ func (in *Instance) deliver(rctx context.Context, res *Result, p *plan, lw *late
 		case health.HandBack: // down: no request, and no wait
 			n := dl.pending(s)
 			s.dest.HandBack(n)
+			dl.mu.Lock() // the shares started before write res too
 			res.retry = true
 			res.HandedBack += n
+			dl.mu.Unlock()
 			continue
 		case health.Probe:
 			wg.Add(1)
