@@ -22,10 +22,11 @@ import (
 	"github.com/falcocw/falcocw/falcocw/storm"
 )
 
-// Flush decodes a chunk, routes its alerts and delivers them, within the
-// configured flush_timeout. When Fluent Bit flushes the same chunk again
-// after a Retry, events that a destination accepted before are not sent
-// there again.
+// Flush decodes a chunk, routes its alerts and delivers them, waiting for
+// each destination only while it answers (deliver). When Fluent Bit
+// flushes the same chunk again after a Retry, events that a destination
+// accepted before, or that a request of an earlier attempt still carries,
+// are not sent there again.
 func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 	start := time.Now()
 	if !in.enter() {
