@@ -219,16 +219,27 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	alerts := numberedAlerts(n)
 	pending := chunksOf(alerts, 256*1024)
 	chunks := len(pending)
-	// The endpoint is down for the first 3 s of flushing (so the first
-	// flushes answer FLB_RETRY and come back, as in an outage), then
-	// misbehaves at random: slow answers of 4.5 s outlast the 2 s
-	// destination_wait, and are recorded when they come.
+	// The endpoint is down for the first 3 s after it answered its first
+	// request "down" (so the first flushes answer FLB_RETRY and come back,
+	// as in an outage; the host may take seconds to hand the chunks over
+	// on a loaded machine), then misbehaves at random: slow answers of
+	// 4.5 s outlast the 2 s destination_wait, and are recorded when they
+	// come.
 	srv.SetFaults(fakeaws.Faults{Down: true})
-	outage := time.AfterFunc(3*time.Second, func() {
+	outageDone := make(chan struct{})
+	defer close(outageDone)
+	go func() {
+		for end := time.Now().Add(60 * time.Second); srv.Injected().Down == 0 && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		select {
+		case <-time.After(3 * time.Second):
+		case <-outageDone:
+			return
+		}
 		srv.SetFaults(fakeaws.Faults{Seed: 7, Throttle: 0.05, ServerError: 0.03, Reset: 0.02, Slow: 0.005,
 			SlowDelay: 4500 * time.Millisecond, RecordFailure: 0.05})
-	})
-	defer outage.Stop()
+	}()
 	start := time.Now()
 	flushes, retries := flushUntilDone(t, h, id, pending, 60, func(round int) {
 		if round == 1 {
