@@ -217,7 +217,10 @@ func TestRetryAndErrorCodes(t *testing.T) {
 	srv := verifyingServer()
 	defer srv.Close()
 	srv.CreateLogGroup("g")
-	id, ret, err := h.Init(props("endpoint", srv.URL, "log_group_name", "g", "log_stream_name", "s", "flush_timeout", "1s", "probe_interval", "100ms"))
+	id, ret, err := h.Init(props("endpoint", srv.URL, "log_group_name", "g", "log_stream_name", "s", "flush_timeout", "1s", "probe_interval", "100ms",
+		// past flush_timeout and the SDK's last backoff (up to 2 s): the
+		// failing request is answered while the flush waits
+		"destination_wait", "5s"))
 	if err != nil || ret != flbhost.FLBOK {
 		t.Fatal(ret, err)
 	}
