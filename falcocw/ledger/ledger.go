@@ -188,7 +188,8 @@ func (l *Ledger) Begin(k Key, dest string, ids []int) (evicted int) {
 
 // Settle ends what Begin marked: ids are no longer in flight to dest, and
 // done among them (accepted, or refused for good) are delivered there.
-// A chunk forgotten meanwhile stays forgotten.
+// A chunk forgotten meanwhile stays forgotten; one left with nothing
+// delivered and nothing in flight is forgotten.
 func (l *Ledger) Settle(k Key, dest string, ids, done []int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -204,6 +205,13 @@ func (l *Ledger) Settle(k Key, dest string, ids, done []int) {
 	}
 	for _, id := range done {
 		e.done.Add(dest, id)
+	}
+	if e.done.Count() == 0 && e.inFlight.Count() == 0 {
+		// Nothing arrived and nothing flies: the entry says nothing, and
+		// kept it would make every flush hash its chunk (Len > 0) until
+		// evicted.
+		delete(l.entries, k)
+		return
 	}
 	l.bytes += e.bytes()
 }

@@ -68,3 +68,26 @@ func TestLedgerBoundedAndIsolated(t *testing.T) {
 		t.Error("negative size")
 	}
 }
+
+// TestInFlight: records marked in flight are neither done nor forgotten
+// until settled; a settled answer is kept, and an entry left with nothing
+// is dropped.
+func TestInFlight(t *testing.T) {
+	l := ledger.New(10)
+	k := ledger.KeyOf("t", []byte("chunk"))
+	l.Begin(k, "firehose:a", []int{1, 2, 3})
+	if l.Get(k) != nil || !l.InFlight(k).Has("firehose:a", 2) || l.Len() != 1 {
+		t.Fatalf("after Begin: done %v, in flight %v", l.Get(k), l.InFlight(k))
+	}
+	l.Remember(k, ledger.Progress{}) // a flush's own progress, nothing new: the marks stay
+	l.Settle(k, "firehose:a", []int{1, 2, 3}, []int{1, 3})
+	if p := l.Get(k); !p.Has("firehose:a", 1) || p.Has("firehose:a", 2) || !p.Has("firehose:a", 3) || l.InFlight(k) != nil {
+		t.Fatalf("after Settle: done %v, in flight %v", p, l.InFlight(k))
+	}
+	k2 := ledger.KeyOf("t", []byte("another"))
+	l.Begin(k2, "sns:x", []int{0})
+	l.Settle(k2, "sns:x", []int{0}, nil) // the request failed: nothing to remember
+	if l.Len() != 1 || l.Bytes() <= 0 {
+		t.Errorf("an entry with nothing delivered and nothing in flight was kept: %d entries, %d bytes", l.Len(), l.Bytes())
+	}
+}
