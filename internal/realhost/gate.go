@@ -2,11 +2,13 @@ package realhost
 
 import (
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Gate is a TCP port in front of an endpoint that can be shut: while
@@ -29,8 +31,18 @@ func NewGate(t testing.TB, rawURL string) *Gate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &Gate{t: t, addr: "127.0.0.1:" + strconv.Itoa(FreePort(t)), target: u.Host, conns: map[net.Conn]bool{}}
-	g.Open()
+	g := &Gate{t: t, target: u.Host, conns: map[net.Conn]bool{}}
+	// A port below Linux's ephemeral range (32768 and up), so that no
+	// outgoing connection takes it while the gate is shut.
+	for try := 0; g.ln == nil; try++ {
+		g.addr = "127.0.0.1:" + strconv.Itoa(20000+rand.IntN(12000))
+		if ln, err := net.Listen("tcp", g.addr); err == nil {
+			g.ln = ln
+			go g.serve(ln)
+		} else if try > 100 {
+			t.Fatalf("gate: %v", err)
+		}
+	}
 	t.Cleanup(g.Shut)
 	return g
 }
@@ -46,8 +58,13 @@ func (g *Gate) Open() {
 		return
 	}
 	ln, err := net.Listen("tcp", g.addr)
+	for end := time.Now().Add(10 * time.Second); err != nil && time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond) // a socket of the shut gate may linger
+		ln, err = net.Listen("tcp", g.addr)
+	}
 	if err != nil {
-		g.t.Fatalf("gate: %v", err)
+		g.t.Errorf("gate: %v", err)
+		return
 	}
 	g.ln = ln
 	go g.serve(ln)
