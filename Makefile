@@ -60,9 +60,9 @@ fuzz: ## run each fuzz target for FUZZTIME (default 5m; make test runs a count o
 moto: ## install and start moto on 127.0.0.1:5055 for the integration tests
 	bash scripts/moto.sh start 5055
 
-bench: build ## in-process benchmarks of the hot path, then falcocw inside real Fluent Bit beside the outputs it replaces (BENCH_N 200000, BENCH_LARGE 600000, BENCH_RUNS 3; BENCH_LATENCY=40ms: the endpoint answers every call that late)
+bench: build ## in-process benchmarks of the hot path, then falcocw inside real Fluent Bit beside the outputs it replaces (BENCH_N 200000, BENCH_LARGE 600000, BENCH_RUNS 3, BENCH_WORKERS 4 as documented; BENCH_LATENCY=40ms: the endpoint answers every call that late)
 	$(GO) test -run '^$$' -bench . -benchmem ./falcocw/...
-	$(GO) run ./cmd/falcocw-bench -plugin $(SO) -n $(or $(BENCH_N),200000) -large $(or $(BENCH_LARGE),600000) -runs $(or $(BENCH_RUNS),3) -latency $(or $(BENCH_LATENCY),0)
+	$(GO) run ./cmd/falcocw-bench -plugin $(SO) -n $(or $(BENCH_N),200000) -large $(or $(BENCH_LARGE),600000) -runs $(or $(BENCH_RUNS),3) -latency $(or $(BENCH_LATENCY),0) -workers $(or $(BENCH_WORKERS),4)
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -37,7 +37,7 @@ func main() {
 	fb := flag.String("fluent-bit", "", "the fluent-bit to run (default: FLUENT_BIT's first, else ../shared/fluent-bit/v5.0.9, else the newest found)")
 	goPlugin := flag.String("aws-go-plugin", "", "AWS's Go cloudwatch.so (default: ../shared/fluent-bit/aws-go-plugins/cloudwatch.so)")
 	only := flag.String("only", "", "run only the variants whose \"GROUP: NAME\" matches this regular expression (groups: tail, mixed, eks)")
-	workers := flag.Int("workers", 1, "workers of falcocw's output")
+	workers := flag.Int("workers", 4, "workers of falcocw's output (4, as the README and conf/ have it)")
 	compare := flag.String("compare", "", "another falcocw .so (a change, or the same code built otherwise) run in turns with -plugin in the tail group, at both sizes: an A/B in the same runs")
 	latency := flag.Duration("latency", 0, "the endpoint answers every call after this long, as AWS does from inside a Region (e.g. 40ms for PutLogEvents); 0: at once")
 	advise := flag.Bool("file-cache-advise", false, "turn the tail inputs' File_Cache_Advise on, as Fluent Bit has it by default: every read then drops the whole file from the page cache, and a file read from its head is read back from the disk ahead of each read, which is most of the host's CPU (a log being written is read from the cache)")

@@ -100,7 +100,7 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.AutoCreateGroup || !c.AutoCreateStream || c.LogKey != "log" || c.NonFalco != nil ||
-		c.FlushTimeout != 20*time.Second || c.MaxConcurrency != 8 || c.LogLevel != config.LevelInfo {
+		c.FlushTimeout != 20*time.Second || c.MaxConcurrency != 16 || c.LogLevel != config.LevelInfo {
 		t.Errorf("defaults %+v", c)
 	}
 	if got := c.Routes.Defaults[0].String(); got != "cloudwatch:falco:alerts-{tag}" {

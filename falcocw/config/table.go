@@ -112,7 +112,7 @@ var Table = []Property{
 	{Name: PropFlushTimeout, Type: TypeDuration, Default: "20s", Min: "1s", Max: "5m", Help: "longest a request is retried (throttling, 5xx, refused connections) before its events go back to Fluent Bit's retry"},
 	{Name: PropDestinationWait, Type: TypeDuration, Default: "2s", Min: "100ms", Max: "1m", Help: "longest a flush waits for a destination's next answer; past it the destination counts as down: its events go back to Fluent Bit's retry, the requests in flight go on and their answers are kept"},
 	{Name: PropProbeInterval, Type: TypeDuration, Default: "5s", Min: "100ms", Max: "5m", Help: "how often a destination that is down is sent one request to learn whether it is back"},
-	{Name: PropMaxConcurrency, Type: TypeInt, Default: "8", Min: "1", Max: "64", Help: "AWS requests each destination (kind and name) has in flight"},
+	{Name: PropMaxConcurrency, Type: TypeInt, Default: "16", Min: "1", Max: "64", Help: "AWS requests each destination (kind and name) has in flight"},
 	{Name: PropTLSSkipVerify, Type: TypeString, Help: "endpoints whose TLS certificate is not verified (tests only)"},
 	{Name: PropCluster, Type: TypeString, Help: "cluster name in every event (default: FireLens ecs_cluster)"},
 	{Name: PropMetricsNamespace, Type: TypeString, Help: "CloudWatch metrics namespace; turns on Embedded Metric Format records"},

@@ -93,7 +93,7 @@ func runIsolation(t *testing.T, bin realhost.Binary, so string, sc isolationScen
 		"route.4", "* -> sns:"+topic+" continue",
 		"route.5", "* -> securityhub continue",
 		"securityhub_account_id", fakeaws.Account,
-		"workers", "1", "Retry_Limit", "no_limits", "storage.total_limit_size", "1G")...)
+		"workers", "4", "Retry_Limit", "no_limits", "storage.total_limit_size", "1G")...)
 	conf := realhost.WriteFile(t, dir, "fluent-bit.conf", b.String())
 	fb := realhost.Start(t, bin, nil, "-e", so, "-c", conf)
 	if !fb.WaitLog("started:", 15*time.Second) {
