@@ -29,5 +29,7 @@ RUN go build -buildmode=c-shared -trimpath -ldflags="-s -w" -o /out/falcocw.so .
 FROM public.ecr.aws/aws-observability/aws-for-fluent-bit:${AWS_FOR_FLUENT_BIT_TAG}
 COPY --from=build /out/falcocw.so /fluent-bit/falcocw.so
 COPY conf/parsers.conf /fluent-bit/etc/falcocw-parsers.conf
+# Included by FireLens (config-file-value): joins the pieces of lines over 16 KiB.
+COPY conf/firelens.conf /fluent-bit/etc/falcocw-firelens.conf
 COPY docker/entrypoint.sh /falcocw-entrypoint.sh
 CMD ["/falcocw-entrypoint.sh"]

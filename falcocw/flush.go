@@ -111,6 +111,15 @@ func (in *Instance) Flush(ctx context.Context, tag string, data []byte) Result {
 		if !ok {
 			res.NonFalco++
 			switch {
+			case isPiece(&rec):
+				res.Cut++
+				if !in.warnedPiece.Swap(true) {
+					in.logf(config.LevelWarn, "tag %s: record %d is a piece of a line over 16 KiB that Docker's log driver split (partial_message): "+
+						"it is handled as non-Falco, and an alert in it is lost. Join the pieces before falcocw: on ECS, give the log router's "+
+						"firelensConfiguration the options config-file-type file and config-file-value /fluent-bit/etc/falcocw-firelens.conf "+
+						"(the falcocw image carries it); elsewhere, a [FILTER] multiline with mode partial_message and multiline.key_content log "+
+						"(said once; the exit totals count pieces with the fragments)", tag, rec.Index)
+				}
 			case looksCut(&rec, in.cfg.LogKey):
 				res.Cut++
 				if !in.warnedCut.Swap(true) {
@@ -449,6 +458,22 @@ func recognise(alerts *falco.Alerts, rec *chunk.Record, logKey string) (*falco.A
 		return alerts.RecogniseLine(rec.Key, rec.Line, logKey, rec.Time)
 	}
 	return alerts.Recognise(rec.Body, logKey, rec.Time)
+}
+
+// isPiece reports whether a record is one piece of a line Docker's log
+// driver split (over forward, as FireLens receives it): its partial_*
+// keys say so, whatever the text.
+func isPiece(rec *chunk.Record) bool {
+	if rec.Body == nil {
+		return false
+	}
+	switch v := rec.Body["partial_message"].(type) {
+	case string:
+		return v == "true"
+	case bool:
+		return v
+	}
+	return false
 }
 
 // looksFragment reports whether a record that is not an alert holds the

@@ -240,3 +240,33 @@ func TestFragmentWarned(t *testing.T) {
 		t.Errorf("exit totals do not count the fragments:\n%s", logs.String())
 	}
 }
+
+// TestPiecesWarned: the pieces of a line Docker's log driver split, arriving
+// over forward unjoined, are warned about once, naming the FireLens fix (not
+// the tail input's), and counted; the alert beside them is delivered.
+func TestPiecesWarned(t *testing.T) {
+	srv := fakeaws.New()
+	defer srv.Close()
+	in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true")
+	line := samples.Lines("alerts.jsonl")[5]
+	piece := func(text, ordinal, last string) map[string]any {
+		return map[string]any{"log": text, "source": "stdout", "container_id": "0f1e", "partial_message": "true",
+			"partial_id": "9a8b", "partial_ordinal": ordinal, "partial_last": last}
+	}
+	bodies := []map[string]any{piece(line[:len(line)/2], "1", "false"), {"log": line, "source": "stdout"}, piece(line[len(line)/2:], "2", "true")}
+	for i := 0; i < 2; i++ {
+		res := in.Flush(context.Background(), "falco-firelens-7d26", samples.Chunk(chunk.FormatV2, time.Now(), bodies...))
+		if res.Cut != 2 || res.Alerts != 1 || res.NonFalco != 2 || res.Status != falcocw.OK {
+			t.Fatalf("%s: cut %d", res.Summary(), res.Cut)
+		}
+	}
+	if n := strings.Count(logs.String(), "config-file-value /fluent-bit/etc/falcocw-firelens.conf"); n != 1 {
+		t.Errorf("the FireLens fix said %d times:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), "tail input") {
+		t.Errorf("the pieces came over forward, but the tail input's fix was named:\n%s", logs.String())
+	}
+	if n := len(srv.Events("g", "s")); n != 2 {
+		t.Errorf("%d events delivered, want the alert of each flush", n)
+	}
+}

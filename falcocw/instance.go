@@ -62,9 +62,9 @@ type Instance struct {
 	// shutdown is cancelled when Close gives up waiting; flushes abandon
 	// their requests then.
 
-	// warnedTime, warnedCut, warnedFragment and warnedJournal make
+	// warnedTime, warnedCut, warnedFragment, warnedPiece and warnedJournal make
 	// warnings appear once per instance.
-	warnedTime, warnedCut, warnedFragment, warnedJournal atomic.Bool
+	warnedTime, warnedCut, warnedFragment, warnedPiece, warnedJournal atomic.Bool
 
 	shutdown context.Context
 	abandon  context.CancelFunc

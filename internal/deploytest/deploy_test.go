@@ -106,6 +106,28 @@ func TestDockerfile(t *testing.T) {
 	}
 }
 
+// dockerCopies reports whether the Dockerfile copies src (from the
+// build context) to dst in the image.
+func dockerCopies(t *testing.T, src, dst string) bool {
+	res, err := parser.Parse(bytes.NewReader(read(t, "Dockerfile")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range res.AST.Children {
+		if !strings.EqualFold(n.Value, "copy") || len(n.Flags) > 0 {
+			continue
+		}
+		var words []string
+		for a := n.Next; a != nil; a = a.Next {
+			words = append(words, a.Value)
+		}
+		if len(words) == 2 && words[0] == src && words[1] == dst {
+			return true
+		}
+	}
+	return false
+}
+
 func contains(list []string, s string) bool {
 	for _, l := range list {
 		if strings.Contains(l, s) {
@@ -190,6 +212,11 @@ func TestECSTaskDefinition(t *testing.T) {
 			}
 			if !strings.Contains(*c.Image, "falcocw") {
 				t.Errorf("log router image %s is not the falcocw image", *c.Image)
+			}
+			// The included file joins the pieces of lines over 16 KiB:
+			// it must be the one the image carries.
+			if fc.Options["config-file-type"] != "file" || !dockerCopies(t, "conf/firelens.conf", fc.Options["config-file-value"]) {
+				t.Errorf("log router: config-file-type file and config-file-value %q must name conf/firelens.conf as the Dockerfile copies it", fc.Options["config-file-value"])
 			}
 		}
 		if lc := c.LogConfiguration; lc != nil && lc.LogDriver == "awsfirelens" {
