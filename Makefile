@@ -1,5 +1,6 @@
 # falcocw: a Fluent Bit output plugin for Falco alerts to CloudWatch Logs,
-# Kinesis Data Firehose and SNS. `make help` lists the targets.
+# Firehose, Kinesis Data Streams, SNS, EventBridge and Security Hub.
+# `make help` lists the targets.
 
 SO        := build/falcocw.so
 MOTO_URL  ?= http://127.0.0.1:5055
@@ -31,7 +32,7 @@ $(SO): $(shell find plugin falcocw -name '*.go' -not -name '*_test.go') go.mod g
 demo: build ## run the bundled Falco samples through the .so to a local AWS endpoint
 	$(GO) run ./cmd/falcocw-demo -plugin $(SO)
 
-test: ## gofmt, vet, staticcheck, every test (moto's when it answers at MOTO_URL; real Fluent Bit's from FLUENT_BIT or ../shared/fluent-bit), the race detector, about 30s of each fuzzer
+test: ## gofmt, vet, staticcheck, every test (moto's when it answers at MOTO_URL; real Fluent Bit's from FLUENT_BIT or ../shared/fluent-bit), the core's tests again with every fast path off (-tags purego), the race detector, about 30s of each fuzzer
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -46,6 +47,7 @@ test: ## gofmt, vet, staticcheck, every test (moto's when it answers at MOTO_URL
 	$(STATICCHECK) ./...
 	$(GO) run ./cmd/falcocw check conf/* examples/*.conf examples/*.json examples/eks/*
 	FALCOCW_MOTO_URL=$(MOTO_URL) $(GO) test -count=1 -timeout 40m ./...
+	$(GO) test -count=1 -tags purego ./falcocw/...
 	$(GO) test -count=1 -race ./falcocw/...
 	@$(MAKE) --no-print-directory fuzz FUZZ_BY_COUNT=1
 

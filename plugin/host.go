@@ -1,14 +1,27 @@
 package main
 
 /*
+#cgo LDFLAGS: -ldl
+#include <dlfcn.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-// What falcocw reads of Fluent Bit's own structures, beyond the fields
-// fluent-bit-go knows. Each layout was read off the debug information of
-// Fluent Bit 4.1.2, 5.0.9 and 5.1.1 (gdb ptype), and each use is guarded so
-// that a host with another layout is never written to.
+// What falcocw needs of its host beyond fluent-bit-go's API, which gives a
+// Go output its properties, its log and its metrics, but neither its
+// instance's name nor a way to declare its properties:
+//
+//  - The instance's name, for falcocw's log lines and its journal's file:
+//    Fluent Bit's own flb_output_name, looked up by name (dlsym), so no
+//    field of Fluent Bit's structures is read.
+//  - The list of its properties (config_map), so that Fluent Bit 5.1.1
+//    and later refuse a misspelt one as they do for their C plugins: the
+//    proxy's definition (struct flb_plugin_proxy_def) gained the field in
+//    5.1.1, with no call to set it and no exported symbol that says the
+//    host's version; the layouts below were read off the debug information
+//    of Fluent Bit 5.1.1 (gdb ptype), and the field is written only when
+//    the executable's --version says 5.1.1 or later, since older hosts
+//    allocate a smaller definition that must never be written past.
 
 struct falcocw_list { void *prev, *next; };
 
@@ -56,35 +69,27 @@ static void falcocw_proxy_def_set_config_map(void *def, struct falcocw_config_ma
     ((struct falcocw_proxy_def_5_1 *) def)->config_map = m;
 }
 
-// The head of fluent-bit-go's struct flbgo_output_plugin, which the proxy
-// hands FLBPluginInit: o_ins is Fluent Bit's struct flb_output_instance.
-struct falcocw_go_plugin { void *_; void *api; char *o_ins; void *context; };
+// The head of fluent-bit-go's struct flbgo_output_plugin (its
+// output/flb_output.h), which the proxy hands FLBPluginInit: o_ins is
+// Fluent Bit's struct flb_output_instance.
+struct falcocw_go_plugin { void *_; void *api; void *o_ins; void *context; };
 
-// In struct flb_output_instance of 4.1.2, 5.0.9 and 5.1.1 alike, name (the
-// instance's "plugin.N") is a char[32] at offset 0x60 and alias (flb_sds_t,
-// NULL when unset) follows at 0x80. The name is checked to be exactly
-// "<plugin>.<digits>" before the alias pointer is trusted, so another
-// layout (or a host that is not Fluent Bit) yields NULL instead of a wrong
-// read.
-static const char *falcocw_instance_name(void *plugin, const char *prefix, const char **alias) {
+typedef const char *(*falcocw_output_name_fn)(void *ins);
+
+// falcocw_output_name_lookup finds Fluent Bit's own flb_output_name (the
+// instance's Alias, else its "plugin.N"), which the fluent-bit executable
+// exports for its dynamic plugins (4.1.2, 5.0.9 and 5.1.1 alike); NULL in
+// a host without it.
+static falcocw_output_name_fn falcocw_output_name_lookup(void) {
+    return (falcocw_output_name_fn) dlsym(RTLD_DEFAULT, "flb_output_name");
+}
+
+static const char *falcocw_instance_name(falcocw_output_name_fn fn, void *plugin) {
     struct falcocw_go_plugin *p = plugin;
-    const char *name;
-    size_t n = strlen(prefix), i;
-    *alias = NULL;
-    if (p == NULL || p->o_ins == NULL || n + 2 > 32) {
+    if (fn == NULL || p == NULL || p->o_ins == NULL) {
         return NULL;
     }
-    name = p->o_ins + 0x60;
-    if (memcmp(name, prefix, n) != 0 || name[n] != '.') {
-        return NULL;
-    }
-    for (i = n + 1; i < 32 && name[i] >= '0' && name[i] <= '9'; i++) {
-    }
-    if (i == n + 1 || i >= 32 || name[i] != 0) {
-        return NULL;
-    }
-    *alias = *(const char **) (p->o_ins + 0x80);
-    return name;
+    return fn(p->o_ins);
 }
 */
 import "C"
@@ -103,23 +108,22 @@ import (
 	"github.com/falcocw/falcocw/falcocw/config"
 )
 
+var (
+	outputNameOnce sync.Once
+	outputName     C.falcocw_output_name_fn
+)
+
 // instanceLabel is the name Fluent Bit gives the instance in its own log
-// lines: the Alias when one is set, else "falcocw.N". ok is false when the
-// host's structures could not be read (another host, another layout).
+// lines: the Alias when one is set, else "falcocw.N" (flb_output_name).
+// ok is false in a host without that function.
 func instanceLabel(p unsafe.Pointer) (label string, ok bool) {
-	prefix := C.CString(PluginName)
-	defer C.free(unsafe.Pointer(prefix))
-	var alias *C.char
-	name := C.falcocw_instance_name(p, prefix, &alias)
+	outputNameOnce.Do(func() { outputName = C.falcocw_output_name_lookup() })
+	name := C.falcocw_instance_name(outputName, p)
 	if name == nil {
 		return "", false
 	}
-	if alias != nil {
-		if a := C.GoString(alias); a != "" {
-			return a, true
-		}
-	}
-	return C.GoString(name), true
+	label = C.GoString(name)
+	return label, label != ""
 }
 
 var (

@@ -1,11 +1,11 @@
 // Package destinations is the list of the kinds of destination falcocw
-// delivers to. Importing it registers each kind's route syntax
-// (route.RegisterKind, in each package's init), so that any configuration
-// parser (the plugin's, falcocw check) knows them all; falcocw.New wires
-// each kind's dest.Sender.
+// delivers to. Importing it registers each kind, from its package's init:
+// its route syntax (route.RegisterKind), so that any configuration parser
+// (the plugin's, falcocw check) knows them all, and its delivery
+// (dest.Register: how its dest.Sender is built, the IAM actions it calls),
+// which falcocw.New builds for every kind registered.
 //
-// Adding a destination kind is one package and one line here (and its
-// sender in falcocw.New).
+// Adding a destination kind is one package and one line here.
 package destinations
 
 import (

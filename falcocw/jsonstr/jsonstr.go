@@ -1,12 +1,11 @@
 // Package jsonstr writes JSON strings: quoted, escaped as RFC 8259
 // requires, and repaired, so that what it writes is always valid UTF-8
 // JSON whatever the input (invalid bytes become U+FFFD, which CloudWatch
-// needs: it refuses a whole batch for one invalid byte). It also maps
+// needs: it refuses a whole batch for one invalid byte). It also finds
 // where a line's strings end (Specials), for scanners of JSON text.
 //
-// Escaping and mapping are the two passes over every byte of an alert;
-// where the CPU has AVX-512 (blocks_amd64.s) they go 32 and 64 bytes at
-// a time, elsewhere eight at a time, with the same results.
+// Escaping and scanning are the two passes over every byte of an alert;
+// both go eight bytes at a time in portable Go, on every CPU.
 package jsonstr
 
 import (
@@ -111,10 +110,9 @@ func AppendTwice(b []byte, s string) (out []byte, plain int) {
 	return append(b, `\"`...), plain
 }
 
-// Append appends s as a JSON string. Where the CPU can, ASCII text goes
-// 32 bytes at a time (escapeBlocks); the rest goes eight bytes at a time:
-// each word is stored whole and the output advanced past its plain bytes,
-// so a run of plain text costs no copy call of its own.
+// Append appends s as a JSON string, eight bytes at a time: each word is
+// stored whole and the output advanced past its plain bytes, so a run of
+// plain text costs no copy call of its own.
 func Append(b []byte, s string) []byte {
 	return append(AppendContent(append(b, '"'), s), '"')
 }
@@ -129,69 +127,58 @@ func AppendContent(b []byte, s string) []byte {
 	b = b[:cap(b)]
 	p := unsafeBytes(s)
 	for i := 0; i < len(p); {
-		end := len(p)
-		if useBlocks && len(p)-i >= 32 {
-			// 32 bytes at a time, up to a block with a control or
-			// non-ASCII byte (or the end of the room); then eight at a
-			// time through that block and the next, and blocks again.
-			r, w := escapeBlocks(b[n:], s[i:])
-			i, n = i+r, n+w
-			end = min(len(p), i+64)
+		if len(b)-n < slack { // escapes used up the room
+			b = slices.Grow(b[:n], len(p)-i+slack)
+			b = b[:cap(b)]
 		}
-		for i < end {
-			if len(b)-n < slack { // escapes used up the room
-				b = slices.Grow(b[:n], len(p)-i+slack)
-				b = b[:cap(b)]
-			}
-			if i+8 <= len(p) {
-				x := binary.LittleEndian.Uint64(p[i:])
-				binary.LittleEndian.PutUint64(b[n:], x)
-				m := special(x, true)
-				if m == 0 {
-					i, n = i+8, n+8
-					continue
-				}
-				k := bits.TrailingZeros64(m) / 8
-				i, n = i+k, n+k
-			} else if c := p[i]; c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
-				b[n] = c
-				i, n = i+1, n+1
+		if i+8 <= len(p) {
+			x := binary.LittleEndian.Uint64(p[i:])
+			binary.LittleEndian.PutUint64(b[n:], x)
+			m := special(x, true)
+			if m == 0 {
+				i, n = i+8, n+8
 				continue
 			}
-			c := p[i]
-			if c == '"' || c == '\\' { // the usual escapes: in JSON text, a quote every few bytes
-				b[n], b[n+1] = '\\', c
-				i, n = i+1, n+2
-				continue
-			}
-			if c < utf8.RuneSelf {
-				switch c {
-				case '\n':
-					b[n], b[n+1] = '\\', 'n'
-				case '\r':
-					b[n], b[n+1] = '\\', 'r'
-				case '\t':
-					b[n], b[n+1] = '\\', 't'
-				default:
-					n += copy(b[n:], `\u00`)
-					b[n], b[n+1] = hex[c>>4], hex[c&0xf]
-				}
-				i, n = i+1, n+2
-				continue
-			}
-			r, size := utf8.DecodeRune(p[i:])
-			switch {
-			case r == utf8.RuneError && size == 1:
-				n += copy(b[n:], "\ufffd")
-			case r == '\u2028' || r == '\u2029':
-				n += copy(b[n:], `\u202`)
-				b[n] = hex[r&0xf]
-				n++
+			k := bits.TrailingZeros64(m) / 8
+			i, n = i+k, n+k
+		} else if c := p[i]; c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+			b[n] = c
+			i, n = i+1, n+1
+			continue
+		}
+		c := p[i]
+		if c == '"' || c == '\\' { // the usual escapes: in JSON text, a quote every few bytes
+			b[n], b[n+1] = '\\', c
+			i, n = i+1, n+2
+			continue
+		}
+		if c < utf8.RuneSelf {
+			switch c {
+			case '\n':
+				b[n], b[n+1] = '\\', 'n'
+			case '\r':
+				b[n], b[n+1] = '\\', 'r'
+			case '\t':
+				b[n], b[n+1] = '\\', 't'
 			default:
-				n += copy(b[n:], p[i:i+size])
+				n += copy(b[n:], `\u00`)
+				b[n], b[n+1] = hex[c>>4], hex[c&0xf]
 			}
-			i += size
+			i, n = i+1, n+2
+			continue
 		}
+		r, size := utf8.DecodeRune(p[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += copy(b[n:], "\ufffd")
+		case r == '\u2028' || r == '\u2029':
+			n += copy(b[n:], `\u202`)
+			b[n] = hex[r&0xf]
+			n++
+		default:
+			n += copy(b[n:], p[i:i+size])
+		}
+		i += size
 	}
 	return b[:n]
 }

@@ -140,49 +140,43 @@ func FuzzScan(f *testing.F) {
 	})
 }
 
-// TestEscapeBlocksMatchesReference puts every byte value at every position
-// of strings long enough for escapeBlocks (32 to 100 bytes), after every
-// kind of earlier byte, among text with quotes and backslashes every few
-// bytes or none, and compares Append, with escapeBlocks where the CPU has
-// it and without, with the one-byte-at-a-time result.
-func TestEscapeBlocksMatchesReference(t *testing.T) {
+// TestAppendEveryByteMatchesReference puts every byte value at every
+// position of strings of 32 to 100 bytes (across the eight-byte words
+// Append reads), after every kind of earlier byte, among text with quotes
+// and backslashes every few bytes or none, and compares Append with the
+// one-byte-at-a-time result.
+func TestAppendEveryByteMatchesReference(t *testing.T) {
 	fillers := []byte{'a', 0x7f, 0x80, 0xff, 0x00, 0x1f, '"', '\\'}
 	bases := []string{strings.Repeat("x", 100), strings.Repeat(`a"b\\cd"`, 13), strings.Repeat(`""`, 50), strings.Repeat(`\\`, 100)}
-	for _, blocks := range []bool{useBlocks, false} {
-		saved := useBlocks
-		useBlocks = blocks
-		for _, base := range bases {
-			for _, n := range []int{32, 33, 63, 64, 65, 96, 100} {
-				for pos := 0; pos < n; pos += 1 + pos/8 {
-					for c := 0; c < 256; c++ {
-						for _, fill := range fillers {
-							p := []byte(base[:n])
-							if pos > 0 {
-								p[pos-1] = fill
-							}
-							p[pos] = byte(c)
-							s := string(p)
-							for _, room := range []int{0, 70} { // a buffer with room to spare, or none
-								got := Append(make([]byte, 1, 1+room), s)
-								want := referenceAppend([]byte{0}, s)
-								if !bytes.Equal(got, want) {
-									useBlocks = saved
-									t.Fatalf("Append(%q) (blocks %v, room %d) = %q, want %q", s, blocks, room, got, want)
-								}
+	for _, base := range bases {
+		for _, n := range []int{32, 33, 63, 64, 65, 96, 100} {
+			for pos := 0; pos < n; pos += 1 + pos/8 {
+				for c := 0; c < 256; c++ {
+					for _, fill := range fillers {
+						p := []byte(base[:n])
+						if pos > 0 {
+							p[pos-1] = fill
+						}
+						p[pos] = byte(c)
+						s := string(p)
+						for _, room := range []int{0, 70} { // a buffer with room to spare, or none
+							got := Append(make([]byte, 1, 1+room), s)
+							want := referenceAppend([]byte{0}, s)
+							if !bytes.Equal(got, want) {
+								t.Fatalf("Append(%q) (room %d) = %q, want %q", s, room, got, want)
 							}
 						}
 					}
 				}
 			}
 		}
-		useBlocks = saved
 	}
 }
 
-// TestEscapeBlocksResume: in long text with a control or non-ASCII byte
-// here and there (a command line with an accented name), Append escapes
-// as the reference does, going back to 32 bytes at a time past each.
-func TestEscapeBlocksResume(t *testing.T) {
+// TestAppendResume: in long text with a control or non-ASCII byte here
+// and there (a command line with an accented name), Append escapes as the
+// reference does, going back to eight bytes at a time past each.
+func TestAppendResume(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	odd := []string{"é", "\x01", "\n", "\xff", "\u2028", "😀", "\xe2\x80"}
 	for i := 0; i < 5000; i++ {
@@ -204,41 +198,10 @@ func TestEscapeBlocksResume(t *testing.T) {
 	}
 }
 
-// TestEscapeBlocksRuns: on a CPU that has what escapeBlocks needs, it
-// escapes JSON text of ASCII 32 bytes at a time and stops at the first
-// block with a byte Append's own loop must handle, or when the room or the
-// text runs short.
-func TestEscapeBlocksRuns(t *testing.T) {
-	if !useBlocks {
-		t.Skip("NOTE: this CPU lacks AVX-512 VBMI2 or BMI2: Append escapes eight bytes at a time")
-	}
-	text := strings.Repeat(`{"a":"b\\c"},`, 20) // 15 bytes, 3 escapes each
-	for _, c := range []struct {
-		src                 string
-		room                int
-		wantRead, wantWrite int
-	}{
-		{text[:32], 64, 32, 32 + strings.Count(text[:32], `"`) + strings.Count(text[:32], `\`)},
-		{text[:31], 64, 0, 0},
-		{text[:64], 63, 0, 0},
-		{strings.Repeat("x", 40) + "\x01" + strings.Repeat("y", 60), 512, 32, 32},
-		{strings.Repeat("x", 64) + "é", 512, 64, 64},
-	} {
-		dst := make([]byte, c.room)
-		r, w := escapeBlocks(dst, c.src)
-		if r != c.wantRead || w != c.wantWrite {
-			t.Errorf("escapeBlocks(%q, room %d) = %d, %d; want %d, %d", c.src, c.room, r, w, c.wantRead, c.wantWrite)
-		}
-		if want := referenceAppend(nil, c.src[:r]); !bytes.Equal(dst[:w], want[1:len(want)-1]) {
-			t.Errorf("escapeBlocks(%q) wrote %q, want %q", c.src[:r], dst[:w], want[1:len(want)-1])
-		}
-	}
-}
-
-// TestSpecialsMatchesSpecial: the map finds, from every position, the same
-// next special byte as Special, whatever the line's length (within a
-// block of 64, at its edges, past the map's 4 KiB), with every byte value
-// at every position of a block, and says whether the line is ASCII.
+// TestSpecialsMatchesSpecial: Next finds, from every position, the same
+// next special byte as the byte-at-a-time reference, whatever the line's
+// length, with every byte value at every position of a few lengths, and
+// Map says whether the line is ASCII.
 func TestSpecialsMatchesSpecial(t *testing.T) {
 	check := func(s string) {
 		t.Helper()
@@ -246,26 +209,17 @@ func TestSpecialsMatchesSpecial(t *testing.T) {
 		if got, want := m.Map(s), isASCII(s); got != want {
 			t.Fatalf("Map(%q) ascii = %v, want %v", s, got, want)
 		}
-		if useBlocks && len(s) <= 4096 && !m.mapped {
-			t.Fatalf("a line of %d bytes not mapped", len(s))
-		}
 		for i := 0; i <= len(s); i++ {
 			if got, want := m.Next(i), i+naiveSpecial(s[i:]); got != want {
 				t.Fatalf("Next(%d) in %q = %d, want %d", i, s, got, want)
 			}
 		}
 	}
-	saved := useBlocks
-	defer func() { useBlocks = saved }()
-	for _, blocks := range []bool{saved, false} { // the map where the CPU has it, and the fallback
-		useBlocks = blocks
-		for _, n := range []int{0, 1, 7, 63, 64, 65, 127, 128, 129, 200, 4095, 4096, 4097, 5000} {
-			check(strings.Repeat("x", n))
-			check(strings.Repeat(`{"k":"v"},`, n/10+1)[:n])
-			check(strings.Repeat("é\"\x01", n/4+1)[:n])
-		}
+	for _, n := range []int{0, 1, 7, 63, 64, 65, 127, 128, 129, 200, 4095, 4096, 4097, 5000} {
+		check(strings.Repeat("x", n))
+		check(strings.Repeat(`{"k":"v"},`, n/10+1)[:n])
+		check(strings.Repeat("é\"\x01", n/4+1)[:n])
 	}
-	useBlocks = saved
 	for _, n := range []int{64, 70, 130} {
 		for pos := 0; pos < n; pos++ {
 			for c := 0; c < 256; c++ {
