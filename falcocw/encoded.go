@@ -6,7 +6,6 @@ import (
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
-	"github.com/falcocw/falcocw/falcocw/ledger"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -91,9 +90,6 @@ type plan struct {
 	// notes are the problems met record by record, logged once per kind
 	// when the flush ends.
 	notes notes
-	// inFlight are the chunk's events that requests of an earlier
-	// attempt still carry (nil: none): not sent again until answered.
-	inFlight ledger.Progress
 	// releases are the requests to hand back to their senders once
 	// every one of them is answered.
 	releases []release
@@ -142,5 +138,4 @@ func (p *plan) reset() {
 	clear(p.index)
 	p.last = 0
 	p.notes.list = p.notes.list[:0]
-	p.inFlight = nil
 }

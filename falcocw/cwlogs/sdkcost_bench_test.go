@@ -25,7 +25,7 @@ import (
 // the SDK's signer and posted with the same HTTP client. Both include the
 // loopback endpoint's work, in the same process. The difference, times
 // the calls of a run (a call per megabyte of events), says whether
-// writing the call without the SDK would pay (tenth session: it would not).
+// writing the call without the SDK would pay (PERFORMANCE.md: it would not).
 func BenchmarkSendSDK(b *testing.B) {
 	srv, a := lightEndpoint(b)
 	s := cwlogs.New(cwlogs.NewClient(a, srv.URL), cwlogs.Options{AutoCreateGroup: true, AutoCreateStream: true}, b.Logf)
