@@ -71,16 +71,16 @@ type delivery struct {
 // each destination accepted.
 func (in *Instance) deliver(rctx context.Context, res *Result, p *plan, lw *lateWork) map[string][]int {
 	now := in.now()
-	warn := func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }
+	f := dest.Flush{Now: now, Adjusted: func(n int, format string, args ...any) {
+		res.Adjusted += n
+		in.logf(config.LevelWarn, format, args...)
+	}}
 	var shares []*share
 	byDest := map[*health.Dest]*share{}
 	for i, t := range p.order {
 		sender := in.sender(t.Kind)
-		reqs, adjusted := sender.Batches(t, p.items[i], now, warn)
-		res.Clamped += adjusted
-		if r, ok := sender.(dest.Releaser); ok {
-			p.releases = append(p.releases, release{r, reqs})
-		}
+		reqs := sender.Batches(f, t, p.items[i])
+		p.releases = append(p.releases, release{sender, reqs})
 		d := in.health.Get(string(t.Kind) + ":" + t.Name)
 		s := byDest[d]
 		if s == nil {

@@ -10,7 +10,7 @@ import (
 )
 
 // encoded holds an event's JSON, cut to a service's limit on demand. An
-// alert's event bound for dest.QuotedSenders alone is written as a JSON
+// alert's event bound for quoted senders (dest.Takes) alone is written as a JSON
 // string instead (quoted, its plain length quotedLen), and full is nil.
 type encoded struct {
 	alert     *falco.Alert
@@ -97,7 +97,7 @@ type plan struct {
 
 // release is a target's requests, to give back to their sender.
 type release struct {
-	to   dest.Releaser
+	to   dest.Sender
 	reqs []dest.Request
 }
 

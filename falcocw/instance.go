@@ -106,12 +106,8 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	// One sender per kind of destination, as its package registered it.
 	warn := func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }
 	for _, k := range dest.Kinds() {
-		in.senders = append(in.senders, kindSender{k.Kind, k.New(dest.Env{AWS: a, Endpoint: cfg.Endpoints[k.Kind], Options: cfg.KindOptions[k.Kind], Warn: warn})})
-	}
-	for _, k := range route.Kinds() {
-		if in.sender(k.Kind) == nil {
-			return nil, fmt.Errorf("internal error: no sender for destination kind %s", k.Kind)
-		}
+		kind := k.Route.Kind
+		in.senders = append(in.senders, kindSender{kind, k.New(dest.Env{AWS: a, Endpoint: cfg.Endpoints[kind], Options: cfg.KindOptions[kind], Warn: warn})})
 	}
 	for _, e := range cfg.TLSSkipVerify {
 		in.logf(config.LevelWarn, "TLS certificate verification is OFF for %s (tls_skip_verify): anyone on the network path can impersonate it and read what falcocw sends there", e)

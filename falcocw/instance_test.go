@@ -263,8 +263,8 @@ func TestBadDataDelivered(t *testing.T) {
 		{"rule": "Future", "priority": "Notice", "time": now.Add(5 * time.Hour).Format(time.RFC3339Nano), "output": "future"},
 	}
 	res := in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, now, bodies...))
-	if res.Status != falcocw.OK || res.Truncated != 2 || res.Clamped != 2 {
-		t.Fatalf("%s truncated=%d clamped=%d\n%s", res.Summary(), res.Truncated, res.Clamped, logs)
+	if res.Status != falcocw.OK || res.Truncated != 2 || res.Adjusted != 2 {
+		t.Fatalf("%s truncated=%d adjusted=%d\n%s", res.Summary(), res.Truncated, res.Adjusted, logs)
 	}
 	if v := srv.Violations(); len(v) > 0 {
 		t.Fatalf("limits broken: %v", v)

@@ -47,8 +47,8 @@ func TestProblemsLoggedPerFlush(t *testing.T) {
 			defer srv.Close()
 			in, logs := newInstance(t, srv, "log_group_name", "g", "log_stream_name", "s", "auto_create_group", "true", "falcocw_log_level", tt.level)
 			res := in.Flush(context.Background(), "t", data)
-			if res.Status != falcocw.OK || res.Clamped != old || res.Truncated != huge || res.Malformed != bad {
-				t.Fatalf("%s clamped=%d truncated=%d malformed=%d\n%.2000s", res.Summary(), res.Clamped, res.Truncated, res.Malformed, logs)
+			if res.Status != falcocw.OK || res.Adjusted != old || res.Truncated != huge || res.Malformed != bad {
+				t.Fatalf("%s adjusted=%d truncated=%d malformed=%d\n%.2000s", res.Summary(), res.Adjusted, res.Truncated, res.Malformed, logs)
 			}
 			var lines []string
 			for _, l := range logs.lines {

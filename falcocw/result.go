@@ -39,7 +39,7 @@ type Result struct {
 	Dropped   int // alerts a "drop" route discarded
 	Malformed int // records that could not be decoded
 	Truncated int // events cut to fit a per-event limit
-	Clamped   int // events whose CloudWatch timestamp was clamped
+	Adjusted  int // events a sender changed so that its service takes them (dest.Flush)
 	Cut       int // non-Falco records that look like an alert cut short
 	Metrics   int // EMF records written
 	// Suppressed counts alerts a route's storm option held back (counted

@@ -180,7 +180,7 @@ func (f *flushRun) addMetrics() {
 // addItem adds event e of record id to the plan for target t, cut to
 // what the target's kind takes (with a note when it is).
 func (in *Instance) addItem(res *Result, p *plan, t route.Target, id int, e *encoded, ts time.Time) {
-	limit := in.sender(t.Kind).MaxPayload()
+	limit := in.sender(t.Kind).Takes().MaxPayload
 	it, cut := e.item(limit)
 	alert := e.alert
 	if e.textOf != nil {
@@ -202,15 +202,16 @@ func (in *Instance) addItem(res *Result, p *plan, t route.Target, id int, e *enc
 }
 
 // quotedOnly reports whether every route that delivers an alert's event
-// (not its output text alone) goes to a dest.QuotedSender, so that the
-// event is written as a JSON string at once (Item.Quoted).
+// (not its output text alone) goes to a sender that takes it quoted
+// (dest.Takes), so that the event is written as a JSON string at once
+// (Item.Quoted).
 func (in *Instance) quotedOnly(matches []route.Match) bool {
 	quoted := false
 	for _, m := range matches {
 		if m.Options.Format == "output" {
 			continue // the output text: e.as makes its own
 		}
-		if _, ok := in.sender(m.Target.Kind).(dest.QuotedSender); !ok {
+		if !in.sender(m.Target.Kind).Takes().Quoted {
 			return false
 		}
 		quoted = true

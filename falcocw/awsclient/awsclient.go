@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,12 +39,25 @@ type AWS struct {
 
 // STS is an STS client of the instance's credentials: GetCallerIdentity
 // tells which account they belong to.
-func (a *AWS) STS() *sts.Client {
-	base, httpClient := a.Endpoint(a.stsEndpoint)
-	return sts.NewFromConfig(a.Config, func(o *sts.Options) {
-		if base != nil {
-			o.BaseEndpoint, o.HTTPClient = base, httpClient
+func (a *AWS) STS() *sts.Client { return Client(a, a.stsEndpoint, sts.NewFromConfig) }
+
+// Client builds a service's client for the instance from the service
+// package's NewFromConfig, at endpoint ("" for AWS's own). An endpoint
+// override is set on the client's own options, after the SDK's
+// resolution, so that it wins over AWS_ENDPOINT_URL_* and the shared
+// config, as the property a user set should; the HTTP client that goes
+// with it verifies the endpoint's certificate unless tls_skip_verify
+// names it. Every service's Options has BaseEndpoint and HTTPClient; a
+// client whose Options had not would fail at the first instance's start.
+func Client[C any, O any](a *AWS, endpoint string, newFromConfig func(aws.Config, ...func(*O)) C) C {
+	base, httpClient := a.Endpoint(endpoint)
+	return newFromConfig(a.Config, func(o *O) {
+		if base == nil {
+			return
 		}
+		v := reflect.ValueOf(o).Elem()
+		v.FieldByName("BaseEndpoint").Set(reflect.ValueOf(base))
+		v.FieldByName("HTTPClient").Set(reflect.ValueOf(&httpClient).Elem())
 	})
 }
 

@@ -177,7 +177,7 @@ func TestGroupOptions(t *testing.T) {
 	s := cwlogs.New(cwlogs.NewClient(a, srv.URL), cwlogs.Options{AutoCreateGroup: true, AutoCreateStream: true,
 		Group: cwlogs.GroupOptions{Class: "INFREQUENT_ACCESS", KMSKeyID: key, Tags: tags}}, t.Logf)
 	target := route.Target{Kind: cwlogs.Kind, Name: "/falco/new", Stream: "node-a"}
-	reqs, _ := s.Batches(target, []dest.Item{{ID: 0, Time: time.Now(), Payload: []byte(`{"rule":"r"}`)}}, time.Now(), t.Logf)
+	reqs := s.Batches(dest.Flush{Now: time.Now(), Adjusted: func(_ int, format string, args ...any) { t.Logf(format, args...) }}, target, []dest.Item{{ID: 0, Time: time.Now(), Payload: []byte(`{"rule":"r"}`)}})
 	if o := s.Send(context.Background(), target, reqs[0]); o.Err != nil || len(o.Accepted) != 1 {
 		t.Fatalf("%+v", o)
 	}

@@ -25,12 +25,12 @@ var (
 )
 
 func init() {
-	route.RegisterKind(route.KindSpec{Kind: Kind, Aliases: []string{"cloudwatch_logs", "logs"},
-		Syntax: "cloudwatch:GROUP[:STREAM]", Parse: parse})
-	dest.Register(dest.Kind{Kind: Kind, IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
-		o, _ := env.Options.(Options)
-		return New(NewClient(env.AWS, env.Endpoint), o, env.Warn)
-	}})
+	dest.Register(dest.Kind{Route: route.KindSpec{Kind: Kind, Aliases: []string{"cloudwatch_logs", "logs"},
+		Syntax: "cloudwatch:GROUP[:STREAM]", Parse: parse},
+		IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
+			o, _ := env.Options.(Options)
+			return New(NewClient(env.AWS, env.Endpoint), o, env.Warn)
+		}})
 }
 
 func parse(rest string, defaultStream *route.Template) (route.Destination, error) {
@@ -78,10 +78,5 @@ func Destination(group string, stream *route.Template) (route.Destination, error
 // NewClient is the service's client for one instance, at endpoint ("" for
 // AWS's own).
 func NewClient(a *awsclient.AWS, endpoint string) *cloudwatchlogs.Client {
-	base, httpClient := a.Endpoint(endpoint)
-	return cloudwatchlogs.NewFromConfig(a.Config, func(o *cloudwatchlogs.Options) {
-		if base != nil {
-			o.BaseEndpoint, o.HTTPClient = base, httpClient
-		}
-	})
+	return awsclient.Client(a, endpoint, cloudwatchlogs.NewFromConfig)
 }

@@ -33,7 +33,7 @@ func BenchmarkSendSDK(b *testing.B) {
 	items := []dest.Item{{ID: 0, Time: time.Now(), Payload: []byte(`{"rule":"r"}`)}}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		reqs, _ := s.Batches(target, items, time.Now(), b.Logf)
+		reqs := s.Batches(dest.Flush{Now: time.Now(), Adjusted: func(_ int, format string, args ...any) { b.Logf(format, args...) }}, target, items)
 		if o := s.Send(context.Background(), target, reqs[0]); o.Err != nil {
 			b.Fatal(o.Err)
 		}

@@ -13,13 +13,12 @@ import (
 
 // The Sink is the dest.Sender of cloudwatch:GROUP:STREAM targets, and
 // takes events already written as JSON strings (the body's messages).
-var _ dest.QuotedSender = (*Sink)(nil)
+var _ dest.Sender = (*Sink)(nil)
 
-// TakesQuoted marks the Sink as a dest.QuotedSender.
-func (s *Sink) TakesQuoted() {}
-
-// MaxPayload is CloudWatch's limit on one event's message.
-func (s *Sink) MaxPayload() int { return MaxMessageBytes }
+// Takes says an event's message may be CloudWatch's limit on one, and
+// that the Sink takes it written as a JSON string (the request's
+// "message").
+func (s *Sink) Takes() dest.Takes { return dest.Takes{MaxPayload: MaxMessageBytes, Quoted: true} }
 
 // request is one PutLogEvents call: a batch, and its body, written
 // before the flush sends any request, so that the bodies' SHA-256 (which
@@ -32,7 +31,7 @@ type request struct {
 // Batches clamps each timestamp into CloudWatch's window (saying how many
 // in one line, naming the oldest), cuts the events into PutLogEvents batches and writes
 // their bodies.
-func (s *Sink) Batches(t route.Target, items []dest.Item, now time.Time, warn func(string, ...any)) ([]dest.Request, int) {
+func (s *Sink) Batches(f dest.Flush, t route.Target, items []dest.Item) []dest.Request {
 	events, _ := eventRooms.Get()
 	if cap(events) < len(items) { // room to spare, so that the rooms kept fit the next flushes' targets
 		events = make([]Event, 0, max(len(items)+len(items)/4, 2048))
@@ -40,7 +39,7 @@ func (s *Sink) Batches(t route.Target, items []dest.Item, now time.Time, warn fu
 	events = events[:len(items)]
 	clamped, oldest := 0, -1
 	for i, it := range items {
-		ts, changed := ClampTime(it.Time, now)
+		ts, changed := ClampTime(it.Time, f.Now)
 		if changed {
 			if clamped++; oldest < 0 || it.Time.Before(items[oldest].Time) {
 				oldest = i
@@ -49,7 +48,7 @@ func (s *Sink) Batches(t route.Target, items []dest.Item, now time.Time, warn fu
 		events[i] = Event{ID: it.ID, Time: ts, Message: it.Payload, Quoted: it.Quoted, QuotedLen: it.QuotedLen}
 	}
 	if clamped > 0 { // one line for the target, not one per event: a replayed backlog may be all old
-		warn("%s: %d of %d events outside CloudWatch's window (14 days back, 2 hours ahead), the oldest %s (%s): "+
+		f.Adjusted(clamped, "%s: %d of %d events outside CloudWatch's window (14 days back, 2 hours ahead), the oldest %s (%s): "+
 			"sent with the current time, the original kept in the message", t, clamped, len(items),
 			items[oldest].Time.UTC().Format(time.RFC3339Nano), items[oldest].Describe())
 	}
@@ -61,7 +60,7 @@ func (s *Sink) Batches(t route.Target, items []dest.Item, now time.Time, warn fu
 		reqs[i], bodies[i] = &request{batch: b, body: body}, body
 	}
 	awsclient.HashBodies(bodies)
-	return reqs, clamped
+	return reqs
 }
 
 // eventRooms keeps the room of a flush's events (80 bytes each, a flush's

@@ -26,7 +26,7 @@ func TestBatchesWriteBodies(t *testing.T) {
 		items[i] = dest.Item{ID: i, Time: t0.Add(time.Duration(i) * time.Millisecond), Quoted: q, QuotedLen: len(q) - 2}
 	}
 	var s Sink
-	reqs, _ := s.Batches(target, items, t0, func(string, ...any) {})
+	reqs := s.Batches(dest.Flush{Now: t0, Adjusted: func(int, string, ...any) {}}, target, items)
 	if len(reqs) < 2 {
 		t.Fatalf("%d requests, want several (the test needs bodies to pair)", len(reqs))
 	}

@@ -89,9 +89,8 @@ func TestReleaseReusesEventRoom(t *testing.T) {
 		items[i] = dest.Item{ID: i, Time: t0.Add(time.Duration(i) * time.Millisecond), Quoted: []byte(`"{}"`), QuotedLen: 2}
 	}
 	var s Sink
-	warn := func(string, ...any) {}
 	cycle := func() {
-		reqs, _ := s.Batches(route.Target{}, items, t0, warn)
+		reqs := s.Batches(dest.Flush{Now: t0, Adjusted: func(int, string, ...any) {}}, route.Target{}, items)
 		s.Release(reqs)
 	}
 	cycle()

@@ -25,7 +25,7 @@ type Item struct {
 	Time time.Time
 	// Payload is the event; nil when Quoted holds it.
 	Payload []byte
-	// Quoted, given only to a QuotedSender, is the event already written
+	// Quoted, given only to a sender that takes it (Takes.Quoted), is the event already written
 	// as a JSON string (quoted and escaped, as a JSON request body carries
 	// it), and QuotedLen the event's own length, unescaped.
 	Quoted    []byte
@@ -71,41 +71,56 @@ type Outcome struct {
 // that made it sends: opaque to the flush.
 type Request any
 
-// Sender delivers events to one kind of destination.
-type Sender interface {
+// Takes is what a Sender takes of one event.
+type Takes struct {
 	// MaxPayload is the largest payload one event may have; the flush
 	// cuts larger events (marking them) before Batches sees them.
-	MaxPayload() int
-	// Batches cuts one target's items into requests within the API's
-	// limits, in the order they are to be sent. It may adjust items (a
-	// timestamp out of the service's window): it names each through warn
-	// and reports how many.
-	Batches(t route.Target, items []Item, now time.Time, warn func(format string, args ...any)) (reqs []Request, adjusted int)
-	// Send makes one request.
-	Send(ctx context.Context, t route.Target, req Request) Outcome
+	MaxPayload int
+	// Quoted says the sender's requests carry each event as a JSON
+	// string (CloudWatch Logs' message). The flush then writes the event
+	// of an alert bound for such senders alone in that form at once
+	// (Item.Quoted), which spares an escaping pass over every event; it
+	// hands the plain Payload otherwise (an alert also bound elsewhere, a
+	// record, an event cut to a limit).
+	Quoted bool
 }
 
-// Releaser is a Sender whose requests hold memory it reuses from flush to
-// flush (the room of a flush's events, which on the heap was most of what
-// a flush allocated, and so of the collector's work): the flush hands back
-// each target's requests once every one of them has been sent, and does
-// not touch them after.
-type Releaser interface {
-	Sender
+// Flush is what a Sender's Batches knows of the flush it cuts requests
+// for.
+type Flush struct {
+	// Now is the flush's clock, which a service's time window is
+	// measured from.
+	Now time.Time
+	// Adjusted says that the sender changed n of a target's events so
+	// that the service takes them (a time moved into its window, fields
+	// cut): one line for the target and the flush, naming the first,
+	// not one per event; the flush counts n.
+	Adjusted func(n int, format string, args ...any)
+}
+
+// Sender delivers events to one kind of destination.
+type Sender interface {
+	// Takes says what the sender takes of one event.
+	Takes() Takes
+	// Batches cuts one target's items into requests within the API's
+	// limits, in the order they are to be sent.
+	Batches(f Flush, t route.Target, items []Item) []Request
+	// Send makes one request.
+	Send(ctx context.Context, t route.Target, req Request) Outcome
+	// Release gives back a target's requests once every one of them was
+	// sent, and the flush does not touch them after: a sender whose
+	// requests hold memory it reuses from flush to flush takes it back
+	// (CloudWatch's room for a flush's events, which on the heap was most
+	// of what a flush allocated); the others embed KeepsNothing.
 	Release(reqs []Request)
 }
 
-// QuotedSender is a Sender whose requests carry each event as a JSON
-// string (CloudWatch Logs' message). The flush writes the event of an
-// alert bound for such senders alone in that form at once (Item.Quoted),
-// which spares an escaping pass over every event; it hands it the plain
-// Payload otherwise (an alert also bound elsewhere, a record, an event
-// cut to a limit).
-type QuotedSender interface {
-	Sender
-	// TakesQuoted marks the Sender; it does nothing.
-	TakesQuoted()
-}
+// KeepsNothing is the Release of a Sender that reuses nothing of its
+// requests.
+type KeepsNothing struct{}
+
+// Release does nothing.
+func (KeepsNothing) Release([]Request) {}
 
 // Requests wraps a service's batches as the flush's requests.
 func Requests[T any](batches [][]T) []Request {

@@ -19,11 +19,11 @@ type Env struct {
 	Warn    func(format string, args ...any)
 }
 
-// Kind is a kind of destination's delivery: how its sender is built and
-// the IAM actions it calls. Each destination package registers its Kind
-// from init, beside its route syntax (route.RegisterKind).
+// Kind is a kind of destination: its route syntax, the IAM actions it
+// calls and how its sender is built. Each destination package registers
+// its Kind from init.
 type Kind struct {
-	Kind       route.Kind
+	Route      route.KindSpec
 	IAMActions []string
 	New        func(Env) Sender
 }
@@ -33,15 +33,17 @@ var (
 	kinds = map[route.Kind]Kind{}
 )
 
-// Register makes a kind's delivery known; registering a kind twice is a
-// bug and panics.
+// Register makes a kind known: its route syntax to every configuration
+// parser (route.RegisterKind), its delivery to every instance. Registering
+// a kind twice is a bug and panics.
 func Register(k Kind) {
+	route.RegisterKind(k.Route)
 	mu.Lock()
 	defer mu.Unlock()
-	if _, dup := kinds[k.Kind]; dup {
-		panic("dest: kind " + string(k.Kind) + " registered twice")
+	if _, dup := kinds[k.Route.Kind]; dup {
+		panic("dest: kind " + string(k.Route.Kind) + " registered twice")
 	}
-	kinds[k.Kind] = k
+	kinds[k.Route.Kind] = k
 }
 
 // Kinds returns every registered kind, by name.
@@ -52,6 +54,6 @@ func Kinds() []Kind {
 	for _, k := range kinds {
 		out = append(out, k)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	sort.Slice(out, func(i, j int) bool { return out[i].Route.Kind < out[j].Route.Kind })
 	return out
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/batch"
+	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
@@ -77,6 +78,7 @@ func Batches(entries []Entry) [][]Entry {
 
 // Sink puts events on event buses. It is safe for concurrent use.
 type Sink struct {
+	dest.KeepsNothing
 	client *eventbridge.Client
 	opts   Options
 }

@@ -78,7 +78,7 @@ func TestMapping(t *testing.T) {
 	// A route with format=output sends text: it becomes {"output": TEXT}.
 	items = append(items, dest.Item{ID: len(items), Time: time.Now(), Payload: []byte("10:00:00: Critical text only")})
 	target := route.Target{Kind: eventbridge.Kind, Name: "falco"}
-	reqs, _ := s.Batches(target, items, time.Now(), t.Logf)
+	reqs := s.Batches(dest.Flush{Now: time.Now(), Adjusted: func(_ int, format string, args ...any) { t.Logf(format, args...) }}, target, items)
 	n := 0
 	for _, r := range reqs {
 		o := s.Send(context.Background(), target, r)
@@ -127,7 +127,7 @@ func TestSendUnderEntryFailures(t *testing.T) {
 		items = append(items, dest.Item{ID: i, Time: time.Now(), Payload: []byte(fmt.Sprintf(`{"n":%d}`, i))})
 	}
 	target := route.Target{Kind: eventbridge.Kind, Name: "default"}
-	reqs, _ := s.Batches(target, items, time.Now(), t.Logf)
+	reqs := s.Batches(dest.Flush{Now: time.Now(), Adjusted: func(_ int, format string, args ...any) { t.Logf(format, args...) }}, target, items)
 	ctx := awsclient.WithStartBy(context.Background(), time.Now().Add(20*time.Second))
 	for _, r := range reqs {
 		if o := s.Send(ctx, target, r); o.Err != nil || len(o.Accepted) != len(r.([]eventbridge.Entry)) {

@@ -49,12 +49,12 @@ func CheckSource(s string) error {
 }
 
 func init() {
-	route.RegisterKind(route.KindSpec{Kind: Kind, Aliases: []string{"events"}, Syntax: "eventbridge:BUS",
-		Parse: func(rest string, _ *route.Template) (route.Destination, error) { return Destination(rest) }})
-	dest.Register(dest.Kind{Kind: Kind, IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
-		o, _ := env.Options.(Options)
-		return New(NewClient(env.AWS, env.Endpoint), o)
-	}})
+	dest.Register(dest.Kind{Route: route.KindSpec{Kind: Kind, Aliases: []string{"events"}, Syntax: "eventbridge:BUS",
+		Parse: func(rest string, _ *route.Template) (route.Destination, error) { return Destination(rest) }},
+		IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
+			o, _ := env.Options.(Options)
+			return New(NewClient(env.AWS, env.Endpoint), o)
+		}})
 }
 
 // Destination is the destination of an event bus, by name or ARN (a
@@ -73,10 +73,5 @@ func Destination(bus string) (route.Destination, error) {
 // NewClient is the service's client for one instance, at endpoint ("" for
 // AWS's own).
 func NewClient(a *awsclient.AWS, endpoint string) *eventbridge.Client {
-	base, httpClient := a.Endpoint(endpoint)
-	return eventbridge.NewFromConfig(a.Config, func(o *eventbridge.Options) {
-		if base != nil {
-			o.BaseEndpoint, o.HTTPClient = base, httpClient
-		}
-	})
+	return awsclient.Client(a, endpoint, eventbridge.NewFromConfig)
 }

@@ -3,7 +3,6 @@ package eventbridge
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
@@ -13,9 +12,11 @@ import (
 // The Sink is the dest.Sender of eventbridge:BUS targets.
 var _ dest.Sender = (*Sink)(nil)
 
-// MaxPayload is the largest Detail an entry may carry beside its source,
-// detail-type, time and resources.
-func (s *Sink) MaxPayload() int {
+// Takes says an entry's Detail may be as large as an entry may be beside
+// its source, detail-type, time and resources.
+func (s *Sink) Takes() dest.Takes { return dest.Takes{MaxPayload: s.maxDetail()} }
+
+func (s *Sink) maxDetail() int {
 	return MaxEntryBytes - TimeBytes - len(s.opts.Source) - len(DetailType) - MaxResourceBytes
 }
 
@@ -23,7 +24,7 @@ func (s *Sink) MaxPayload() int {
 // Resources: the ECS task ARN when the record had one) and cuts them into
 // PutEvents batches. A payload that is not a JSON object (a route with
 // format=output) becomes {"output": TEXT}.
-func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, _ func(string, ...any)) ([]dest.Request, int) {
+func (s *Sink) Batches(_ dest.Flush, _ route.Target, items []dest.Item) []dest.Request {
 	entries := make([]Entry, len(items))
 	for i, it := range items {
 		e := Entry{ID: it.ID, Source: s.opts.Source, Detail: it.Payload}
@@ -31,7 +32,7 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, _ func(st
 			e.UnixMilli = max(it.Time.UnixMilli(), 1)
 		}
 		if len(e.Detail) == 0 || e.Detail[0] != '{' {
-			text := jsonstr.Truncate(string(e.Detail), s.MaxPayload()/2-16) // escaping at most doubles it
+			text := jsonstr.Truncate(string(e.Detail), s.maxDetail()/2-16) // escaping at most doubles it
 			e.Detail = jsonstr.Append([]byte(`{"output":`), text)
 			e.Detail = append(e.Detail, '}')
 		}
@@ -42,7 +43,7 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, _ func(st
 		}
 		entries[i] = e
 	}
-	return dest.Requests(Batches(entries)), 0
+	return dest.Requests(Batches(entries))
 }
 
 // Send puts one batch, resending the entries the service fails one by one.

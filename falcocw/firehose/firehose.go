@@ -13,6 +13,7 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/batch"
+	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
@@ -54,6 +55,7 @@ func Batches(records []Record) [][]Record {
 
 // Sink puts records into delivery streams. It is safe for concurrent use.
 type Sink struct {
+	dest.KeepsNothing
 	client *firehose.Client
 }
 

@@ -17,11 +17,11 @@ const Kind route.Kind = "firehose"
 var nameChars = route.NewCharset(func(c rune) bool { return c == '.' || c == '-' || c == '_' || route.IsAlnum(c) }, 64)
 
 func init() {
-	route.RegisterKind(route.KindSpec{Kind: Kind, Aliases: []string{"kinesis_firehose"}, Syntax: "firehose:NAME",
-		Parse: func(rest string, _ *route.Template) (route.Destination, error) { return Destination(rest) }})
-	dest.Register(dest.Kind{Kind: Kind, IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
-		return New(NewClient(env.AWS, env.Endpoint))
-	}})
+	dest.Register(dest.Kind{Route: route.KindSpec{Kind: Kind, Aliases: []string{"kinesis_firehose"}, Syntax: "firehose:NAME",
+		Parse: func(rest string, _ *route.Template) (route.Destination, error) { return Destination(rest) }},
+		IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
+			return New(NewClient(env.AWS, env.Endpoint))
+		}})
 }
 
 // Destination is the destination of a delivery stream (a template).
@@ -36,10 +36,5 @@ func Destination(name string) (route.Destination, error) {
 // NewClient is the service's client for one instance, at endpoint ("" for
 // AWS's own).
 func NewClient(a *awsclient.AWS, endpoint string) *firehose.Client {
-	base, httpClient := a.Endpoint(endpoint)
-	return firehose.NewFromConfig(a.Config, func(o *firehose.Options) {
-		if base != nil {
-			o.BaseEndpoint, o.HTTPClient = base, httpClient
-		}
-	})
+	return awsclient.Client(a, endpoint, firehose.NewFromConfig)
 }

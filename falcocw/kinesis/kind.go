@@ -41,15 +41,15 @@ func PartitionKeyTemplate(s string) (*route.Template, error) {
 }
 
 func init() {
-	route.RegisterKind(route.KindSpec{Kind: Kind, Aliases: []string{"kinesis_streams"}, Syntax: "kinesis:STREAM",
-		Parse: func(rest string, _ *route.Template) (route.Destination, error) { return Destination(rest) }})
-	dest.Register(dest.Kind{Kind: Kind, IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
-		o, _ := env.Options.(Options)
-		if o.PartitionKey == nil {
-			o.PartitionKey, _ = PartitionKeyTemplate(DefaultPartitionKey)
-		}
-		return New(NewClient(env.AWS, env.Endpoint), o)
-	}})
+	dest.Register(dest.Kind{Route: route.KindSpec{Kind: Kind, Aliases: []string{"kinesis_streams"}, Syntax: "kinesis:STREAM",
+		Parse: func(rest string, _ *route.Template) (route.Destination, error) { return Destination(rest) }},
+		IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
+			o, _ := env.Options.(Options)
+			if o.PartitionKey == nil {
+				o.PartitionKey, _ = PartitionKeyTemplate(DefaultPartitionKey)
+			}
+			return New(NewClient(env.AWS, env.Endpoint), o)
+		}})
 }
 
 // Destination is the destination of a data stream (a template).
@@ -64,10 +64,5 @@ func Destination(name string) (route.Destination, error) {
 // NewClient is the service's client for one instance, at endpoint ("" for
 // AWS's own).
 func NewClient(a *awsclient.AWS, endpoint string) *kinesis.Client {
-	base, httpClient := a.Endpoint(endpoint)
-	return kinesis.NewFromConfig(a.Config, func(o *kinesis.Options) {
-		if base != nil {
-			o.BaseEndpoint, o.HTTPClient = base, httpClient
-		}
-	})
+	return awsclient.Client(a, endpoint, kinesis.NewFromConfig)
 }

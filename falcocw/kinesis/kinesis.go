@@ -14,6 +14,7 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/batch"
+	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/jsonstr"
 )
 
@@ -49,6 +50,7 @@ func Batches(records []Record) [][]Record {
 
 // Sink puts records into data streams. It is safe for concurrent use.
 type Sink struct {
+	dest.KeepsNothing
 	client *kinesis.Client
 	opts   Options
 }

@@ -81,7 +81,7 @@ func TestSendUnderRecordFailures(t *testing.T) {
 	}
 	items = append(items, dest.Item{ID: 5000, Payload: []byte(`{"metric":1}`), Metric: true}) // no alert: key "unknown-unknown"
 	target := route.Target{Kind: kinesis.Kind, Name: "falco-all"}
-	reqs, _ := s.Batches(target, items, time.Now(), t.Logf)
+	reqs := s.Batches(dest.Flush{Now: time.Now(), Adjusted: func(_ int, format string, args ...any) { t.Logf(format, args...) }}, target, items)
 	accepted := 0
 	for _, r := range reqs {
 		o := s.Send(context.Background(), target, r)

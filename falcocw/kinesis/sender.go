@@ -2,7 +2,6 @@ package kinesis
 
 import (
 	"context"
-	"time"
 
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/route"
@@ -11,18 +10,18 @@ import (
 // The Sink is the dest.Sender of kinesis:STREAM targets.
 var _ dest.Sender = (*Sink)(nil)
 
-// MaxPayload is Kinesis' limit on one record, less the longest partition
+// Takes says a record may carry Kinesis' limit on one record, less the longest partition
 // key, which counts toward it.
-func (s *Sink) MaxPayload() int { return MaxRecordBytes - MaxKeyBytes }
+func (s *Sink) Takes() dest.Takes { return dest.Takes{MaxPayload: MaxRecordBytes - MaxKeyBytes} }
 
 // Batches fills each item's partition key and cuts the items into
 // PutRecords batches.
-func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, _ func(string, ...any)) ([]dest.Request, int) {
+func (s *Sink) Batches(_ dest.Flush, _ route.Target, items []dest.Item) []dest.Request {
 	records := make([]Record, len(items))
 	for i, it := range items {
 		records[i] = Record{ID: it.ID, Data: it.Payload, Key: s.key(it)}
 	}
-	return dest.Requests(Batches(records)), 0
+	return dest.Requests(Batches(records))
 }
 
 // key is the item's partition key: the template filled from its alert

@@ -27,13 +27,13 @@ type Options struct {
 }
 
 func init() {
-	route.RegisterKind(route.KindSpec{Kind: Kind, Aliases: []string{"security_hub"}, Syntax: "securityhub", Nameless: true,
-		Parse: func(string, *route.Template) (route.Destination, error) { return Destination(), nil }})
-	dest.Register(dest.Kind{Kind: Kind, IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
-		o, _ := env.Options.(Options)
-		o.Region = env.AWS.Region
-		return New(NewClient(env.AWS, env.Endpoint), env.AWS.STS(), o)
-	}})
+	dest.Register(dest.Kind{Route: route.KindSpec{Kind: Kind, Aliases: []string{"security_hub"}, Syntax: "securityhub", Nameless: true,
+		Parse: func(string, *route.Template) (route.Destination, error) { return Destination(), nil }},
+		IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
+			o, _ := env.Options.(Options)
+			o.Region = env.AWS.Region
+			return New(NewClient(env.AWS, env.Endpoint), env.AWS.STS(), o)
+		}})
 }
 
 // Destination is Security Hub's destination.
@@ -42,10 +42,5 @@ func Destination() route.Destination { return route.NewDestination(Kind, nil, ni
 // NewClient is the service's client for one instance, at endpoint ("" for
 // AWS's own).
 func NewClient(a *awsclient.AWS, endpoint string) *securityhub.Client {
-	base, httpClient := a.Endpoint(endpoint)
-	return securityhub.NewFromConfig(a.Config, func(o *securityhub.Options) {
-		if base != nil {
-			o.BaseEndpoint, o.HTTPClient = base, httpClient
-		}
-	})
+	return awsclient.Client(a, endpoint, securityhub.NewFromConfig)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/batch"
+	"github.com/falcocw/falcocw/falcocw/dest"
 )
 
 // BatchImportFindings limits, from the Security Hub API reference: at
@@ -93,6 +94,7 @@ func AppendBody(b []byte, account string, findings []Finding) []byte {
 
 // Sink imports findings. It is safe for concurrent use.
 type Sink struct {
+	dest.KeepsNothing
 	client *securityhub.Client
 	sts    *sts.Client
 	opts   Options

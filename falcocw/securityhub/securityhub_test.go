@@ -30,7 +30,7 @@ func newSink(t *testing.T, srv *fakeaws.Server, o securityhub.Options) *security
 func send(t *testing.T, s *securityhub.Sink, items []dest.Item) dest.Outcome {
 	t.Helper()
 	target := route.Target{Kind: securityhub.Kind}
-	reqs, _ := s.Batches(target, items, time.Now(), t.Logf)
+	reqs := s.Batches(dest.Flush{Now: time.Now(), Adjusted: func(_ int, format string, args ...any) { t.Logf(format, args...) }}, target, items)
 	var all dest.Outcome
 	ctx := awsclient.WithStartBy(context.Background(), time.Now().Add(30*time.Second))
 	for _, r := range reqs {

@@ -3,7 +3,6 @@ package securityhub
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/falco"
@@ -14,15 +13,15 @@ import (
 // The Sink is the dest.Sender of securityhub targets.
 var _ dest.Sender = (*Sink)(nil)
 
-// MaxPayload is large: a finding is made of the alert, not of the event's
+// Takes says an event may be large: a finding is made of the alert, not of the event's
 // JSON, and NewFinding keeps it within ASFF's limits.
-func (s *Sink) MaxPayload() int { return 64 << 20 }
+func (s *Sink) Takes() dest.Takes { return dest.Takes{MaxPayload: 64 << 20} }
 
 // Batches makes each item's finding and cuts them into
 // BatchImportFindings batches. An item without an alert (a record that is
 // not a Falco alert, sent here by non_falco) becomes an INFORMATIONAL
 // finding whose description is the record.
-func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, warn func(string, ...any)) ([]dest.Request, int) {
+func (s *Sink) Batches(f dest.Flush, _ route.Target, items []dest.Item) []dest.Request {
 	c := Context{Region: s.opts.Region, Partition: Partition(s.opts.Region), Severity: s.opts.Severity}
 	findings := make([]Finding, len(items))
 	cutAlerts, firstCut, firstFields := 0, (*falco.Alert)(nil), 0
@@ -41,10 +40,10 @@ func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, warn func
 		findings[i] = f
 	}
 	if cutAlerts > 0 { // one line for the flush, not one per finding
-		warn("%d findings with output fields left out or cut (ASFF allows 50 fields of 1024 characters; each finding says so in ProductFields); the first: alert %s, %d fields",
+		f.Adjusted(cutAlerts, "%d findings with output fields left out or cut (ASFF allows 50 fields of 1024 characters; each finding says so in ProductFields); the first: alert %s, %d fields",
 			cutAlerts, firstCut, firstFields)
 	}
-	return dest.Requests(Batches(findings)), 0
+	return dest.Requests(Batches(findings))
 }
 
 // Send imports one batch, resending the findings the service fails one by

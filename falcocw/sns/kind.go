@@ -24,11 +24,11 @@ var (
 )
 
 func init() {
-	route.RegisterKind(route.KindSpec{Kind: Kind, Syntax: "sns:TOPIC_ARN",
-		Parse: func(rest string, _ *route.Template) (route.Destination, error) { return Destination(rest) }})
-	dest.Register(dest.Kind{Kind: Kind, IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
-		return New(NewClient(env.AWS, env.Endpoint))
-	}})
+	dest.Register(dest.Kind{Route: route.KindSpec{Kind: Kind, Syntax: "sns:TOPIC_ARN",
+		Parse: func(rest string, _ *route.Template) (route.Destination, error) { return Destination(rest) }},
+		IAMActions: IAMActions, New: func(env dest.Env) dest.Sender {
+			return New(NewClient(env.AWS, env.Endpoint))
+		}})
 }
 
 // Destination is the destination of an SNS topic ARN (a template).
@@ -46,10 +46,5 @@ func Destination(arn string) (route.Destination, error) {
 // NewClient is the service's client for one instance, at endpoint ("" for
 // AWS's own).
 func NewClient(a *awsclient.AWS, endpoint string) *sns.Client {
-	base, httpClient := a.Endpoint(endpoint)
-	return sns.NewFromConfig(a.Config, func(o *sns.Options) {
-		if base != nil {
-			o.BaseEndpoint, o.HTTPClient = base, httpClient
-		}
-	})
+	return awsclient.Client(a, endpoint, sns.NewFromConfig)
 }

@@ -2,7 +2,6 @@ package sns
 
 import (
 	"context"
-	"time"
 
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/falco"
@@ -13,17 +12,17 @@ import (
 // The Sink is the dest.Sender of sns:TOPIC_ARN targets.
 var _ dest.Sender = (*Sink)(nil)
 
-// MaxPayload is SNS's limit on one message.
-func (s *Sink) MaxPayload() int { return MaxMessageBytes }
+// Takes says a message may carry SNS's limit on one message.
+func (s *Sink) Takes() dest.Takes { return dest.Takes{MaxPayload: MaxMessageBytes} }
 
 // Batches cuts the items into PublishBatch batches, each message with the
 // attributes subscription filter policies match on.
-func (s *Sink) Batches(_ route.Target, items []dest.Item, _ time.Time, _ func(string, ...any)) ([]dest.Request, int) {
+func (s *Sink) Batches(_ dest.Flush, _ route.Target, items []dest.Item) []dest.Request {
 	msgs := make([]Message, len(items))
 	for i, it := range items {
 		msgs[i] = Message{ID: it.ID, Body: it.Payload, Attributes: Attributes(it.Alert)}
 	}
-	return dest.Requests(Batches(msgs)), 0
+	return dest.Requests(Batches(msgs))
 }
 
 // Send publishes one batch, resending the entries the service fails one by one.

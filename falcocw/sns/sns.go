@@ -17,6 +17,7 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/batch"
+	"github.com/falcocw/falcocw/falcocw/dest"
 )
 
 // PublishBatch limits, from the SNS API reference.
@@ -68,6 +69,7 @@ func Batches(msgs []Message) [][]Message {
 
 // Sink publishes to SNS topics. It is safe for concurrent use.
 type Sink struct {
+	dest.KeepsNothing
 	client *sns.Client
 }
 
