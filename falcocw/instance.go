@@ -21,6 +21,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/dest"
+	_ "github.com/falcocw/falcocw/falcocw/destinations" // every kind of destination, registered
 	"github.com/falcocw/falcocw/falcocw/health"
 	"github.com/falcocw/falcocw/falcocw/journal"
 	"github.com/falcocw/falcocw/falcocw/ledger"

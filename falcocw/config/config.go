@@ -3,6 +3,11 @@
 // property. Every error names the property, the bad value and what is
 // allowed, because that error is the one line a user sees when Fluent Bit
 // refuses to start.
+//
+// Each property is declared once, as a Field: the instance's own in
+// fields, a destination kind's own by its package (RegisterKind), so that
+// config, below the kinds, imports none of them. The kinds must be
+// registered (package destinations imported) before Parse.
 package config
 
 import (
@@ -12,14 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/falcocw/falcocw/falcocw/cwlogs"
-	_ "github.com/falcocw/falcocw/falcocw/destinations" // every kind a route may name
 	"github.com/falcocw/falcocw/falcocw/emf"
-	"github.com/falcocw/falcocw/falcocw/eventbridge"
-	"github.com/falcocw/falcocw/falcocw/firehose"
-	"github.com/falcocw/falcocw/falcocw/kinesis"
 	"github.com/falcocw/falcocw/falcocw/route"
-	"github.com/falcocw/falcocw/falcocw/securityhub"
 )
 
 // MaxRoutes is how many numbered route.N properties are read (route.1 to
@@ -40,7 +39,7 @@ func IsKnown(key string) bool {
 		n, err := strconv.Atoi(rest)
 		return err == nil && n >= 1 && n <= MaxRoutes
 	}
-	for _, p := range Properties {
+	for _, p := range Properties() {
 		if k == p {
 			return true
 		}
@@ -55,15 +54,13 @@ func IsKnown(key string) bool {
 
 // Config is one instance's validated configuration.
 type Config struct {
-	Region           string
-	AutoCreateGroup  bool
-	AutoCreateStream bool
-	LogRetentionDays int32 // 0: leave the group's retention alone
-	RoleARN          string
-	ExternalID       string
+	Region     string
+	RoleARN    string
+	ExternalID string
 	// Endpoints override the AWS endpoint per service ("" for AWS's own).
 	// Endpoints, by destination kind, from KIND_endpoint or endpoint.
 	Endpoints map[route.Kind]string
+	endpoint  string // the endpoint property, for every service
 	// KindOptions are each destination kind's own options, for its
 	// sender (dest.Env.Options).
 	KindOptions map[route.Kind]any
@@ -174,103 +171,43 @@ func (e *Error) Error() string {
 // Parse reads the properties through get (which returns "" for an unset
 // property) and validates them.
 func Parse(get func(key string) string) (*Config, error) {
+	c := &Config{Endpoints: map[route.Kind]string{}, KindOptions: map[route.Kind]any{}}
+	if err := fill(c, fields, get); err != nil {
+		return nil, err
+	}
 	p := parser{get: get}
-	c := &Config{
-		Region:           p.str(PropRegion),
-		AutoCreateGroup:  p.boolean(PropAutoCreateGroup),
-		AutoCreateStream: p.boolean(PropAutoCreateStream),
-		LogRetentionDays: p.retention(),
-		RoleARN:          p.str(PropRoleARN),
-		ExternalID:       p.str(PropExternalID),
-		STSEndpoint:      p.endpoint(PropSTSEndpoint),
-		Endpoints:        map[route.Kind]string{},
-		LogKey:           p.strDefault(PropLogKey),
-		FlushTimeout:     p.duration(PropFlushTimeout),
-		DestinationWait:  p.duration(PropDestinationWait),
-		ProbeInterval:    p.duration(PropProbeInterval),
-		MaxConcurrency:   p.integer(PropMaxConcurrency),
-		LogLevel:         p.level(),
-		MemoryLimit:      p.size(PropMemoryLimit),
-	}
-	ep := p.endpoint(PropEndpoint)
-	for _, k := range route.Kinds() {
-		if e := p.endpoint(EndpointProperty(k.Kind)); e != "" {
-			c.Endpoints[k.Kind] = e
-		} else if ep != "" {
-			c.Endpoints[k.Kind] = ep
-		}
-	}
-	if c.STSEndpoint == "" {
-		c.STSEndpoint = ep
-	}
+	c.LogLevel = p.level()
 	if p.err != nil {
 		return nil, p.err
 	}
-	if v := p.str(PropTLSSkipVerify); v != "" {
-		for _, e := range strings.Split(v, ",") {
-			e = strings.TrimRight(strings.TrimSpace(e), "/")
-			if !c.isEndpoint(e) {
-				return nil, &Error{PropTLSSkipVerify, e, "want endpoints set in endpoint, sts_endpoint or a KIND_endpoint (" + strings.Join(endpointProperties(), ", ") +
-					"), comma-separated; AWS's own endpoints are always verified"}
-			}
-			if !strings.HasPrefix(e, "https://") {
-				return nil, &Error{PropTLSSkipVerify, e, "only an https:// endpoint has a certificate to skip"}
-			}
-			c.TLSSkipVerify = append(c.TLSSkipVerify, e)
-		}
-	}
-	c.Cluster = p.str(PropCluster)
-	c.JournalPath = p.str(PropJournalPath)
-	key, err := kinesis.PartitionKeyTemplate(p.strDefault(PropKinesisKey))
-	if err != nil {
-		return nil, &Error{PropKinesisKey, p.str(PropKinesisKey), err.Error()}
-	}
-	group, err := p.groupOptions()
-	if err != nil {
+	if err := c.endpoints(get); err != nil {
 		return nil, err
 	}
-	source := p.strDefault(PropEventBridgeSource)
-	if err := eventbridge.CheckSource(source); err != nil {
-		return nil, &Error{PropEventBridgeSource, source, err.Error()}
-	}
-	hub, err := p.securityHub()
-	if err != nil {
+	if err := c.tlsSkipVerify(strings.TrimSpace(get(PropTLSSkipVerify))); err != nil {
 		return nil, err
 	}
-	c.KindOptions = map[route.Kind]any{
-		cwlogs.Kind: cwlogs.Options{AutoCreateGroup: c.AutoCreateGroup, AutoCreateStream: c.AutoCreateStream,
-			RetentionDays: c.LogRetentionDays, Group: group},
-		kinesis.Kind:     kinesis.Options{PartitionKey: key},
-		eventbridge.Kind: eventbridge.Options{Source: source},
-		securityhub.Kind: hub,
-	}
-	if ns := p.str(PropMetricsNamespace); ns != "" {
-		if len(ns) > 255 || strings.HasPrefix(ns, "AWS/") || strings.ContainsAny(ns, ":") {
-			return nil, &Error{PropMetricsNamespace, ns, "want a CloudWatch namespace of up to 255 characters, not starting with AWS/, without ':', e.g. Falco"}
-		}
-		m := &Metrics{Namespace: ns, Group: p.strDefault(PropMetricsGroup), Stream: p.strDefault(PropMetricsStream)}
-		dims := p.strDefault(PropMetricsDims)
-		sets, err := emf.ParseDimensionSets(dims)
+	routeDefaults := route.Defaults{}
+	var defaultHelp []string
+	for _, k := range registeredKinds() {
+		kc, err := k.parse(get)
 		if err != nil {
-			return nil, &Error{PropMetricsDims, dims, err.Error()}
+			return nil, err
 		}
-		m.Dimensions = sets
-		st, err := cwlogs.StreamTemplate(m.Stream)
-		if err != nil || !st.Static() {
-			return nil, &Error{PropMetricsStream, m.Stream, "want a static log stream name, without {variables}"}
+		if kc.Options != nil {
+			c.KindOptions[k.kind] = kc.Options
 		}
-		d, err := cwlogs.Destination(m.Group, st)
-		if err != nil || !d.Name.Static() {
-			return nil, &Error{PropMetricsGroup, m.Group, "want a static log group name, without {variables}"}
+		if kc.Default != nil {
+			c.Routes.Defaults = append(c.Routes.Defaults, *kc.Default)
 		}
-		m.Target = d.Resolve(route.Values{})
-		c.Metrics = m
-	} else {
-		for _, k := range []string{PropMetricsDims, PropMetricsGroup, PropMetricsStream} {
-			if v := p.str(k); v != "" {
-				return nil, &Error{k, v, "set metrics_namespace (e.g. Falco) to turn the metrics on"}
-			}
+		if kc.RouteDefault != nil {
+			routeDefaults[k.kind] = kc.RouteDefault
 		}
+		if k.defaultHelp != "" {
+			defaultHelp = append(defaultHelp, k.defaultHelp)
+		}
+	}
+	if err := c.metrics(get); err != nil {
+		return nil, err
 	}
 	if c.ExternalID != "" && c.RoleARN == "" {
 		return nil, &Error{PropExternalID, c.ExternalID, "external_id needs role_arn: set role_arn to the role to assume"}
@@ -278,45 +215,107 @@ func Parse(get func(key string) string) (*Config, error) {
 	if c.RoleARN != "" && !strings.HasPrefix(c.RoleARN, "arn:") {
 		return nil, &Error{PropRoleARN, c.RoleARN, "want an IAM role ARN such as arn:aws:iam::123456789012:role/falcocw"}
 	}
+	if err := c.routes(get, routeDefaults, defaultHelp); err != nil {
+		return nil, err
+	}
+	return c, c.nonFalco(strings.TrimSpace(get(PropNonFalco)), routeDefaults, defaultHelp)
+}
 
-	// The default stream: log_stream_name, else log_stream_prefix + tag
-	// (as AWS's cloudwatch plugins do), for cloudwatch:GROUP routes too.
-	var stream *route.Template
-	name, prefix := p.str(PropLogStreamName), p.str(PropLogStreamPrefix)
-	switch {
-	case name != "" && prefix != "":
-		return nil, &Error{PropLogStreamPrefix, prefix, "set log_stream_name or log_stream_prefix, not both"}
-	case name != "":
-		st, err := cwlogs.StreamTemplate(name)
-		if err != nil {
-			return nil, &Error{PropLogStreamName, name, err.Error()}
+// endpoints reads each kind's endpoint: KIND_endpoint, else endpoint.
+func (c *Config) endpoints(get func(string) string) error {
+	for _, k := range route.Kinds() {
+		prop := EndpointProperty(k.Kind)
+		v := strings.TrimSpace(get(prop))
+		if v == "" {
+			if c.endpoint != "" {
+				c.Endpoints[k.Kind] = c.endpoint
+			}
+			continue
 		}
-		stream = st
-	case prefix != "":
-		st, err := cwlogs.StreamTemplate(prefix + "{tag}")
+		e, err := parseURL(v)
 		if err != nil {
-			return nil, &Error{PropLogStreamPrefix, prefix, err.Error()}
+			return &Error{prop, v, err.Error()}
 		}
-		stream = st
+		c.Endpoints[k.Kind] = e
 	}
-	if g := p.str(PropLogGroupName); g != "" {
-		if stream == nil {
-			return nil, &Error{PropLogStreamName, "", "log_group_name is set: set log_stream_name (e.g. {hostname}) or log_stream_prefix too"}
-		}
-		d, err := cwlogs.Destination(g, stream)
-		if err != nil {
-			return nil, &Error{PropLogGroupName, g, err.Error()}
-		}
-		c.Routes.Defaults = append(c.Routes.Defaults, d)
+	if c.STSEndpoint == "" {
+		c.STSEndpoint = c.endpoint
 	}
-	if ds := p.str(PropDeliveryStream); ds != "" {
-		d, err := firehose.Destination(ds)
-		if err != nil {
-			return nil, &Error{PropDeliveryStream, ds, err.Error()}
-		}
-		c.Routes.Defaults = append(c.Routes.Defaults, d)
-	}
+	return nil
+}
 
+// tlsSkipVerify reads the endpoints whose certificates are not verified:
+// only endpoints the configuration sets, and only over https.
+func (c *Config) tlsSkipVerify(v string) error {
+	if v == "" {
+		return nil
+	}
+	for _, e := range strings.Split(v, ",") {
+		e = strings.TrimRight(strings.TrimSpace(e), "/")
+		if !c.isEndpoint(e) {
+			return &Error{PropTLSSkipVerify, e, "want endpoints set in endpoint, sts_endpoint or a KIND_endpoint (" + strings.Join(endpointProperties(), ", ") +
+				"), comma-separated; AWS's own endpoints are always verified"}
+		}
+		if !strings.HasPrefix(e, "https://") {
+			return &Error{PropTLSSkipVerify, e, "only an https:// endpoint has a certificate to skip"}
+		}
+		c.TLSSkipVerify = append(c.TLSSkipVerify, e)
+	}
+	return nil
+}
+
+// metrics reads the Embedded Metric Format records' settings: on with
+// metrics_namespace, into a static CloudWatch Logs group and stream.
+func (c *Config) metrics(get func(string) string) error {
+	value := func(k string) string {
+		if v := strings.TrimSpace(get(k)); v != "" {
+			return v
+		}
+		return spec(k).Default
+	}
+	ns := strings.TrimSpace(get(PropMetricsNamespace))
+	if ns == "" {
+		for _, k := range []string{PropMetricsDims, PropMetricsGroup, PropMetricsStream} {
+			if v := strings.TrimSpace(get(k)); v != "" {
+				return &Error{k, v, "set metrics_namespace (e.g. Falco) to turn the metrics on"}
+			}
+		}
+		return nil
+	}
+	if len(ns) > 255 || strings.HasPrefix(ns, "AWS/") || strings.ContainsAny(ns, ":") {
+		return &Error{PropMetricsNamespace, ns, "want a CloudWatch namespace of up to 255 characters, not starting with AWS/, without ':', e.g. Falco"}
+	}
+	m := &Metrics{Namespace: ns, Group: value(PropMetricsGroup), Stream: value(PropMetricsStream)}
+	dims := value(PropMetricsDims)
+	sets, err := emf.ParseDimensionSets(dims)
+	if err != nil {
+		return &Error{PropMetricsDims, dims, err.Error()}
+	}
+	m.Dimensions = sets
+	// The records are CloudWatch Logs events: their group and stream are
+	// read as a cloudwatch:GROUP:STREAM route names them, and must not
+	// vary.
+	if strings.ContainsAny(m.Stream, "{}:") {
+		return &Error{PropMetricsStream, m.Stream, "want a static log stream name, without {variables}"}
+	}
+	if _, err := route.ParseDestination(metricsKind+":metrics:"+m.Stream, nil); err != nil {
+		return &Error{PropMetricsStream, m.Stream, "want a static log stream name, without {variables}"}
+	}
+	d, err := route.ParseDestination(metricsKind+":"+m.Group+":"+m.Stream, nil)
+	if err != nil || !d.Name.Static() || strings.Contains(m.Group, ":") {
+		return &Error{PropMetricsGroup, m.Group, "want a static log group name, without {variables}"}
+	}
+	m.Target = d.Resolve(route.Values{})
+	c.Metrics = m
+	return nil
+}
+
+// metricsKind is where metric records go: CloudWatch Logs, which turns
+// Embedded Metric Format records into metrics.
+const metricsKind = "cloudwatch"
+
+// routes reads route.1 to route.MaxRoutes, in order.
+func (c *Config) routes(get func(string) string, defaults route.Defaults, defaultHelp []string) error {
 	catchAll := false
 	for i := 1; i <= MaxRoutes; i++ {
 		key := PropRoutePrefix + strconv.Itoa(i)
@@ -324,12 +323,12 @@ func Parse(get func(key string) string) (*Config, error) {
 		if text == "" {
 			continue
 		}
-		r, err := route.ParseRule(key, text, stream)
+		r, err := route.ParseRule(key, text, defaults)
 		if err != nil {
-			return nil, &Error{key, text, err.Error()}
+			return &Error{key, text, err.Error()}
 		}
 		if r.UseDefault && len(c.Routes.Defaults) == 0 {
-			return nil, &Error{key, text, "routes to default, but no default destination is set: set log_group_name or delivery_stream"}
+			return &Error{key, text, "routes to default, but no default destination is set: set " + strings.Join(defaultHelp, " or ")}
 		}
 		c.Routes.Rules = append(c.Routes.Rules, r)
 		if r.MatchesAll() {
@@ -342,30 +341,34 @@ func Parse(get func(key string) string) (*Config, error) {
 	for i := 0; i <= 10*MaxRoutes; i = max(i+1, MaxRoutes+1) {
 		key := PropRoutePrefix + strconv.Itoa(i)
 		if v := strings.TrimSpace(get(key)); v != "" {
-			return nil, &Error{key, v, fmt.Sprintf("routes are numbered route.1 to route.%d; renumber this one", MaxRoutes)}
+			return &Error{key, v, fmt.Sprintf("routes are numbered route.1 to route.%d; renumber this one", MaxRoutes)}
 		}
 	}
 	if len(c.Routes.Defaults) == 0 && !catchAll {
-		return nil, &Error{PropLogGroupName, "", "no default destination: set log_group_name (with log_stream_name) and/or delivery_stream, or end the routes with a catch-all rule such as route.99 * -> cloudwatch:/falco/alerts:{hostname} " +
+		first, _, _ := strings.Cut(defaultHelp[0], " ")
+		return &Error{first, "", "no default destination: set " + strings.Join(defaultHelp, " and/or ") + ", or end the routes with a catch-all rule such as route.99 * -> cloudwatch:/falco/alerts:{hostname} " +
 			"(if you set one, check its spelling: Fluent Bit before 5.1.1 ignores a misspelt property; falcocw check names it)"}
 	}
+	return nil
+}
 
-	nf := strings.TrimSpace(get(PropNonFalco))
+// nonFalco reads where records that are not Falco alerts go.
+func (c *Config) nonFalco(nf string, defaults route.Defaults, defaultHelp []string) error {
 	switch strings.ToLower(nf) {
 	case "", "drop":
 	case "default":
 		if len(c.Routes.Defaults) == 0 {
-			return nil, &Error{PropNonFalco, nf, "no default destination is set: set log_group_name or delivery_stream, or name a destination"}
+			return &Error{PropNonFalco, nf, "no default destination is set: set " + strings.Join(defaultHelp, " or ") + ", or name a destination"}
 		}
 		c.NonFalco = &NonFalco{UseDefault: true}
 	default:
-		d, err := route.ParseDestination(nf, stream)
+		d, err := route.ParseDestination(nf, defaults)
 		if err != nil {
-			return nil, &Error{PropNonFalco, nf, "want drop, default or a destination: " + err.Error()}
+			return &Error{PropNonFalco, nf, "want drop, default or a destination: " + err.Error()}
 		}
 		c.NonFalco = &NonFalco{Dest: d}
 	}
-	return c, nil
+	return nil
 }
 
 type parser struct {
@@ -380,192 +383,6 @@ func (p *parser) fail(prop, value, allowed string) {
 }
 
 func (p *parser) str(k string) string { return strings.TrimSpace(p.get(k)) }
-
-// strDefault reads k, or its default from Table.
-func (p *parser) strDefault(k string) string {
-	if v := p.str(k); v != "" {
-		return v
-	}
-	return spec(k).Default
-}
-
-func (p *parser) boolean(k string) bool {
-	b, err := parseBool(p.str(k), spec(k).Default)
-	if err != nil {
-		p.fail(k, p.str(k), "want true or false (on/off, yes/no)")
-	}
-	return b
-}
-
-func parseBool(v, def string) (bool, error) {
-	if v == "" {
-		v = def
-	}
-	switch strings.ToLower(v) {
-	case "true", "on", "yes", "1":
-		return true, nil
-	case "false", "off", "no", "0":
-		return false, nil
-	}
-	return false, fmt.Errorf("not a boolean")
-}
-
-func (p *parser) integer(k string) int {
-	sp := spec(k)
-	min, _ := strconv.Atoi(sp.Min)
-	max, _ := strconv.Atoi(sp.Max)
-	v := p.strDefault(k)
-	n, err := strconv.Atoi(v)
-	if err != nil || n < min || n > max {
-		p.fail(k, v, fmt.Sprintf("want a whole number from %d to %d", min, max))
-		n, _ = strconv.Atoi(sp.Default)
-	}
-	return n
-}
-
-// size reads a byte size such as 256M, 1G, 512K or a plain number.
-func (p *parser) size(k string) int64 {
-	sp := spec(k)
-	min, _ := parseSize(sp.Min)
-	max, _ := parseSize(sp.Max)
-	v := strings.ToUpper(p.strDefault(k))
-	n, err := parseSize(v)
-	if err != nil || n < min || n > max {
-		p.fail(k, v, fmt.Sprintf("want a size from %s to %s, such as 256M or 1G", sp.Min, sp.Max))
-		n, _ = parseSize(sp.Default)
-	}
-	return n
-}
-
-func parseSize(v string) (int64, error) {
-	v = strings.ToUpper(strings.TrimSpace(v))
-	mult := int64(1)
-	num := strings.TrimSuffix(strings.TrimSuffix(v, "B"), "I")
-	switch {
-	case strings.HasSuffix(num, "K"):
-		mult, num = 1<<10, strings.TrimSuffix(num, "K")
-	case strings.HasSuffix(num, "M"):
-		mult, num = 1<<20, strings.TrimSuffix(num, "M")
-	case strings.HasSuffix(num, "G"):
-		mult, num = 1<<30, strings.TrimSuffix(num, "G")
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("not a size")
-	}
-	return n * mult, nil
-}
-
-func (p *parser) duration(k string) time.Duration {
-	sp := spec(k)
-	min, _ := parseDuration(sp.Min)
-	max, _ := parseDuration(sp.Max)
-	v := p.strDefault(k)
-	d, err := parseDuration(v)
-	switch {
-	case err != nil:
-		p.fail(k, v, "want a duration such as 20s or 1m30s")
-	case d < min || d > max:
-		p.fail(k, v, fmt.Sprintf("want a duration from %s to %s", min, max))
-	default:
-		return d
-	}
-	d, _ = parseDuration(sp.Default)
-	return d
-}
-
-// parseDuration reads a Go duration or, Fluent Bit style, a plain number
-// of seconds.
-func parseDuration(v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if err == nil {
-		return d, nil
-	}
-	n, nerr := strconv.ParseFloat(v, 64)
-	if nerr != nil {
-		return 0, err
-	}
-	return time.Duration(n * float64(time.Second)), nil
-}
-
-// groupOptions reads what falcocw sets on the log groups it creates.
-func (p *parser) groupOptions() (g cwlogs.GroupOptions, err error) {
-	if v := p.str(PropLogGroupClass); v != "" {
-		if g.Class, err = cwlogs.ParseClass(v); err != nil {
-			return g, &Error{PropLogGroupClass, v, err.Error()}
-		}
-	}
-	if v := p.str(PropLogGroupKMSKey); v != "" {
-		if g.KMSKeyID, err = cwlogs.ParseKMSKey(v); err != nil {
-			return g, &Error{PropLogGroupKMSKey, v, err.Error()}
-		}
-	}
-	prop, tags := PropLogGroupTags, p.str(PropLogGroupTags)
-	if alias := p.str(PropNewLogGroupTags); alias != "" {
-		if tags != "" {
-			return g, &Error{PropNewLogGroupTags, alias, "log_group_tags is set too: keep one (new_log_group_tags is its other name)"}
-		}
-		prop, tags = PropNewLogGroupTags, alias
-	}
-	if tags != "" {
-		if g.Tags, err = cwlogs.ParseTags(tags); err != nil {
-			return g, &Error{prop, tags, err.Error()}
-		}
-	}
-	return g, nil
-}
-
-// securityHub reads Security Hub's options.
-func (p *parser) securityHub() (o securityhub.Options, err error) {
-	if v := p.str(PropSecurityHubAcct); v != "" {
-		if len(v) != 12 || strings.Trim(v, "0123456789") != "" {
-			return o, &Error{PropSecurityHubAcct, v, "want a 12-digit AWS account ID"}
-		}
-		o.AccountID = v
-	}
-	if v := p.str(PropSecurityHubSev); v != "" {
-		if o.Severity, err = securityhub.ParseSeverity(v); err != nil {
-			return o, &Error{PropSecurityHubSev, v, err.Error()}
-		}
-	}
-	return o, nil
-}
-
-// retentionDays are the values PutRetentionPolicy accepts.
-var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
-func (p *parser) retention() int32 {
-	v := p.str(PropLogRetentionDays)
-	if v == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(v)
-	if err == nil {
-		for _, d := range retentionDays {
-			if n == d {
-				return int32(n)
-			}
-		}
-	}
-	allowed := make([]string, len(retentionDays))
-	for i, d := range retentionDays {
-		allowed[i] = strconv.Itoa(d)
-	}
-	p.fail(PropLogRetentionDays, v, "want one of the values CloudWatch accepts: "+strings.Join(allowed, ", "))
-	return 0
-}
-
-func (p *parser) endpoint(k string) string {
-	v := p.str(k)
-	if v == "" {
-		return ""
-	}
-	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
-		p.fail(k, v, "want a URL such as https://logs.eu-west-1.amazonaws.com")
-		return ""
-	}
-	return strings.TrimRight(v, "/")
-}
 
 func (p *parser) level() Level {
 	v := strings.ToLower(p.str(PropLogLevel))

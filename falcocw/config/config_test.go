@@ -8,6 +8,7 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/config"
 	"github.com/falcocw/falcocw/falcocw/cwlogs"
+	_ "github.com/falcocw/falcocw/falcocw/destinations" // every kind registers its properties
 	"github.com/falcocw/falcocw/falcocw/eventbridge"
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/securityhub"
@@ -43,7 +44,7 @@ func TestParseFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Region != "eu-west-1" || !c.AutoCreateGroup || !c.AutoCreateStream || c.LogRetentionDays != 90 ||
+	if c.Region != "eu-west-1" || !cw(c).AutoCreateGroup || !cw(c).AutoCreateStream || cw(c).RetentionDays != 90 ||
 		c.LogKey != "message" || c.FlushTimeout != 15*time.Second || c.MaxConcurrency != 4 || c.ExternalID != "ext" {
 		t.Errorf("parsed %+v", c)
 	}
@@ -99,7 +100,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.AutoCreateGroup || !c.AutoCreateStream || c.LogKey != "log" || c.NonFalco != nil ||
+	if cw(c).AutoCreateGroup || !cw(c).AutoCreateStream || c.LogKey != "log" || c.NonFalco != nil ||
 		c.FlushTimeout != 20*time.Second || c.MaxConcurrency != 16 || c.LogLevel != config.LevelInfo {
 		t.Errorf("defaults %+v", c)
 	}
@@ -161,8 +162,8 @@ func TestCatchAllRouteIsEnough(t *testing.T) {
 // IsKnown accepts (the list Fluent Bit 5.1.1 checks sections against).
 func TestKnownNames(t *testing.T) {
 	names := config.KnownNames()
-	if len(names) != len(config.Properties)+config.MaxRoutes {
-		t.Fatalf("%d names, want %d", len(names), len(config.Properties)+config.MaxRoutes)
+	if len(names) != len(config.Properties())+config.MaxRoutes {
+		t.Fatalf("%d names, want %d", len(names), len(config.Properties())+config.MaxRoutes)
 	}
 	for _, n := range names {
 		if n.Help == "" {
@@ -201,3 +202,6 @@ func TestOneErrorType(t *testing.T) {
 		}
 	}
 }
+
+// cw is CloudWatch Logs' options as the configuration made them.
+func cw(c *config.Config) cwlogs.Options { return c.KindOptions[cwlogs.Kind].(cwlogs.Options) }

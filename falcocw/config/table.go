@@ -3,6 +3,7 @@ package config
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/falcocw/falcocw/falcocw/route"
 )
@@ -10,24 +11,17 @@ import (
 // Property names, following AWS's own Fluent Bit plugins where the meaning
 // is the same.
 const (
-	PropRegion           = "region"
-	PropLogGroupName     = "log_group_name"
-	PropLogStreamName    = "log_stream_name"
-	PropLogStreamPrefix  = "log_stream_prefix"
-	PropAutoCreateGroup  = "auto_create_group"
-	PropAutoCreateStream = "auto_create_stream"
-	PropLogRetentionDays = "log_retention_days"
-	PropDeliveryStream   = "delivery_stream"
-	PropRoleARN          = "role_arn"
-	PropExternalID       = "external_id"
-	PropEndpoint         = "endpoint"
-	PropSTSEndpoint      = "sts_endpoint"
-	PropLogKey           = "log_key"
-	PropNonFalco         = "non_falco"
-	PropFlushTimeout     = "flush_timeout"
-	PropMaxConcurrency   = "max_concurrency"
-	PropDestinationWait  = "destination_wait"
-	PropProbeInterval    = "probe_interval"
+	PropRegion          = "region"
+	PropRoleARN         = "role_arn"
+	PropExternalID      = "external_id"
+	PropEndpoint        = "endpoint"
+	PropSTSEndpoint     = "sts_endpoint"
+	PropLogKey          = "log_key"
+	PropNonFalco        = "non_falco"
+	PropFlushTimeout    = "flush_timeout"
+	PropMaxConcurrency  = "max_concurrency"
+	PropDestinationWait = "destination_wait"
+	PropProbeInterval   = "probe_interval"
 	// PropLogLevel sets falcocw's own log level. Fluent Bit keeps an
 	// output's "log_level" to itself and never passes it to a Go plugin,
 	// hence the prefix; FLB_LOG_LEVEL in the environment is the fallback,
@@ -42,15 +36,6 @@ const (
 	PropMetricsStream    = "metrics_log_stream"
 	PropMemoryLimit      = "memory_limit"
 	PropJournalPath      = "journal_path"
-	PropKinesisKey       = "kinesis_partition_key"
-	PropLogGroupClass    = "log_group_class"
-	PropLogGroupKMSKey   = "log_group_kms_key_id"
-	PropLogGroupTags     = "log_group_tags"
-	// PropNewLogGroupTags is AWS's Go plugin's name for log_group_tags.
-	PropNewLogGroupTags   = "new_log_group_tags"
-	PropEventBridgeSource = "eventbridge_source"
-	PropSecurityHubAcct   = "securityhub_account_id"
-	PropSecurityHubSev    = "securityhub_severity"
 )
 
 // Type says how a property's value is read.
@@ -69,9 +54,8 @@ const (
 	TypeRoute    Type = "route"
 )
 
-// Property declares one property: the single place its name, type,
-// default, bounds and help are written. Parse reads defaults and bounds
-// from it; the known-name check, falcocw check, Fluent Bit's config_map
+// Property declares one property: its name, type, default, bounds and
+// help. The known-name check, falcocw check, Fluent Bit's config_map
 // (plugin/) and the README's reference table (a test compares them) all
 // come from Table.
 type Property struct {
@@ -83,45 +67,33 @@ type Property struct {
 	Help     string
 }
 
-// Table lists every property falcocw reads; route.N stands for route.1 to
-// route.MaxRoutes.
-var Table = []Property{
-	{Name: PropRegion, Type: TypeString, Help: "AWS region (else AWS_REGION from the environment)"},
-	{Name: PropLogGroupName, Type: TypeTemplate, Help: "default CloudWatch Logs group (a template)"},
-	{Name: PropLogStreamName, Type: TypeTemplate, Help: "default CloudWatch Logs stream (a template, e.g. {hostname})"},
-	{Name: PropLogStreamPrefix, Type: TypeString, Help: "default stream as this prefix plus the Fluent Bit tag"},
-	{Name: PropAutoCreateGroup, Type: TypeBool, Default: "false", Help: "create missing log groups"},
-	{Name: PropAutoCreateStream, Type: TypeBool, Default: "true", Help: "create missing log streams"},
-	{Name: PropLogRetentionDays, Type: TypeEnum, Help: "retention set on the log groups falcocw creates"},
-	{Name: PropLogGroupClass, Type: TypeEnum, Help: "log class of the log groups falcocw creates: STANDARD or INFREQUENT_ACCESS"},
-	{Name: PropLogGroupKMSKey, Type: TypeString, Help: "ARN of the KMS key encrypting the log groups falcocw creates"},
-	{Name: PropLogGroupTags, Type: TypeString, Help: "tags of the log groups falcocw creates: key=value,..."},
-	{Name: PropNewLogGroupTags, Type: TypeString, Help: "log_group_tags under AWS's Go plugin's name"},
-	{Name: PropDeliveryStream, Type: TypeTemplate, Help: "default Kinesis Data Firehose delivery stream"},
-	{Name: PropKinesisKey, Type: TypeTemplate, Default: "{hostname}", Help: "partition key of each Kinesis Data Streams record (a template)"},
-	{Name: PropEventBridgeSource, Type: TypeString, Default: "falco", Help: "source of the events put on eventbridge: buses"},
-	{Name: PropSecurityHubAcct, Type: TypeString, Help: "account of the Security Hub findings (default: the credentials' account, from STS)"},
-	{Name: PropSecurityHubSev, Type: TypeString, Help: "Security Hub severity label per priority, overriding the defaults: Warning=HIGH,..."},
-	{Name: PropRoutePrefix + "N", Type: TypeRoute, Help: "routing rule: MATCH... -> DESTINATION [continue]"},
-	{Name: PropNonFalco, Type: TypeString, Default: "drop", Help: "where records that are not Falco alerts go: drop, default or a destination"},
-	{Name: PropLogKey, Type: TypeString, Default: "log", Help: "record key holding Falco's JSON line"},
-	{Name: PropRoleARN, Type: TypeString, Help: "IAM role to assume for every AWS call"},
-	{Name: PropExternalID, Type: TypeString, Help: "external ID for role_arn"},
-	{Name: PropEndpoint, Type: TypeURL, Help: "endpoint URL for every AWS service (VPC endpoints, tests)"},
-	{Name: PropSTSEndpoint, Type: TypeURL, Help: "STS endpoint URL (for role_arn)"},
-	{Name: PropFlushTimeout, Type: TypeDuration, Default: "20s", Min: "1s", Max: "5m", Help: "longest a request is retried (throttling, 5xx, refused connections) before its events go back to Fluent Bit's retry"},
-	{Name: PropDestinationWait, Type: TypeDuration, Default: "2s", Min: "100ms", Max: "1m", Help: "longest a flush waits for a destination's next answer; past it the destination counts as down: its events go back to Fluent Bit's retry, the requests in flight go on and their answers are kept"},
-	{Name: PropProbeInterval, Type: TypeDuration, Default: "5s", Min: "100ms", Max: "5m", Help: "how often a destination that is down is sent one request to learn whether it is back"},
-	{Name: PropMaxConcurrency, Type: TypeInt, Default: "16", Min: "1", Max: "64", Help: "AWS requests each destination (kind and name) has in flight"},
-	{Name: PropTLSSkipVerify, Type: TypeString, Help: "endpoints whose TLS certificate is not verified (tests only)"},
-	{Name: PropCluster, Type: TypeString, Help: "cluster name in every event (default: FireLens ecs_cluster)"},
-	{Name: PropMetricsNamespace, Type: TypeString, Help: "CloudWatch metrics namespace; turns on Embedded Metric Format records"},
-	{Name: PropMetricsDims, Type: TypeString, Default: "cluster,priority;cluster,rule", Help: "metric dimension sets"},
-	{Name: PropMetricsGroup, Type: TypeString, Default: "/falco/metrics", Help: "log group of the metric records"},
-	{Name: PropMetricsStream, Type: TypeString, Default: "falcocw", Help: "log stream of the metric records"},
-	{Name: PropMemoryLimit, Type: TypeSize, Default: "256M", Min: "16M", Max: "64G", Help: "memory falcocw may hold for flushes and retries"},
-	{Name: PropJournalPath, Type: TypeString, Help: "directory where deliveries are written down, so chunks replayed after a restart are not sent twice"},
-	{Name: PropLogLevel, Type: TypeEnum, Default: "info", Help: "falcocw's own log level: error, warn, info, debug"},
+// fields are the instance's own properties, each with the Config field it
+// fills; those without Set are read together with others, in Parse.
+var fields = []Field[Config]{
+	String(PropRegion, "", "AWS region (else AWS_REGION from the environment)", func(c *Config) *string { return &c.Region }),
+	{Property: Property{Name: PropRoutePrefix + "N", Type: TypeRoute, Help: "routing rule: MATCH... -> DESTINATION [continue]"}},
+	{Property: Property{Name: PropNonFalco, Type: TypeString, Default: "drop", Help: "where records that are not Falco alerts go: drop, default or a destination"}},
+	String(PropLogKey, "log", "record key holding Falco's JSON line", func(c *Config) *string { return &c.LogKey }),
+	String(PropRoleARN, "", "IAM role to assume for every AWS call", func(c *Config) *string { return &c.RoleARN }),
+	String(PropExternalID, "", "external ID for role_arn", func(c *Config) *string { return &c.ExternalID }),
+	URL(PropEndpoint, "endpoint URL for every AWS service (VPC endpoints, tests)", func(c *Config) *string { return &c.endpoint }),
+	URL(PropSTSEndpoint, "STS endpoint URL (for role_arn)", func(c *Config) *string { return &c.STSEndpoint }),
+	Duration(PropFlushTimeout, "20s", "1s", "5m", "longest a request is retried (throttling, 5xx, refused connections) before its events go back to Fluent Bit's retry",
+		func(c *Config) *time.Duration { return &c.FlushTimeout }),
+	Duration(PropDestinationWait, "2s", "100ms", "1m", "longest a flush waits for a destination's next answer; past it the destination counts as down: its events go back to Fluent Bit's retry, the requests in flight go on and their answers are kept",
+		func(c *Config) *time.Duration { return &c.DestinationWait }),
+	Duration(PropProbeInterval, "5s", "100ms", "5m", "how often a destination that is down is sent one request to learn whether it is back",
+		func(c *Config) *time.Duration { return &c.ProbeInterval }),
+	Int(PropMaxConcurrency, "16", "1", "64", "AWS requests each destination (kind and name) has in flight", func(c *Config) *int { return &c.MaxConcurrency }),
+	{Property: Property{Name: PropTLSSkipVerify, Type: TypeString, Help: "endpoints whose TLS certificate is not verified (tests only)"}},
+	String(PropCluster, "", "cluster name in every event (default: FireLens ecs_cluster)", func(c *Config) *string { return &c.Cluster }),
+	{Property: Property{Name: PropMetricsNamespace, Type: TypeString, Help: "CloudWatch metrics namespace; turns on Embedded Metric Format records"}},
+	{Property: Property{Name: PropMetricsDims, Type: TypeString, Default: "cluster,priority;cluster,rule", Help: "metric dimension sets"}},
+	{Property: Property{Name: PropMetricsGroup, Type: TypeString, Default: "/falco/metrics", Help: "log group of the metric records"}},
+	{Property: Property{Name: PropMetricsStream, Type: TypeString, Default: "falcocw", Help: "log stream of the metric records"}},
+	Size(PropMemoryLimit, "256M", "16M", "64G", "memory falcocw may hold for flushes and retries", func(c *Config) *int64 { return &c.MemoryLimit }),
+	String(PropJournalPath, "", "directory where deliveries are written down, so chunks replayed after a restart are not sent twice", func(c *Config) *string { return &c.JournalPath }),
+	{Property: Property{Name: PropLogLevel, Type: TypeEnum, Default: "info", Help: "falcocw's own log level: error, warn, info, debug"}},
 }
 
 // EndpointProperty is the property overriding the endpoint of a kind of
@@ -136,18 +108,27 @@ func endpointProperties() []string {
 	return out
 }
 
-// The endpoint property of every kind of destination joins the table: a
-// new kind needs no entry here.
-func init() {
-	for _, k := range route.Kinds() {
-		Table = append(Table, Property{Name: EndpointProperty(k.Kind), Type: TypeURL, Help: k.Syntax + " endpoint URL (VPC endpoints, tests)"})
+// Table lists every property falcocw reads: the instance's own, each
+// registered kind's (RegisterKind), and the endpoint of every kind (a new
+// kind needs no entry here); route.N stands for route.1 to
+// route.MaxRoutes.
+func Table() []Property {
+	var out []Property
+	for _, f := range fields {
+		out = append(out, f.Property)
 	}
-	Properties = propertyNames()
+	for _, k := range registeredKinds() {
+		out = append(out, k.properties...)
+	}
+	for _, k := range route.Kinds() {
+		out = append(out, Property{Name: EndpointProperty(k.Kind), Type: TypeURL, Help: k.Syntax + " endpoint URL (VPC endpoints, tests)"})
+	}
+	return out
 }
 
 // spec returns the table's entry for name.
 func spec(name string) Property {
-	for _, p := range Table {
+	for _, p := range Table() {
 		if p.Name == name {
 			return p
 		}
@@ -156,11 +137,9 @@ func spec(name string) Property {
 }
 
 // Properties lists every property falcocw reads, besides route.N.
-var Properties []string
-
-func propertyNames() []string {
+func Properties() []string {
 	var out []string
-	for _, p := range Table {
+	for _, p := range Table() {
 		if p.Type != TypeRoute {
 			out = append(out, p.Name)
 		}
@@ -177,8 +156,9 @@ type Known struct {
 // route.MaxRoutes included: what Fluent Bit checks a section against when
 // it can (see plugin/).
 func KnownNames() []Known {
-	out := make([]Known, 0, len(Table)+MaxRoutes)
-	for _, p := range Table {
+	table := Table()
+	out := make([]Known, 0, len(table)+MaxRoutes)
+	for _, p := range table {
 		help := p.Help
 		if p.Default != "" {
 			help += " (default " + p.Default + ")"

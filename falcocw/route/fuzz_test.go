@@ -28,7 +28,7 @@ func FuzzParseRule(f *testing.F) {
 		Hostname: "h*st:1", Tags: []string{"mitre_x"}, Kubernetes: map[string]any{"namespace_name": "a b:c"},
 		ECS: map[string]string{"ecs_task_arn": "arn:aws:ecs:r:1:task/c/id"}}
 	f.Fuzz(func(t *testing.T, text string) {
-		r, err := route.ParseRule("route.9", text, route.MustTemplate("{hostname}"))
+		r, err := route.ParseRule("route.9", text, route.Defaults{"cloudwatch": route.MustTemplate("{hostname}")})
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("an empty error")

@@ -26,11 +26,17 @@ type KindSpec struct {
 	// Nameless is set for a kind written alone, without ":NAME"
 	// (securityhub: the findings go to the account and region).
 	Nameless bool
-	// Parse reads what follows "KIND:" ("" for a Nameless kind). defaultStream is the instance's
-	// default stream template, for kinds that have streams (nil when the
-	// instance has none).
-	Parse func(rest string, defaultStream *Template) (Destination, error)
+	// Parse reads what follows "KIND:" ("" for a Nameless kind). def is
+	// what the instance's properties set for what a destination of the
+	// kind may leave out (Defaults), nil when nothing: the default stream
+	// of cloudwatch:GROUP.
+	Parse func(rest string, def *Template) (Destination, error)
 }
+
+// Defaults are, per kind, what the instance's properties set for what a
+// destination of the kind may leave out (the stream of cloudwatch:GROUP,
+// from log_stream_name).
+type Defaults map[Kind]*Template
 
 var (
 	kindsMu sync.RWMutex

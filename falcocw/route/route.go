@@ -274,10 +274,10 @@ func appendUnique(out []Match, m Match) []Match {
 }
 
 // ParseRule parses one rule written as MATCH... -> DESTINATION [continue],
-// from the property named property. defaultStream is the stream template
-// used by cloudwatch:GROUP without a stream. The error says what is wrong
-// with the text; the caller names the property (config.Error).
-func ParseRule(property, text string, defaultStream *Template) (Rule, error) {
+// from the property named property. defaults are what its destination
+// may leave out (the stream of cloudwatch:GROUP). The error says what is
+// wrong with the text; the caller names the property (config.Error).
+func ParseRule(property, text string, defaults Defaults) (Rule, error) {
 	r := Rule{Text: text, Name: property}
 	bad := func(format string, args ...any) (Rule, error) {
 		return Rule{}, fmt.Errorf(format, args...)
@@ -319,7 +319,7 @@ func ParseRule(property, text string, defaultStream *Template) (Rule, error) {
 		r.UseDefault = true
 		return r, nil
 	}
-	d, err := ParseDestination(words[0], defaultStream)
+	d, err := ParseDestination(words[0], defaults)
 	if err != nil {
 		return bad("%v", err)
 	}
@@ -445,12 +445,13 @@ func splitTerms(s string) ([]string, error) {
 
 // ParseDestination parses KIND:REST, for the kinds registered with
 // RegisterKind: cloudwatch:GROUP[:STREAM], firehose:NAME, sns:TOPIC_ARN.
-func ParseDestination(s string, defaultStream *Template) (Destination, error) {
+// defaults are what it may leave out, per kind (nil: nothing).
+func ParseDestination(s string, defaults Defaults) (Destination, error) {
 	kind, rest, hasRest := strings.Cut(s, ":")
 	spec, ok := lookupKind(kind)
 	switch {
 	case ok && spec.Nameless && !hasRest:
-		return spec.Parse("", defaultStream)
+		return spec.Parse("", defaults[spec.Kind])
 	case ok && spec.Nameless:
 		return Destination{}, fmt.Errorf("bad destination %q: %s takes no name; write %s", s, kind, spec.Syntax)
 	case !hasRest || rest == "":
@@ -461,5 +462,5 @@ func ParseDestination(s string, defaultStream *Template) (Destination, error) {
 	case !ok:
 		return Destination{}, unknownKind(kind, s)
 	}
-	return spec.Parse(rest, defaultStream)
+	return spec.Parse(rest, defaults[spec.Kind])
 }

@@ -38,7 +38,7 @@ func TestGlob(t *testing.T) {
 
 func mustRule(t *testing.T, text string) route.Rule {
 	t.Helper()
-	r, err := route.ParseRule("route.1", text, route.MustTemplate("{hostname}"))
+	r, err := route.ParseRule("route.1", text, route.Defaults{"cloudwatch": route.MustTemplate("{hostname}")})
 	if err != nil {
 		t.Fatalf("ParseRule(%q): %v", text, err)
 	}
@@ -98,7 +98,7 @@ func TestParseRuleErrors(t *testing.T) {
 		"* -> firehose:bad/name",                      // / in a delivery stream
 		"* -> cloudwatch:" + strings.Repeat("g", 600), // too long
 	} {
-		if _, err := route.ParseRule("route.7", text, route.MustTemplate("{hostname}")); err == nil {
+		if _, err := route.ParseRule("route.7", text, route.Defaults{"cloudwatch": route.MustTemplate("{hostname}")}); err == nil {
 			t.Errorf("ParseRule(%q) accepted a bad rule", text)
 			continue
 		}

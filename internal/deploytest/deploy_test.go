@@ -429,7 +429,7 @@ func TestREADMEConfigurationReference(t *testing.T) {
 	for _, m := range row.FindAllStringSubmatch(section, -1) {
 		documented[m[1]] = m[2]
 	}
-	for _, p := range config.Table {
+	for _, p := range config.Table() {
 		def, ok := documented[p.Name]
 		if !ok {
 			t.Errorf("README's reference table lacks %s", p.Name)

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/falcocw/falcocw/falcocw/config"
+	_ "github.com/falcocw/falcocw/falcocw/destinations" // every kind a configuration may name
 )
 
 // Output is one falcocw output found in a file: where it is and its
@@ -34,7 +35,7 @@ func (o Output) Problems() []string {
 	for _, k := range keys {
 		if !config.IsKnown(k) {
 			out = append(out, fmt.Sprintf("%s: unknown property %q (a typo? falcocw reads: %s, route.1 to route.%d)",
-				o.Where, k, strings.Join(config.Properties, ", "), config.MaxRoutes))
+				o.Where, k, strings.Join(config.Properties(), ", "), config.MaxRoutes))
 		}
 		props[k] = os.Expand(o.Props[k], func(string) string { return "placeholder" })
 	}
