@@ -61,6 +61,12 @@ type Config struct {
 	// Endpoints, by destination kind, from KIND_endpoint or endpoint.
 	Endpoints map[route.Kind]string
 	endpoint  string // the endpoint property, for every service
+	// raw are properties as written, read together with others once
+	// every field is filled.
+	raw struct {
+		tlsSkipVerify, nonFalco                                    string
+		metricsNamespace, metricsDims, metricsGroup, metricsStream string
+	}
 	// KindOptions are each destination kind's own options, for its
 	// sender (dest.Env.Options).
 	KindOptions map[route.Kind]any
@@ -175,15 +181,10 @@ func Parse(get func(key string) string) (*Config, error) {
 	if err := fill(c, fields, get); err != nil {
 		return nil, err
 	}
-	p := parser{get: get}
-	c.LogLevel = p.level()
-	if p.err != nil {
-		return nil, p.err
-	}
 	if err := c.endpoints(get); err != nil {
 		return nil, err
 	}
-	if err := c.tlsSkipVerify(strings.TrimSpace(get(PropTLSSkipVerify))); err != nil {
+	if err := c.tlsSkipVerify(c.raw.tlsSkipVerify); err != nil {
 		return nil, err
 	}
 	routeDefaults := route.Defaults{}
@@ -206,7 +207,7 @@ func Parse(get func(key string) string) (*Config, error) {
 			defaultHelp = append(defaultHelp, k.defaultHelp)
 		}
 	}
-	if err := c.metrics(get); err != nil {
+	if err := c.metrics(); err != nil {
 		return nil, err
 	}
 	if c.ExternalID != "" && c.RoleARN == "" {
@@ -218,7 +219,7 @@ func Parse(get func(key string) string) (*Config, error) {
 	if err := c.routes(get, routeDefaults, defaultHelp); err != nil {
 		return nil, err
 	}
-	return c, c.nonFalco(strings.TrimSpace(get(PropNonFalco)), routeDefaults, defaultHelp)
+	return c, c.nonFalco(c.raw.nonFalco, routeDefaults, defaultHelp)
 }
 
 // endpoints reads each kind's endpoint: KIND_endpoint, else endpoint.
@@ -266,27 +267,28 @@ func (c *Config) tlsSkipVerify(v string) error {
 
 // metrics reads the Embedded Metric Format records' settings: on with
 // metrics_namespace, into a static CloudWatch Logs group and stream.
-func (c *Config) metrics(get func(string) string) error {
-	value := func(k string) string {
-		if v := strings.TrimSpace(get(k)); v != "" {
-			return v
-		}
-		return spec(k).Default
-	}
-	ns := strings.TrimSpace(get(PropMetricsNamespace))
+func (c *Config) metrics() error {
+	r := &c.raw
+	ns := r.metricsNamespace
 	if ns == "" {
-		for _, k := range []string{PropMetricsDims, PropMetricsGroup, PropMetricsStream} {
-			if v := strings.TrimSpace(get(k)); v != "" {
-				return &Error{k, v, "set metrics_namespace (e.g. Falco) to turn the metrics on"}
+		for _, kv := range [][2]string{{PropMetricsDims, r.metricsDims}, {PropMetricsGroup, r.metricsGroup}, {PropMetricsStream, r.metricsStream}} {
+			if kv[1] != "" {
+				return &Error{kv[0], kv[1], "set metrics_namespace (e.g. Falco) to turn the metrics on"}
 			}
 		}
 		return nil
 	}
+	value := func(v, k string) string {
+		if v != "" {
+			return v
+		}
+		return spec(k).Default
+	}
 	if len(ns) > 255 || strings.HasPrefix(ns, "AWS/") || strings.ContainsAny(ns, ":") {
 		return &Error{PropMetricsNamespace, ns, "want a CloudWatch namespace of up to 255 characters, not starting with AWS/, without ':', e.g. Falco"}
 	}
-	m := &Metrics{Namespace: ns, Group: value(PropMetricsGroup), Stream: value(PropMetricsStream)}
-	dims := value(PropMetricsDims)
+	m := &Metrics{Namespace: ns, Group: value(r.metricsGroup, PropMetricsGroup), Stream: value(r.metricsStream, PropMetricsStream)}
+	dims := value(r.metricsDims, PropMetricsDims)
 	sets, err := emf.ParseDimensionSets(dims)
 	if err != nil {
 		return &Error{PropMetricsDims, dims, err.Error()}
@@ -371,39 +373,32 @@ func (c *Config) nonFalco(nf string, defaults route.Defaults, defaultHelp []stri
 	return nil
 }
 
-type parser struct {
-	get func(string) string
-	err error
-}
-
-func (p *parser) fail(prop, value, allowed string) {
-	if p.err == nil {
-		p.err = &Error{prop, value, allowed}
-	}
-}
-
-func (p *parser) str(k string) string { return strings.TrimSpace(p.get(k)) }
-
-func (p *parser) level() Level {
-	v := strings.ToLower(p.str(PropLogLevel))
+// setLevel reads falcocw_log_level, else FLB_LOG_LEVEL, as Fluent Bit
+// and AWS's Go plugins name the levels.
+func setLevel(c *Config, v string) error {
+	v = strings.ToLower(v)
 	if v == "" {
 		v = strings.ToLower(strings.TrimSpace(os.Getenv("FLB_LOG_LEVEL")))
 	}
 	switch v {
 	case "":
-		return LevelInfo
+		c.LogLevel = LevelInfo
+		return nil
 	case "trace":
-		return LevelDebug
+		c.LogLevel = LevelDebug
+		return nil
 	case "warning":
-		return LevelWarn
+		c.LogLevel = LevelWarn
+		return nil
 	case "off":
-		return LevelError
+		c.LogLevel = LevelError
+		return nil
 	}
 	for i, n := range levelNames {
 		if v == n {
-			return Level(i)
+			c.LogLevel = Level(i)
+			return nil
 		}
 	}
-	p.fail(PropLogLevel, v, "want error, warn, info or debug")
-	return LevelInfo
+	return &Error{PropLogLevel, v, "want error, warn, info or debug"}
 }

@@ -16,9 +16,12 @@ type Field[O any] struct {
 	Property
 	// Set reads v, the property's value or else its default, into o, or
 	// says what is allowed (an *Error is returned as it is). It is not
-	// called when the property is unset and has no default. Nil for a
-	// property read with others (Parse, or a kind's finish).
+	// called when the property is unset and has no default. Nil only for
+	// the route.N family, which Parse reads itself.
 	Set func(o *O, v string) error
+	// Raw gives Set the value as written, "" when unset, and no default:
+	// for a property whose meaning depends on its being set at all.
+	Raw bool
 }
 
 // fill reads each field's value through get into o, and returns the
@@ -29,10 +32,10 @@ func fill[O any](o *O, fields []Field[O], get func(string) string) error {
 			continue
 		}
 		v := strings.TrimSpace(get(f.Name))
-		if v == "" {
+		if v == "" && !f.Raw {
 			v = f.Default
 		}
-		if v == "" {
+		if v == "" && !f.Raw {
 			continue
 		}
 		if err := f.Set(o, v); err != nil {
@@ -48,13 +51,13 @@ func fill[O any](o *O, fields []Field[O], get func(string) string) error {
 
 // String is a property read as it is written (trimmed).
 func String[O any](name, def, help string, field func(*O) *string) Field[O] {
-	return Field[O]{Property{Name: name, Type: TypeString, Default: def, Help: help},
-		func(o *O, v string) error { *field(o) = v; return nil }}
+	return Field[O]{Property: Property{Name: name, Type: TypeString, Default: def, Help: help},
+		Set: func(o *O, v string) error { *field(o) = v; return nil }}
 }
 
 // Bool is a property read as true or false (on/off, yes/no, 1/0).
 func Bool[O any](name, def, help string, field func(*O) *bool) Field[O] {
-	return Field[O]{Property{Name: name, Type: TypeBool, Default: def, Help: help}, func(o *O, v string) error {
+	return Field[O]{Property: Property{Name: name, Type: TypeBool, Default: def, Help: help}, Set: func(o *O, v string) error {
 		b, err := ParseBool(v)
 		*field(o) = b
 		return err
@@ -76,7 +79,7 @@ func ParseBool(v string) (bool, error) {
 func Int[O any](name, def, min, max, help string, field func(*O) *int) Field[O] {
 	lo, _ := strconv.Atoi(min)
 	hi, _ := strconv.Atoi(max)
-	return Field[O]{Property{Name: name, Type: TypeInt, Default: def, Min: min, Max: max, Help: help}, func(o *O, v string) error {
+	return Field[O]{Property: Property{Name: name, Type: TypeInt, Default: def, Min: min, Max: max, Help: help}, Set: func(o *O, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < lo || n > hi {
 			return fmt.Errorf("want a whole number from %d to %d", lo, hi)
@@ -91,7 +94,7 @@ func Int[O any](name, def, min, max, help string, field func(*O) *int) Field[O] 
 func Duration[O any](name, def, min, max, help string, field func(*O) *time.Duration) Field[O] {
 	lo, _ := parseDuration(min)
 	hi, _ := parseDuration(max)
-	return Field[O]{Property{Name: name, Type: TypeDuration, Default: def, Min: min, Max: max, Help: help}, func(o *O, v string) error {
+	return Field[O]{Property: Property{Name: name, Type: TypeDuration, Default: def, Min: min, Max: max, Help: help}, Set: func(o *O, v string) error {
 		d, err := parseDuration(v)
 		switch {
 		case err != nil:
@@ -109,7 +112,7 @@ func Duration[O any](name, def, min, max, help string, field func(*O) *time.Dura
 func Size[O any](name, def, min, max, help string, field func(*O) *int64) Field[O] {
 	lo, _ := parseSize(min)
 	hi, _ := parseSize(max)
-	return Field[O]{Property{Name: name, Type: TypeSize, Default: def, Min: min, Max: max, Help: help}, func(o *O, v string) error {
+	return Field[O]{Property: Property{Name: name, Type: TypeSize, Default: def, Min: min, Max: max, Help: help}, Set: func(o *O, v string) error {
 		v = strings.ToUpper(v)
 		n, err := parseSize(v)
 		if err != nil || n < lo || n > hi {
@@ -122,7 +125,7 @@ func Size[O any](name, def, min, max, help string, field func(*O) *int64) Field[
 
 // URL is an endpoint URL, without its trailing slash.
 func URL[O any](name, help string, field func(*O) *string) Field[O] {
-	return Field[O]{Property{Name: name, Type: TypeURL, Help: help}, func(o *O, v string) error {
+	return Field[O]{Property: Property{Name: name, Type: TypeURL, Help: help}, Set: func(o *O, v string) error {
 		u, err := parseURL(v)
 		*field(o) = u
 		return err
@@ -138,12 +141,18 @@ func parseURL(v string) (string, error) {
 
 // Template is a name with {variables}, read by parse.
 func Template[O any](name, def, help string, set func(o *O, v string) error) Field[O] {
-	return Field[O]{Property{Name: name, Type: TypeTemplate, Default: def, Help: help}, set}
+	return Field[O]{Property: Property{Name: name, Type: TypeTemplate, Default: def, Help: help}, Set: set}
 }
 
 // Read is any other property: typ says how it is written, set reads it.
 func Read[O any](name string, typ Type, def, help string, set func(o *O, v string) error) Field[O] {
-	return Field[O]{Property{Name: name, Type: typ, Default: def, Help: help}, set}
+	return Field[O]{Property: Property{Name: name, Type: typ, Default: def, Help: help}, Set: set}
+}
+
+// Raw is a property whose Set sees it as written, "" when unset: def is
+// the default Set applies, for the documentation.
+func Raw[O any](name string, typ Type, def, help string, set func(o *O, v string) error) Field[O] {
+	return Field[O]{Property: Property{Name: name, Type: typ, Default: def, Help: help}, Set: set, Raw: true}
 }
 
 func parseSize(v string) (int64, error) {

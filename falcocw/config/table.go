@@ -72,7 +72,7 @@ type Property struct {
 var fields = []Field[Config]{
 	String(PropRegion, "", "AWS region (else AWS_REGION from the environment)", func(c *Config) *string { return &c.Region }),
 	{Property: Property{Name: PropRoutePrefix + "N", Type: TypeRoute, Help: "routing rule: MATCH... -> DESTINATION [continue]"}},
-	{Property: Property{Name: PropNonFalco, Type: TypeString, Default: "drop", Help: "where records that are not Falco alerts go: drop, default or a destination"}},
+	String(PropNonFalco, "drop", "where records that are not Falco alerts go: drop, default or a destination", func(c *Config) *string { return &c.raw.nonFalco }),
 	String(PropLogKey, "log", "record key holding Falco's JSON line", func(c *Config) *string { return &c.LogKey }),
 	String(PropRoleARN, "", "IAM role to assume for every AWS call", func(c *Config) *string { return &c.RoleARN }),
 	String(PropExternalID, "", "external ID for role_arn", func(c *Config) *string { return &c.ExternalID }),
@@ -85,15 +85,23 @@ var fields = []Field[Config]{
 	Duration(PropProbeInterval, "5s", "100ms", "5m", "how often a destination that is down is sent one request to learn whether it is back",
 		func(c *Config) *time.Duration { return &c.ProbeInterval }),
 	Int(PropMaxConcurrency, "16", "1", "64", "AWS requests each destination (kind and name) has in flight", func(c *Config) *int { return &c.MaxConcurrency }),
-	{Property: Property{Name: PropTLSSkipVerify, Type: TypeString, Help: "endpoints whose TLS certificate is not verified (tests only)"}},
+	String(PropTLSSkipVerify, "", "endpoints whose TLS certificate is not verified (tests only)", func(c *Config) *string { return &c.raw.tlsSkipVerify }),
 	String(PropCluster, "", "cluster name in every event (default: FireLens ecs_cluster)", func(c *Config) *string { return &c.Cluster }),
-	{Property: Property{Name: PropMetricsNamespace, Type: TypeString, Help: "CloudWatch metrics namespace; turns on Embedded Metric Format records"}},
-	{Property: Property{Name: PropMetricsDims, Type: TypeString, Default: "cluster,priority;cluster,rule", Help: "metric dimension sets"}},
-	{Property: Property{Name: PropMetricsGroup, Type: TypeString, Default: "/falco/metrics", Help: "log group of the metric records"}},
-	{Property: Property{Name: PropMetricsStream, Type: TypeString, Default: "falcocw", Help: "log stream of the metric records"}},
+	// The metrics' settings count as set only when written: without
+	// metrics_namespace, setting one of the others is an error.
+	String(PropMetricsNamespace, "", "CloudWatch metrics namespace; turns on Embedded Metric Format records", func(c *Config) *string { return &c.raw.metricsNamespace }),
+	Raw(PropMetricsDims, TypeString, "cluster,priority;cluster,rule", "metric dimension sets", rawInto(func(c *Config) *string { return &c.raw.metricsDims })),
+	Raw(PropMetricsGroup, TypeString, "/falco/metrics", "log group of the metric records", rawInto(func(c *Config) *string { return &c.raw.metricsGroup })),
+	Raw(PropMetricsStream, TypeString, "falcocw", "log stream of the metric records", rawInto(func(c *Config) *string { return &c.raw.metricsStream })),
 	Size(PropMemoryLimit, "256M", "16M", "64G", "memory falcocw may hold for flushes and retries", func(c *Config) *int64 { return &c.MemoryLimit }),
 	String(PropJournalPath, "", "directory where deliveries are written down, so chunks replayed after a restart are not sent twice", func(c *Config) *string { return &c.JournalPath }),
-	{Property: Property{Name: PropLogLevel, Type: TypeEnum, Default: "info", Help: "falcocw's own log level: error, warn, info, debug"}},
+	// Unset, the level comes from FLB_LOG_LEVEL, as for AWS's Go plugins.
+	Raw(PropLogLevel, TypeEnum, "info", "falcocw's own log level: error, warn, info, debug", setLevel),
+}
+
+// rawInto is the Set of a Raw property kept as written.
+func rawInto(field func(*Config) *string) func(c *Config, v string) error {
+	return func(c *Config, v string) error { *field(c) = v; return nil }
 }
 
 // EndpointProperty is the property overriding the endpoint of a kind of
