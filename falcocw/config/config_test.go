@@ -205,3 +205,33 @@ func TestOneErrorType(t *testing.T) {
 
 // cw is CloudWatch Logs' options as the configuration made them.
 func cw(c *config.Config) cwlogs.Options { return c.KindOptions[cwlogs.Kind].(cwlogs.Options) }
+
+// TestLogLevel: falcocw_log_level, else FLB_LOG_LEVEL (as AWS's Go plugins
+// read it), else info; Fluent Bit's names for the levels are taken.
+func TestLogLevel(t *testing.T) {
+	for _, tc := range []struct {
+		prop, env string
+		want      config.Level
+		bad       bool
+	}{
+		{"", "", config.LevelInfo, false},
+		{"", "debug", config.LevelDebug, false},
+		{"", "warning", config.LevelWarn, false},
+		{"warn", "debug", config.LevelWarn, false},
+		{"trace", "", config.LevelDebug, false},
+		{"off", "", config.LevelError, false},
+		{"loud", "", 0, true},
+		{"", "loud", 0, true},
+	} {
+		t.Setenv("FLB_LOG_LEVEL", tc.env)
+		c, err := config.Parse(props("log_group_name", "g", "log_stream_name", "s", "falcocw_log_level", tc.prop))
+		switch {
+		case tc.bad && err == nil:
+			t.Errorf("level %q, FLB_LOG_LEVEL %q: accepted", tc.prop, tc.env)
+		case !tc.bad && err != nil:
+			t.Errorf("level %q, FLB_LOG_LEVEL %q: %v", tc.prop, tc.env, err)
+		case !tc.bad && c.LogLevel != tc.want:
+			t.Errorf("level %q, FLB_LOG_LEVEL %q: %v, want %v", tc.prop, tc.env, c.LogLevel, tc.want)
+		}
+	}
+}
