@@ -14,6 +14,7 @@ package falcocw
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,9 +107,10 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 	in.shutdown, in.abandon = context.WithCancel(context.Background())
 	// One sender per kind of destination, as its package registered it.
 	warn := func(format string, args ...any) { in.logf(config.LevelWarn, format, args...) }
+	errorf := func(format string, args ...any) { in.logf(config.LevelError, format, args...) }
 	for _, k := range dest.Kinds() {
 		kind := k.Route.Kind
-		in.senders = append(in.senders, kindSender{kind, k.New(dest.Env{AWS: a, Endpoint: cfg.Endpoints[kind], Options: cfg.KindOptions[kind], Warn: warn})})
+		in.senders = append(in.senders, kindSender{kind, k.New(dest.Env{AWS: a, Endpoint: cfg.Endpoints[kind], Options: cfg.KindOptions[kind], Warn: warn, Error: errorf})})
 	}
 	for _, e := range cfg.TLSSkipVerify {
 		in.logf(config.LevelWarn, "TLS certificate verification is OFF for %s (tls_skip_verify): anyone on the network path can impersonate it and read what falcocw sends there", e)
@@ -120,6 +122,9 @@ func New(ctx context.Context, cfg *config.Config, log Logger) (*Instance, error)
 // instance's name (Fluent Bit's Alias, or falcocw.N), when journal_path is
 // set. The plugin calls it once, after New.
 func (in *Instance) OpenJournal(name string) error {
+	if err := in.keep(name); err != nil {
+		return err
+	}
 	if in.cfg.JournalPath == "" {
 		return nil
 	}
@@ -130,6 +135,25 @@ func (in *Instance) OpenJournal(name string) error {
 	in.journal = j
 	if j.Replaying() {
 		in.logf(config.LevelInfo, "journal %s: deliveries of the run before are loaded; records Fluent Bit replays from its storage are not sent again where they arrived", j.Path())
+	}
+	return nil
+}
+
+// keep gives each sender that keeps what it accepts (dest.Keeper) its
+// directory under journal_path, NAME-KIND, or memory without one.
+func (in *Instance) keep(name string) error {
+	for _, ks := range in.senders {
+		k, ok := ks.sender.(dest.Keeper)
+		if !ok {
+			continue
+		}
+		dir := ""
+		if in.cfg.JournalPath != "" {
+			dir = filepath.Join(in.cfg.JournalPath, name+"-"+string(ks.kind))
+		}
+		if err := k.Keep(dir); err != nil {
+			return fmt.Errorf("%s: %v", ks.kind, err)
+		}
 	}
 	return nil
 }
@@ -211,6 +235,13 @@ func (in *Instance) Close(grace time.Duration) {
 		<-done
 	}
 	in.abandon()
+	for _, ks := range in.senders {
+		if k, ok := ks.sender.(dest.Keeper); ok {
+			ctx, cancel := context.WithTimeout(context.Background(), grace)
+			k.Stop(ctx)
+			cancel()
+		}
+	}
 	if in.journal != nil {
 		in.journal.Close()
 	}

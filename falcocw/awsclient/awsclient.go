@@ -227,3 +227,21 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// AssumeRole returns the instance's AWS with the credentials of another
+// role, assumed (STS AssumeRole, with externalID when set) on top of the
+// instance's own: a destination written to through a role of its own
+// (Security Lake's custom source provider role) uses it. The region,
+// retryer and endpoints stay.
+func (a *AWS) AssumeRole(roleARN, externalID string) *AWS {
+	c := *a
+	provider := stscreds.NewAssumeRoleProvider(a.STS(), roleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "falcocw"
+		if externalID != "" {
+			o.ExternalID = aws.String(externalID)
+		}
+	})
+	c.Config = a.Config.Copy()
+	c.Config.Credentials = aws.NewCredentialsCache(provider)
+	return &c
+}

@@ -115,6 +115,17 @@ type Sender interface {
 	Release(reqs []Request)
 }
 
+// Keeper is a Sender that keeps the events it accepts for a while before
+// it delivers them (Security Lake gathers them into objects of minutes):
+// its Send's Accepted means kept safe. The instance gives it, before the
+// first flush, a directory under journal_path to keep them in across
+// restarts ("" without journal_path: in memory), and stops it at exit,
+// when it delivers what it keeps.
+type Keeper interface {
+	Keep(dir string) error
+	Stop(ctx context.Context)
+}
+
 // KeepsNothing is the Release of a Sender that reuses nothing of its
 // requests.
 type KeepsNothing struct{}

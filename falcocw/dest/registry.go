@@ -16,7 +16,8 @@ type Env struct {
 	// Options are the kind's own options as the configuration parsed
 	// them (cwlogs.Options for CloudWatch Logs), nil when it has none.
 	Options any
-	Warn    func(format string, args ...any)
+	// Warn and Error write a line of the instance's log.
+	Warn, Error func(format string, args ...any)
 }
 
 // Kind is a kind of destination: its route syntax, the IAM actions it

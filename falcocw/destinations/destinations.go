@@ -9,10 +9,11 @@
 package destinations
 
 import (
-	_ "github.com/falcocw/falcocw/falcocw/cwlogs"      // cloudwatch:GROUP[:STREAM]
-	_ "github.com/falcocw/falcocw/falcocw/eventbridge" // eventbridge:BUS
-	_ "github.com/falcocw/falcocw/falcocw/firehose"    // firehose:NAME
-	_ "github.com/falcocw/falcocw/falcocw/kinesis"     // kinesis:STREAM
-	_ "github.com/falcocw/falcocw/falcocw/securityhub" // securityhub
-	_ "github.com/falcocw/falcocw/falcocw/sns"         // sns:TOPIC_ARN
+	_ "github.com/falcocw/falcocw/falcocw/cwlogs"       // cloudwatch:GROUP[:STREAM]
+	_ "github.com/falcocw/falcocw/falcocw/eventbridge"  // eventbridge:BUS
+	_ "github.com/falcocw/falcocw/falcocw/firehose"     // firehose:NAME
+	_ "github.com/falcocw/falcocw/falcocw/kinesis"      // kinesis:STREAM
+	_ "github.com/falcocw/falcocw/falcocw/securityhub"  // securityhub
+	_ "github.com/falcocw/falcocw/falcocw/securitylake" // securitylake:BUCKET/PREFIX
+	_ "github.com/falcocw/falcocw/falcocw/sns"          // sns:TOPIC_ARN
 )

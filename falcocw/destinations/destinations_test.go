@@ -12,12 +12,13 @@ import (
 // its syntax, and each parses a destination of its own.
 func TestEveryKindRegistered(t *testing.T) {
 	examples := map[route.Kind]string{
-		"cloudwatch":  "cloudwatch:/falco/{rule}:{hostname}",
-		"firehose":    "firehose:falco-{source}",
-		"kinesis":     "kinesis:falco-{source}",
-		"sns":         "sns:arn:aws:sns:eu-west-1:123456789012:falco-{priority}",
-		"eventbridge": "eventbridge:falco-{source}",
-		"securityhub": "securityhub",
+		"cloudwatch":   "cloudwatch:/falco/{rule}:{hostname}",
+		"firehose":     "firehose:falco-{source}",
+		"kinesis":      "kinesis:falco-{source}",
+		"sns":          "sns:arn:aws:sns:eu-west-1:123456789012:falco-{priority}",
+		"eventbridge":  "eventbridge:falco-{source}",
+		"securityhub":  "securityhub",
+		"securitylake": "securitylake:aws-security-data-lake-eu-west-1-abc/ext/falco/1.0",
 	}
 	kinds := route.Kinds()
 	if len(kinds) != len(examples) {
@@ -44,6 +45,9 @@ func TestDestinationErrors(t *testing.T) {
 		{"eventbridge:arn:aws:events:eu-west-1:123456789012:rule/x", "event-bus"},
 		{"eventbridge:bad bus", "event bus"},
 		{"nosuch", "unknown destination kind"},
+		{"securitylake:bucket-only", "PREFIX the custom source's location"},
+		{"securitylake:Bad_Bucket/ext/falco", "lower-case letters"},
+		{"securitylake:lake-bucket/ext/{rule}", "without {fields}"},
 	} {
 		_, err := route.ParseDestination(tt.in, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

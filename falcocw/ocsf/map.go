@@ -53,8 +53,8 @@ func NewFinding(a *falco.Alert, event []byte, c Context) Finding {
 		Message: a.Output,
 		Metadata: Metadata{Version: Version, UID: id, LogProvider: "falcocw", LogName: a.Source,
 			Product:      Product{Name: "Falco", VendorName: "Falco", URLString: "https://falco.org"},
-			OriginalTime: a.Time.UTC().Format(time.RFC3339Nano), TenantUID: c.AccountID,
-			Labels: append([]string(nil), a.Tags...), Profiles: []string{"cloud"}},
+			OriginalTime: a.Time.UTC().Format(time.RFC3339Nano),
+			Labels:       append([]string(nil), a.Tags...), Profiles: []string{"cloud"}},
 		FindingInfo: FindingInfo{UID: id, Title: a.Rule, Desc: a.Output, CreatedTime: ms,
 			Analytic: Analytic{Name: a.Rule, TypeID: 1, Type: "Rule"},
 			Attacks:  Attacks(a.Tags)},
@@ -65,9 +65,7 @@ func NewFinding(a *falco.Alert, event []byte, c Context) Finding {
 	if a.Source != "" {
 		f.FindingInfo.DataSources = []string{a.Source}
 	}
-	if c.AccountID != "" {
-		f.Cloud.Account = &Account{UID: c.AccountID, TypeID: 10, Type: "AWS Account"}
-	}
+	f.SetAccount(c.AccountID)
 	f.Device, f.Resources = where(a, c.Region)
 	if f.Device != nil {
 		f.Metadata.Profiles = append(f.Metadata.Profiles, "host")
@@ -155,4 +153,14 @@ func where(a *falco.Alert, region string) (*Device, []Resource) {
 		d.Name = "unknown" // a device needs a name, a uid, a hostname or an instance: the container's host is not known
 	}
 	return d, res
+}
+
+// SetAccount sets the account the finding is written for (cloud.account,
+// metadata.tenant_uid), unless it has one; "" does nothing.
+func (f *Finding) SetAccount(id string) {
+	if id == "" || f.Cloud.Account != nil {
+		return
+	}
+	f.Cloud.Account = &Account{UID: id, TypeID: 10, Type: "AWS Account"}
+	f.Metadata.TenantUID = id
 }

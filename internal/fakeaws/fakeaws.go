@@ -1,6 +1,7 @@
 // Package fakeaws is an AWS-protocol endpoint for tests, the demo and the
 // bench: an HTTP server speaking the JSON 1.1 protocol of CloudWatch Logs
-// and Kinesis Data Firehose and the query protocol of SNS, as the real
+// and Kinesis Data Firehose, the query protocol of SNS, and S3's PutObject
+// (REST, path-style), as the real
 // services do, and checking SigV4 signatures, so that the SDK's real
 // serialisation, signing and retry code runs against it. It answers faults
 // (throttling, 500s, resets, slow answers, failed records) as each service
@@ -101,9 +102,11 @@ type Server struct {
 	verified   int
 	topics     map[string][]SNSMessage
 	kinesis    map[string][]KinesisRecord // data stream → records
-	buses      map[string][]BusEvent      // event bus → events
-	findings   map[string]*StoredFinding  // Security Hub finding Id → finding
-	groupOpts  map[string]GroupOptions    // log group → what CreateLogGroup set
+	objects    map[string][]byte          // S3: BUCKET/KEY → body
+	buckets    map[string]bool
+	buses      map[string][]BusEvent     // event bus → events
+	findings   map[string]*StoredFinding // Security Hub finding Id → finding
+	groupOpts  map[string]GroupOptions   // log group → what CreateLogGroup set
 	hubTokens  float64
 	hubLast    time.Time
 	// AutoCreate makes PutLogEvents and PutRecordBatch accept unknown
@@ -317,6 +320,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			target = "securityhub." + op
 		}
 	}
+	s3 := target == "" && r.Method == http.MethodPut // S3 speaks REST, path-style here: PUT /BUCKET/KEY
+	if s3 {
+		op, target = "PutObject", "s3.PutObject"
+	}
 	var body []byte
 	var err error
 	if s.Light { // a pooled buffer: in a benchmark, the client's allocations are the ones to see
@@ -339,7 +346,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	}
 	writeError := func(w http.ResponseWriter, e apiError) {
-		if form != nil {
+		if s3 {
+			writeS3Error(w, e, reqID)
+		} else if form != nil {
 			writeQueryError(w, e, reqID)
 		} else {
 			writeJSONError(w, e)
@@ -349,7 +358,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiError{400, "SerializationException", err.Error()})
 		return
 	}
-	if r.Method != http.MethodPost || op == "" {
+	if (r.Method != http.MethodPost && !s3) || op == "" {
 		writeError(w, apiError{400, "UnknownOperationException", "want POST with X-Amz-Target"})
 		return
 	}
@@ -453,6 +462,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		out, aerr = s.putEvents(body)
 	case "securityhub.BatchImportFindings":
 		out, aerr = s.batchImportFindings(body)
+	case "s3.PutObject":
+		if aerr = s.putObject(r, body); aerr == nil {
+			w.Header().Set("ETag", `"`+newID()+`"`)
+			return
+		}
 	case "query.GetCallerIdentity":
 		_, _ = io.WriteString(w, getCallerIdentity(reqID))
 		return
@@ -488,6 +502,8 @@ func throttleError(op string) apiError {
 		return apiError{400, "Throttling", "injected: Rate exceeded"}
 	case "BatchImportFindings":
 		return apiError{429, "TooManyRequestsException", "injected: Rate exceeded"}
+	case "PutObject":
+		return apiError{503, "SlowDown", "injected: Please reduce your request rate."}
 	}
 	return apiError{400, "ThrottlingException", "injected: Rate exceeded"}
 }
