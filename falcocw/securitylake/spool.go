@@ -46,7 +46,12 @@ type spool struct {
 	open    map[string]*segment // by target
 	sealed  []*segment
 	pending map[string]struct{} // uids of the findings waiting
-	bytes   int64
+	// before are the uids of the findings a run before left in the
+	// spool, kept after their objects are written: a crash between the
+	// spool's sync and the journal's record of the delivery makes Fluent
+	// Bit send them again, and they must not land twice.
+	before map[string]struct{}
+	bytes  int64
 }
 
 type segment struct {
@@ -66,7 +71,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 var errFull = errors.New("the spool is full")
 
 func newSpool(dir string, limit int64, maxRows int, maxBytes int64) *spool {
-	return &spool{dir: dir, limit: limit, maxRows: maxRows, maxBytes: maxBytes, open: map[string]*segment{}, pending: map[string]struct{}{}}
+	return &spool{dir: dir, limit: limit, maxRows: maxRows, maxBytes: maxBytes, open: map[string]*segment{}, pending: map[string]struct{}{}, before: map[string]struct{}{}}
 }
 
 // load finds the segments a run before left in dir: each is sealed, to be
@@ -94,6 +99,7 @@ func (s *spool) load() (segments, findings int, err error) {
 		s.sealed = append(s.sealed, seg)
 		for _, u := range seg.uids {
 			s.pending[u] = struct{}{}
+			s.before[u] = struct{}{}
 		}
 		s.bytes += seg.bytes
 		segments++
@@ -193,7 +199,8 @@ func (s *spool) add(target string, rows []ocsf.Finding, now time.Time) error {
 	var n int64
 	for i := range rows {
 		uid := rows[i].FindingInfo.UID
-		if _, dup := s.pending[uid]; dup || slices.ContainsFunc(recs, func(r rec) bool { return r.uid == uid }) {
+		_, earlier := s.before[uid]
+		if _, dup := s.pending[uid]; dup || earlier || slices.ContainsFunc(recs, func(r rec) bool { return r.uid == uid }) {
 			continue
 		}
 		b, err := json.Marshal(&rows[i])
