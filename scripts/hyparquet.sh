@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.cache/hyparquet
 version=1.31.5
+mkdir -p .cache
+exec 9>.cache/hyparquet.lock   # tests of several packages may ask at once
+flock 9
 if [ ! -f "$dir/node_modules/hyparquet/package.json" ] || ! grep -q "\"version\": \"$version\"" "$dir/node_modules/hyparquet/package.json"; then
   mkdir -p "$dir"
   npm install --silent --no-audit --no-fund --prefix "$dir" "hyparquet@$version" >&2

@@ -1,6 +1,6 @@
 // Command falcocw-demo shows falcocw end to end without AWS: it starts a
 // local AWS-protocol endpoint (CloudWatch Logs, Firehose, SNS, EventBridge,
-// Security Hub), loads the
+// Security Hub, S3 for Security Lake), loads the
 // falcocw .so the way Fluent Bit does (through a real fluent-bit when one
 // is named by FLUENT_BIT or on PATH, else through the bundled host that
 // calls the same entry points), feeds it the bundled Falco samples, and
@@ -20,7 +20,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/falcocw/falcocw/falcocw/chunk"
+	"github.com/falcocw/falcocw/falcocw/ocsf"
 	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/flbhost"
 	"github.com/falcocw/falcocw/internal/samples"
@@ -39,13 +42,19 @@ var demoConfig = []flbhost.Property{
 	{Key: "route.2", Value: "priority>=Critical -> sns:" + demoTopic + " continue"},
 	{Key: "route.3", Value: "priority>=Error -> eventbridge:falco continue"},
 	{Key: "route.4", Value: "priority>=Critical -> securityhub continue"},
-	{Key: "route.5", Value: "tag=mitre_* -> firehose:falco-mitre-archive"},
-	{Key: "route.6", Value: "source=k8s_audit,aws_cloudtrail,okta,github -> cloudwatch:/falco/cloud:{source}"},
+	{Key: "route.5", Value: "priority>=Warning -> securitylake:" + demoLake + " continue"},
+	{Key: "route.6", Value: "tag=mitre_* -> firehose:falco-mitre-archive"},
+	{Key: "route.7", Value: "source=k8s_audit,aws_cloudtrail,okta,github -> cloudwatch:/falco/cloud:{source}"},
+	{Key: "securitylake_flush_interval", Value: "5s"},
 	{Key: "metrics_namespace", Value: "Falco"},
 	{Key: "metrics_dimensions", Value: "cluster,priority;cluster,rule"},
 }
 
-const demoTopic = "arn:aws:sns:eu-west-1:123456789012:falco-response"
+const (
+	demoTopic      = "arn:aws:sns:eu-west-1:123456789012:falco-response"
+	demoLakeBucket = "aws-security-data-lake-eu-west-1-demo"
+	demoLake       = demoLakeBucket + "/ext/falco/1.0"
+)
 
 func main() {
 	so := flag.String("plugin", "build/falcocw.so", "the falcocw .so (built when missing)")
@@ -74,12 +83,13 @@ func run(so string, useFluentBit bool) error {
 	srv.CreateDeliveryStream("falco-mitre-archive")
 	srv.CreateTopic(demoTopic)
 	srv.CreateEventBus("falco")
-	fmt.Printf("local AWS endpoint (CloudWatch Logs, Firehose, SNS, EventBridge and Security Hub protocols): %s\n", srv.URL)
+	fmt.Printf("local AWS endpoint (CloudWatch Logs, Firehose, SNS, EventBridge, Security Hub and S3 protocols): %s\n", srv.URL)
 	fmt.Println("[OUTPUT] section:")
 	for _, p := range demoConfig {
 		fmt.Printf("    %-18s %s\n", p.Key, p.Value)
 	}
-	props := append([]flbhost.Property{{Key: "endpoint", Value: srv.URL}}, demoConfig...)
+	// The Security Lake spool on disk, as a deployment keeps it.
+	props := append([]flbhost.Property{{Key: "endpoint", Value: srv.URL}, {Key: "journal_path", Value: filepath.Join(tmp, "journal")}}, demoConfig...)
 	srv.VerifySignatures(fakeaws.AccessKey, fakeaws.SecretKey) // as AWS would
 	env := fakeaws.Env()
 	recs := samples.Records()
@@ -296,9 +306,53 @@ sns:
 		b, _ := json.Marshal(f)
 		fmt.Printf("\none finding as imported into Security Hub (ASFF, BatchImportFindings):\n%s\n", pretty(string(b)))
 	}
+	if err := lakeReport(srv); err != nil {
+		return err
+	}
 	if ev := srv.Events("/falco/metrics", "falcocw"); len(ev) > 0 {
 		fmt.Printf("\none CloudWatch Embedded Metric Format record (group /falco/metrics: CloudWatch turns it into the metric Falco/Alerts):\n%s\n", pretty(ev[0].Message))
 	}
+	return nil
+}
+
+// lakeReport prints the Security Lake objects and one row as written,
+// read back from its Parquet object.
+func lakeReport(srv *fakeaws.Server) error {
+	objs := srv.Objects(demoLakeBucket)
+	keys := srv.ObjectKeys(demoLakeBucket)
+	if len(keys) == 0 {
+		return nil
+	}
+	var first ocsf.Finding
+	rows := 0
+	// The row to show: one that has every part of the mapping (attacks,
+	// the host, the container).
+	whole := func(f ocsf.Finding) bool {
+		return f.Device != nil && f.Device.Container != nil && len(f.FindingInfo.Attacks) > 0
+	}
+	for _, k := range keys {
+		b := objs[k]
+		r := parquet.NewGenericReader[ocsf.Finding](bytes.NewReader(b))
+		all := make([]ocsf.Finding, r.NumRows())
+		n, err := r.Read(all)
+		if err != nil && n != len(all) {
+			return fmt.Errorf("reading the Parquet object %s: %v", k, err)
+		}
+		r.Close()
+		rows += n
+		for _, f := range all[:n] {
+			if first.Time == 0 || !whole(first) && whole(f) {
+				first = f
+			}
+		}
+	}
+	fmt.Printf("\nSecurity Lake custom source s3://%s: %d findings in %d Parquet objects (OCSF 1.1.0 Detection Findings):\n", demoLake, rows, len(keys))
+	for _, k := range keys {
+		fmt.Printf("    %s (%d bytes)\n", k, len(objs[k]))
+	}
+	first.RawData = fmt.Sprintf("(%d bytes: the event as delivered elsewhere)", len(first.RawData))
+	b, _ := json.Marshal(first)
+	fmt.Printf("\none row as written to Security Lake, read back from its Parquet object (raw_data shortened here):\n%s\n", pretty(string(b)))
 	return nil
 }
 

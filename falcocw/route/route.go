@@ -22,6 +22,10 @@
 //	                           defaults to the instance's default stream)
 //	firehose:NAME              a Kinesis Data Firehose delivery stream
 //	sns:TOPIC_ARN              an SNS topic, for automated response
+//	kinesis:STREAM             a Kinesis Data Streams stream
+//	eventbridge:BUS            an EventBridge event bus
+//	securityhub                Security Hub findings
+//	securitylake:BUCKET/PREFIX a Security Lake custom source (OCSF, Parquet)
 //	default                    the instance's default destination(s)
 //	drop                       discard the alert (counted, logged at debug)
 //

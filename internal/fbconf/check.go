@@ -56,6 +56,14 @@ func (o Output) Warnings() []string {
 	case strings.Contains(region, "${"):
 		out = append(out, fmt.Sprintf("%s: warning: region %s will come only from the environment: if that variable is unset, Fluent Bit leaves region empty and falcocw falls back to AWS_REGION", o.Where, region))
 	}
+	if c, err := config.Parse(func(k string) string { return o.Props[k] }); err == nil && c.JournalPath == "" {
+		for _, r := range c.Routes.Rules {
+			if r.Dest.Kind == "securitylake" {
+				out = append(out, fmt.Sprintf("%s: warning: %s routes to Security Lake without journal_path: its findings wait for their object in memory, and a crash loses up to securitylake_flush_interval of them; set journal_path to keep them on disk", o.Where, r.Name))
+				break
+			}
+		}
+	}
 	return out
 }
 

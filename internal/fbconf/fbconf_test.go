@@ -96,6 +96,15 @@ func TestFindOutputs(t *testing.T) {
 	if w := outs[0].Warnings(); len(w) != 1 || !strings.Contains(w[0], "no region property") {
 		t.Errorf("warnings %v", w)
 	}
+	lake := "[OUTPUT]\n    Name falcocw\n    Match *\n    region eu-west-1\n    route.1 * -> securitylake:lake-bucket/ext/falco/1.0\n"
+	outs, _, _ = fbconf.FindOutputs(write("lake.conf", lake))
+	if w := outs[0].Warnings(); len(w) != 1 || !strings.Contains(w[0], "route.1 routes to Security Lake without journal_path") {
+		t.Errorf("Security Lake without journal_path: warnings %v", w)
+	}
+	outs, _, _ = fbconf.FindOutputs(write("lake2.conf", lake+"    journal_path /var/state\n"))
+	if w := outs[0].Warnings(); len(w) != 0 {
+		t.Errorf("Security Lake with journal_path: warnings %v", w)
+	}
 	outs, kind, err = fbconf.FindOutputs(write("fb.yaml", yamlConf))
 	if err != nil || len(outs) != 1 || kind != "Fluent Bit YAML configuration" {
 		t.Fatalf("yaml: %v %q %v", outs, kind, err)

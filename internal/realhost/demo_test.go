@@ -47,7 +47,8 @@ func TestDemo(t *testing.T) {
 			}
 			t.Logf("Fluent Bit %s: make demo delivered %d events", bin.Version, n)
 			if n < 300 || !strings.Contains(text, "one event as stored in CloudWatch Logs") || !strings.Contains(text, "one message as published to SNS") ||
-				!strings.Contains(text, "one event as put on EventBridge") || !strings.Contains(text, "one finding as imported into Security Hub") {
+				!strings.Contains(text, "one event as put on EventBridge") || !strings.Contains(text, "one finding as imported into Security Hub") ||
+				!strings.Contains(text, "one row as written to Security Lake, read back from its Parquet object") {
 				t.Errorf("the demo's report is incomplete (%d events):\n%s", n, text)
 			}
 		})
