@@ -64,6 +64,17 @@ func Bool[O any](name, def, help string, field func(*O) *bool) Field[O] {
 	}}
 }
 
+// AccountID is an AWS account ID property: 12 digits.
+func AccountID[O any](name, help string, field func(*O) *string) Field[O] {
+	return Read(name, TypeString, "", help, func(o *O, v string) error {
+		if len(v) != 12 || strings.Trim(v, "0123456789") != "" {
+			return errors.New("want a 12-digit AWS account ID")
+		}
+		*field(o) = v
+		return nil
+	})
+}
+
 // ParseBool reads true or false as Fluent Bit writes them.
 func ParseBool(v string) (bool, error) {
 	switch strings.ToLower(v) {

@@ -60,10 +60,10 @@ func Destination(location string) (route.Destination, error) {
 	}
 	t, err := locationChars.Template(location)
 	if err != nil {
-		return route.Destination{}, fmt.Errorf("Security Lake location %q: %v", location, err)
+		return route.Destination{}, fmt.Errorf("securitylake location %q: %v", location, err)
 	}
 	if !t.Static() {
-		return route.Destination{}, fmt.Errorf("Security Lake location %q: a custom source is one place, without {fields}", location)
+		return route.Destination{}, fmt.Errorf("securitylake location %q: a custom source is one place, without {fields}", location)
 	}
 	return route.NewDestination(Kind, t, locationChars, nil, nil), nil
 }
@@ -73,10 +73,10 @@ func Split(location string) (bucket, prefix string, err error) {
 	bucket, prefix, _ = strings.Cut(location, "/")
 	prefix = strings.Trim(prefix, "/")
 	if len(bucket) < 3 || len(bucket) > 63 || strings.Trim(bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" {
-		return "", "", fmt.Errorf("Security Lake location %q: want BUCKET/PREFIX, the bucket 3 to 63 lower-case letters, digits, dots and hyphens (the lake's bucket, aws-security-data-lake-REGION-...)", location)
+		return "", "", fmt.Errorf("securitylake location %q: want BUCKET/PREFIX, the bucket 3 to 63 lower-case letters, digits, dots and hyphens (the lake's bucket, aws-security-data-lake-REGION-...)", location)
 	}
 	if prefix == "" {
-		return "", "", fmt.Errorf("Security Lake location %q: want BUCKET/PREFIX, PREFIX the custom source's location in the lake (ext/falco/1.0)", location)
+		return "", "", fmt.Errorf("securitylake location %q: want BUCKET/PREFIX, PREFIX the custom source's location in the lake (ext/falco/1.0)", location)
 	}
 	return bucket, prefix, nil
 }

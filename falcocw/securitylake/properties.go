@@ -47,14 +47,8 @@ func init() {
 	config.RegisterKind(Kind, "", []config.Field[Options]{
 		config.Duration(PropFlushInterval, "5m", "1s", "24h", "how long findings gather into one Parquet object (Security Lake wants 5m to 24h)",
 			func(o *Options) *time.Duration { return &o.FlushInterval }),
-		config.Read(PropAccountID, config.TypeString, "", "accountId of the objects' keys (default: the credentials' account, from STS)",
-			func(o *Options, v string) error {
-				if len(v) != 12 || strings.Trim(v, "0123456789") != "" {
-					return errors.New("want a 12-digit AWS account ID")
-				}
-				o.AccountID = v
-				return nil
-			}),
+		config.AccountID(PropAccountID, "accountId of the objects' keys (default: the credentials' account, from STS)",
+			func(o *Options) *string { return &o.AccountID }),
 		config.Read(PropRoleARN, config.TypeString, "", "the custom source's provider role, assumed to write the objects",
 			func(o *Options, v string) error {
 				if !strings.HasPrefix(v, "arn:") || !strings.Contains(v, ":role/") {

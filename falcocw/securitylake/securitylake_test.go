@@ -176,7 +176,7 @@ func TestObjectsAsSecurityLakeReadsThem(t *testing.T) {
 		days[m[1]] = true
 		var last float64
 		for _, r := range rows {
-			compact(r)
+			parquetread.Compact(r)
 			if p := schema.Check("detection_finding", r); len(p) > 0 {
 				t.Errorf("%s: a row is not a valid Detection Finding:\n  %s", key, strings.Join(p, "\n  "))
 			}
@@ -206,28 +206,6 @@ func TestObjectsAsSecurityLakeReadsThem(t *testing.T) {
 		t.Errorf("%d findings in %d days, want %d in 2", len(seen), len(days), len(want))
 	}
 	t.Logf("%d findings in %d objects, days %v; log:\n%s", len(seen), len(byKey), days, l.text())
-}
-
-// compact drops what a reader gives for absent values (null, an empty
-// list), as the finding's JSON omits them.
-func compact(m map[string]any) {
-	for k, v := range m {
-		switch x := v.(type) {
-		case nil:
-			delete(m, k)
-		case []any:
-			if len(x) == 0 {
-				delete(m, k)
-			}
-			for _, e := range x {
-				if em, ok := e.(map[string]any); ok {
-					compact(em)
-				}
-			}
-		case map[string]any:
-			compact(x)
-		}
-	}
 }
 
 // TestSpoolSurvivesCrash: findings kept on disk by an instance that dies
@@ -272,14 +250,14 @@ func TestSpoolSurvivesCrash(t *testing.T) {
 	if err := second.Keep(dir); err != nil {
 		t.Fatal(err)
 	}
-	rows := waitRows(t, up, len(its))
+	waitRows(t, up, len(its))
 	// Fluent Bit replays the chunk whose delivery the crash kept from
 	// the journal: those findings are in objects already.
 	if o := send(t, second, its[:30]); o.Err != nil || len(o.Accepted) != 30 {
 		t.Fatalf("replay: %v", o.Err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	rows = waitRows(t, up, len(its))
+	rows := waitRows(t, up, len(its))
 	n := 0
 	uids := map[string]bool{}
 	for _, rs := range rows {

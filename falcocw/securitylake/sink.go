@@ -128,7 +128,7 @@ func (s *Sink) Send(_ context.Context, t route.Target, req dest.Request) dest.Ou
 		ids[i], fs[i] = r.id, r.f
 	}
 	if err := s.spool().add(t.Name, fs, s.now()); err != nil {
-		return dest.Outcome{Failed: ids, Err: fmt.Errorf("Security Lake: keeping %d findings for s3://%s: %v", len(rows), t.Name, err)}
+		return dest.Outcome{Failed: ids, Err: fmt.Errorf("securitylake: keeping %d findings for s3://%s: %v", len(rows), t.Name, err)}
 	}
 	return dest.Outcome{Accepted: ids}
 }

@@ -112,3 +112,26 @@ func RepeatedOutsideList(schema []Element) []string {
 	}
 	return bad
 }
+
+// Compact drops what a reader gives for absent values (null, an empty
+// list) from a row, as a record's JSON omits them, so that rows compare
+// with the records they were written from.
+func Compact(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			delete(m, k)
+		case []any:
+			if len(x) == 0 {
+				delete(m, k)
+			}
+			for _, e := range x {
+				if em, ok := e.(map[string]any); ok {
+					Compact(em)
+				}
+			}
+		case map[string]any:
+			Compact(x)
+		}
+	}
+}
