@@ -395,3 +395,40 @@ func TestObjectsBounded(t *testing.T) {
 		t.Errorf("%d objects, want %d", len(keys), want)
 	}
 }
+
+// TestProviderRole: with securitylake_role_arn, the objects are written
+// with the provider role's credentials (AssumeRole with the external ID),
+// while the account of the keys is the instance's own (STS with its own
+// credentials).
+func TestProviderRole(t *testing.T) {
+	srv := fakeaws.NewVerifying()
+	defer srv.Close()
+	var l logs
+	const role = "arn:aws:iam::111122223333:role/AmazonSecurityLake-Provider-falco-eu-west-1"
+	s := newSink(t, srv, securitylake.Options{RoleARN: role, ExternalID: "falco-prod"}, &l)
+	defer s.Stop(context.Background())
+	its := items(t)[:20]
+	if o := send(t, s, its); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	rows := waitRows(t, srv, len(its))
+	for k := range rows {
+		if !keyPattern.MatchString(k) {
+			t.Errorf("key %s: the account should be the instance's (123456789012), not the role's", k)
+		}
+	}
+	if a := srv.Assumed(); len(a) == 0 || a[0].RoleARN != role || a[0].ExternalID != "falco-prod" {
+		t.Errorf("AssumeRole calls: %+v", a)
+	}
+	for _, k := range srv.SignedBy("PutObject") {
+		if k != fakeaws.AssumedAccessKey {
+			t.Errorf("PutObject signed by %s, want the provider role's %s", k, fakeaws.AssumedAccessKey)
+		}
+	}
+	if by := srv.SignedBy("GetCallerIdentity"); len(by) == 0 || by[0] != fakeaws.AccessKey {
+		t.Errorf("GetCallerIdentity signed by %v, want the instance's own credentials", by)
+	}
+	if srv.Verified() == 0 {
+		t.Error("no signature was checked")
+	}
+}

@@ -104,6 +104,8 @@ type Server struct {
 	kinesis    map[string][]KinesisRecord // data stream → records
 	objects    map[string][]byte          // S3: BUCKET/KEY → body
 	buckets    map[string]bool
+	assumed    []AssumedRole
+	signers    map[string][]string       // operation → access keys that signed it
 	buses      map[string][]BusEvent     // event bus → events
 	findings   map[string]*StoredFinding // Security Hub finding Id → finding
 	groupOpts  map[string]GroupOptions   // log group → what CreateLogGroup set
@@ -377,6 +379,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.signatures = append(s.signatures, sig)
 	}
 	s.calls[op]++
+	if cred, _, ok := strings.Cut(strings.TrimPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential="), "/"); ok && !s.Light {
+		if s.signers == nil {
+			s.signers = map[string][]string{}
+		}
+		if len(s.signers[op]) < 10000 {
+			s.signers[op] = append(s.signers[op], cred)
+		}
+	}
 	fault := s.fault
 	action := s.pickFault(op)
 	slowDelay := s.faults.SlowDelay
@@ -467,6 +477,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("ETag", `"`+newID()+`"`)
 			return
 		}
+	case "query.AssumeRole":
+		_, _ = io.WriteString(w, s.assumeRole(form, reqID))
+		return
 	case "query.GetCallerIdentity":
 		_, _ = io.WriteString(w, getCallerIdentity(reqID))
 		return
