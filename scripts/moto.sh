@@ -27,11 +27,61 @@ pythonpath() {
 
 installed() {
   [ -f "$root/usr/lib/python3/dist-packages/moto/__init__.py" ] &&
-    PYTHONPATH=$(pythonpath) "$py" -c 'import moto.server, jsonpath_ng.ext' 2>/dev/null
+    PYTHONPATH=$(pythonpath) "$py" -c 'import moto.server, jsonpath_ng.ext, moto.cloudformation.models' 2>/dev/null
+}
+
+# moto's CloudFormation imports every service's models, API Gateway's among
+# them, which imports openapi_spec_validator at load; neither bookworm nor
+# (for bookworm's Python 3.11) trixie has it. The tests never import an
+# OpenAPI document into API Gateway, its only use: a module of that name
+# that says so is put beside moto, unless the system has the real one.
+openapi_shim() {
+  PYTHONPATH=$(pythonpath) "$py" -c 'import openapi_spec_validator' 2>/dev/null && return 0
+  d="$(pythonpath)/openapi_spec_validator"
+  mkdir -p "$d/validation"
+  cat >"$d/__init__.py" <<'PY'
+"""Put here by falcocw's scripts/moto.sh: moto's API Gateway imports this at
+load, and moto's CloudFormation imports API Gateway. Validating an OpenAPI
+document (API Gateway's import of one) is not available."""
+
+
+def validate(spec, *args, **kwargs):
+    raise NotImplementedError("openapi_spec_validator is not installed (falcocw's moto.sh): API Gateway cannot import an OpenAPI document here")
+
+
+validate_spec = validate
+PY
+  : >"$d/validation/__init__.py"
+  cat >"$d/validation/exceptions.py" <<'PY'
+class OpenAPIValidationError(Exception):
+    """The exception moto's API Gateway catches; never raised here."""
+PY
+}
+
+# moto's CloudFormation keeps an AWS::NoValue in a list (a policy statement
+# that Fn::If leaves out) as a null, where CloudFormation removes it, and its
+# IAM then refuses the policy: the list is patched to drop it, as
+# CloudFormation does (idempotent).
+patch_novalue() {
+  f="$root/usr/lib/python3/dist-packages/moto/cloudformation/parsing.py"
+  grep -q "falcocw: AWS::NoValue" "$f" && return 0
+  "$py" - "$f" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+old = "        return [clean_json(val, resources_map) for val in resource_json]\n"
+new = ("        # falcocw: AWS::NoValue in a list is removed, as CloudFormation does\n"
+       "        cleaned = [clean_json(val, resources_map) for val in resource_json]\n"
+       "        return [v for v, raw in zip(cleaned, resource_json) if not (v is None and raw is not None)]\n")
+if old not in s:
+    sys.exit("moto.sh: moto's cloudformation/parsing.py has changed; the AWS::NoValue patch does not apply")
+open(p, "w").write(s.replace(old, new))
+PY
 }
 
 install() {
-  if installed; then return 0; fi
+  if [ -f "$root/usr/lib/python3/dist-packages/moto/__init__.py" ]; then openapi_shim; fi
+  if installed; then patch_novalue; return 0; fi
   mkdir -p "$cache"
   need=""
   for p in $deps; do
@@ -55,7 +105,9 @@ install() {
   rm -rf "$root"
   dpkg -x "$deb" "$root"
   dpkg -x "$(ls "$apt"/archives/python3-jsonpath-ng_*.deb | head -n1)" "$root"
+  openapi_shim
   installed || { echo "moto.sh: moto unpacked from $deb but 'import moto.server, jsonpath_ng.ext' fails" >&2; exit 1; }
+  patch_novalue
   echo "moto.sh: installed $(basename "$deb")" >&2
 }
 

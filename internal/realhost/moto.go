@@ -47,7 +47,13 @@ func StartMoto(t testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("moto's log:\n%s", tail(log.String(), 6000))
+		}
+	})
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	if !Until(30*time.Second, func() bool {
 		resp, err := http.Get(url + "/moto-api/")
