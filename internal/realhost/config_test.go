@@ -84,3 +84,26 @@ func TestBadConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// TestCrashedInTeardown: only a crash after the engine stopped and every
+// falcocw instance logged its exit counts as Fluent Bit's teardown.
+func TestCrashedInTeardown(t *testing.T) {
+	start := "[ info] [output:falcocw:falcocw.0] started: 2 routes\n"
+	stopped := "[ info] [engine] service has stopped (0 pending tasks)\n"
+	exit := "[ info] [output:falcocw:falcocw.0] exit: 1 flushes\n"
+	crash := "[engine] caught signal (SIGSEGV)\n"
+	for _, tt := range []struct {
+		log  string
+		want bool
+	}{
+		{start + stopped + exit + crash, true},
+		{start + crash + stopped + exit, false},         // during the run
+		{start + stopped + crash + exit, false},         // before falcocw's exit
+		{start + start + stopped + exit + crash, false}, // one instance had not exited
+		{start + stopped + exit, false},                 // no crash
+	} {
+		if got := realhost.CrashedInTeardown(tt.log); got != tt.want {
+			t.Errorf("%q: %v, want %v", tt.log, got, tt.want)
+		}
+	}
+}
