@@ -2,21 +2,16 @@ package realhost_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/falcocw/falcocw/internal/realhost"
 )
@@ -45,22 +40,15 @@ func TestAllDestinationsMoto(t *testing.T) {
 			cfg := aws.Config{Region: "eu-west-1", Credentials: motoCreds}
 			bucket := "falco-archive"
 			firehoseToS3(t, url, cfg, "falco-mitre", bucket)
-			sq := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(url) })
-			queue := func(name string) (string, string) {
-				q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
-				must(t, err)
-				a, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
-				must(t, err)
-				return aws.ToString(q.QueueUrl), a.Attributes["QueueArn"]
-			}
+			reads := newMotoReads(t, url, cfg)
+			queue := reads.queue
 			sn := sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(url) })
 			topic, err := sn.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("falco-response")})
 			must(t, err)
 			snsQueue, snsQueueARN := queue("falco-sns")
 			must(t, err2(sn.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(snsQueueARN),
 				Attributes: map[string]string{"RawMessageDelivery": "true"}})))
-			kin := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.BaseEndpoint = aws.String(url) })
-			must(t, err2(kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("falco-audit"), ShardCount: aws.Int32(1)})))
+			must(t, err2(reads.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("falco-audit"), ShardCount: aws.Int32(1)})))
 			eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(url) })
 			must(t, err2(eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("falco")})))
 			ebQueue, ebQueueARN := queue("falco-response")
@@ -109,58 +97,15 @@ func TestAllDestinationsMoto(t *testing.T) {
 				"workers", "1", "Retry_Limit", "False")
 			conf := realhost.WriteFile(t, dir, "fluent-bit.conf", b.String())
 
-			cw := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(url) })
+			cw := reads.cw
 			hub := securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.BaseEndpoint = aws.String(url) })
-			got := uuidCounts{}
 			// Queues and streams are read once each, as they drain; the
 			// log group, the bucket and the findings are read whole.
-			drain := func(dest, qurl string, body func(string) string) {
-				for {
-					out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(qurl), MaxNumberOfMessages: 10})
-					if err != nil || len(out.Messages) == 0 {
-						return
-					}
-					for _, m := range out.Messages {
-						got.add(t, dest, body(aws.ToString(m.Body)))
-						_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(qurl), ReceiptHandle: m.ReceiptHandle})
-					}
-				}
-			}
-			var shardIter *string
-			readKinesis := func() {
-				if shardIter == nil {
-					it, err := kin.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("falco-audit"),
-						ShardId: aws.String("shardId-000000000000"), ShardIteratorType: kintypes.ShardIteratorTypeTrimHorizon})
-					must(t, err)
-					shardIter = it.ShardIterator
-				}
-				for {
-					out, err := kin.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: shardIter})
-					must(t, err)
-					shardIter = out.NextShardIterator
-					for _, r := range out.Records {
-						got.add(t, "kinesis:falco-audit", string(r.Data))
-					}
-					if len(out.Records) == 0 {
-						return
-					}
-				}
-			}
+			readKinesis := func() { reads.kinesis("kinesis:falco-audit", "falco-audit") }
+			drain := reads.drain
 			whole := func() uuidCounts {
-				out := uuidCounts{}
-				for k, v := range got {
-					out[k] = v
-				}
-				p := cloudwatchlogs.NewFilterLogEventsPaginator(cw, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/falco/alerts")})
-				for p.HasMorePages() {
-					page, err := p.NextPage(ctx)
-					if err != nil {
-						break // not created yet
-					}
-					for _, e := range page.Events {
-						out.add(t, "cloudwatch:/falco/alerts", aws.ToString(e.Message))
-					}
-				}
+				out := reads.counted()
+				reads.logGroup(out, "/falco/alerts")
 				for _, l := range realhost.S3Lines(t, url, bucket) {
 					out.add(t, "firehose:falco-mitre", l)
 				}
@@ -180,32 +125,14 @@ func TestAllDestinationsMoto(t *testing.T) {
 				return out
 			}
 			snsBody := func(s string) string { return s }
-			ebBody := func(s string) string { // the event as EventBridge delivers it: the alert is its detail
-				var ev struct {
-					Source     string          `json:"source"`
-					DetailType string          `json:"detail-type"`
-					Detail     json.RawMessage `json:"detail"`
-				}
-				if err := json.Unmarshal([]byte(s), &ev); err != nil || ev.Source != "falco" || ev.DetailType != "Falco Alert" {
-					t.Errorf("EventBridge event %.300s: %v", s, err)
-				}
-				return string(ev.Detail)
-			}
+			ebBody := eventDetail(t)
 			fb := realhost.Start(t, bin, nil, "-e", so, "-c", conf)
-			var last uuidCounts
-			realhost.Until(90*time.Second, func() bool {
+			last := collect(fb, want, func() uuidCounts {
 				drain("sns", snsQueue, snsBody)
 				drain("eventbridge:falco", ebQueue, ebBody)
 				readKinesis()
-				last = whole()
-				return last.total() >= want.Count()
+				return whole()
 			})
-			time.Sleep(2 * time.Second)
-			fb.Stop(20 * time.Second)
-			drain("sns", snsQueue, snsBody)
-			drain("eventbridge:falco", ebQueue, ebBody)
-			readKinesis()
-			last = whole()
 			missing, dups, extra, notes := want.Compare(last)
 			per := map[string]int{}
 			for d, ids := range last {

@@ -2,7 +2,6 @@ package realhost_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,11 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/falcocw/falcocw/internal/realhost"
 )
@@ -85,7 +80,8 @@ func TestStackMoto(t *testing.T) {
 	t.Logf("stack outputs: %v", out)
 
 	// What the stack made, as it made it.
-	cw := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(url) })
+	reads := newMotoReads(t, url, cfg)
+	cw := reads.cw
 	groups, err := cw.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/falco/")})
 	must(t, err)
 	for _, g := range groups.LogGroups {
@@ -117,14 +113,7 @@ func TestStackMoto(t *testing.T) {
 		ExtendedS3DestinationConfiguration: &fhtypes.ExtendedS3DestinationConfiguration{
 			BucketARN: aws.String("arn:aws:s3:::" + out["ArchiveBucket"]), RoleARN: aws.String("arn:aws:iam::123456789012:role/firehose")}})
 	must(t, err)
-	sq := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(url) })
-	queue := func(name string) (string, string) {
-		q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
-		must(t, err)
-		a, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
-		must(t, err)
-		return aws.ToString(q.QueueUrl), a.Attributes["QueueArn"]
-	}
+	queue := reads.queue
 	sn := sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(url) })
 	snsQueue, snsQueueARN := queue("stack-sns")
 	must(t, err2(sn.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(out["TopicArn"]), Protocol: aws.String("sqs"), Endpoint: aws.String(snsQueueARN),
@@ -147,7 +136,6 @@ func TestStackMoto(t *testing.T) {
 		EventPattern: aws.String(`{"source":["falco"]}`)})))
 	must(t, err2(eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("test-all"), EventBusName: aws.String(out["EventBus"]),
 		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(ebQueueARN)}}})))
-	kin := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.BaseEndpoint = aws.String(url) })
 
 	alerts := realhost.NumberedAlerts(300)
 	want := realhost.Expect{}
@@ -183,83 +171,26 @@ func TestStackMoto(t *testing.T) {
 		"workers", "1", "Retry_Limit", "False")
 	conf := realhost.WriteFile(t, dir, "fluent-bit.conf", b.String())
 
-	got := uuidCounts{}
-	drain := func(dest, qurl string, body func(string) (string, bool)) {
-		for {
-			m, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(qurl), MaxNumberOfMessages: 10})
-			if err != nil || len(m.Messages) == 0 {
-				return
-			}
-			for _, msg := range m.Messages {
-				if s, ok := body(aws.ToString(msg.Body)); ok {
-					got.add(t, dest, s)
-				}
-				_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(qurl), ReceiptHandle: msg.ReceiptHandle})
-			}
-		}
-	}
-	snsBody := func(s string) (string, bool) { return s, true }
-	ebBody := func(s string) (string, bool) {
-		var ev struct {
-			Detail json.RawMessage `json:"detail"`
-		}
-		return string(ev.Detail), json.Unmarshal([]byte(s), &ev) == nil
-	}
-	var iter *string
-	readKinesis := func() {
-		if iter == nil {
-			it, err := kin.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(out["KinesisStream"]),
-				ShardId: aws.String("shardId-000000000000"), ShardIteratorType: kintypes.ShardIteratorTypeTrimHorizon})
-			must(t, err)
-			iter = it.ShardIterator
-		}
-		for {
-			r, err := kin.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
-			must(t, err)
-			iter = r.NextShardIterator
-			for _, rec := range r.Records {
-				got.add(t, "kinesis", string(rec.Data))
-			}
-			if len(r.Records) == 0 {
-				return
-			}
-		}
-	}
+	drain := reads.drain
+	snsBody := func(s string) string { return s }
+	ebBody := eventDetail(t)
+	readKinesis := func() { reads.kinesis("kinesis", out["KinesisStream"]) }
 	whole := func() uuidCounts {
-		all := uuidCounts{}
-		for k, v := range got {
-			all[k] = v
-		}
-		for _, g := range []string{out["AlertsLogGroup"], out["CriticalLogGroup"]} {
-			p := cloudwatchlogs.NewFilterLogEventsPaginator(cw, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(g)})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				must(t, err)
-				for _, e := range page.Events {
-					all.add(t, "cloudwatch:"+g, aws.ToString(e.Message))
-				}
-			}
-		}
+		all := reads.counted()
+		reads.logGroup(all, out["AlertsLogGroup"])
+		reads.logGroup(all, out["CriticalLogGroup"])
 		for _, l := range realhost.S3Lines(t, url, out["ArchiveBucket"]) {
 			all.add(t, "firehose", l)
 		}
 		return all
 	}
 	fb := realhost.Start(t, bin, nil, "-e", so, "-c", conf)
-	var last uuidCounts
-	realhost.Until(90*time.Second, func() bool {
+	last := collect(fb, want, func() uuidCounts {
 		drain("sns", snsQueue, snsBody)
 		drain("eventbridge", ebQueue, ebBody)
 		readKinesis()
-		last = whole()
-		return last.total() >= want.Count()
+		return whole()
 	})
-	time.Sleep(2 * time.Second)
-	fb.Stop(20 * time.Second)
-	drain("sns", snsQueue, snsBody)
-	drain("eventbridge", ebQueue, ebBody)
-	readKinesis()
-	last = whole()
 	missing, dups, extra, notes := want.Compare(last)
 	metrics, err := cw.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(out["MetricsLogGroup"])})
 	must(t, err)
