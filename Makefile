@@ -18,7 +18,7 @@ FUZZ      := FuzzDecode:./falcocw/chunk:400000 FuzzRecognise:./falcocw/falco:150
              FuzzSum2:./falcocw/sha256x2:2000000
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build test demo bench lint fuzz docker clean moto arm64
+.PHONY: help build test demo bench lint fuzz docker clean moto arm64 cpus
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,7 +32,7 @@ $(SO): $(shell find plugin falcocw -name '*.go' -not -name '*_test.go') go.mod g
 demo: build ## run the bundled Falco samples through the .so to a local AWS endpoint
 	$(GO) run ./cmd/falcocw-demo -plugin $(SO)
 
-test: ## gofmt, vet, staticcheck, every test (moto's when it answers at MOTO_URL; real Fluent Bit's from FLUENT_BIT or ../shared/fluent-bit), the core's tests again with every fast path off (-tags purego), the race detector, about 30s of each fuzzer, the arm64 build and the core's tests under qemu-aarch64
+test: ## gofmt, vet, staticcheck, every test (moto's when it answers at MOTO_URL; real Fluent Bit's from FLUENT_BIT or ../shared/fluent-bit), the core's tests again with every fast path off (-tags purego), the race detector, about 30s of each fuzzer, the arm64 build and the core's tests under qemu-aarch64, and under qemu-x86_64 as older CPUs
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -51,6 +51,10 @@ test: ## gofmt, vet, staticcheck, every test (moto's when it answers at MOTO_URL
 	$(GO) test -count=1 -race ./falcocw/...
 	@$(MAKE) --no-print-directory fuzz FUZZ_BY_COUNT=1
 	@$(MAKE) --no-print-directory arm64
+	@$(MAKE) --no-print-directory cpus
+
+cpus: ## the core's tests on older x86-64 CPUs under qemu-x86_64: a Nehalem (no AVX2, no SHA extensions) and a Haswell (AVX2, no SHA extensions)
+	GO=$(GO) bash scripts/cpus.sh
 
 arm64: ## cross-build build/falcocw-arm64.so and run the core's tests for arm64 under qemu-aarch64 (installs qemu-user and the cross gcc when missing)
 	GO=$(GO) bash scripts/arm64.sh
