@@ -11,6 +11,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/ocsf"
 	"github.com/falcocw/falcocw/internal/ocsfcheck"
 	"github.com/falcocw/falcocw/internal/samples"
+	"github.com/falcocw/falcocw/internal/sampletest"
 )
 
 // sampleAlerts are the bundled samples, bare (the host only), beside ECS
@@ -21,17 +22,7 @@ func sampleAlerts(t *testing.T) []*falco.Alert {
 		{"ecs_task_arn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/7d26", "ecs_task_definition": "falco:3", "ec2_instance_id": "i-0abc", "ecs_cluster": "prod"},
 	}
 	for _, extra := range extras {
-		for i, line := range samples.Lines("alerts.jsonl") {
-			body := map[string]any{"log": line}
-			for k, v := range extra {
-				body[k] = v
-			}
-			a, ok := falco.Recognise(body, "log", time.Now())
-			if !ok {
-				t.Fatalf("sample %d is not an alert", i+1)
-			}
-			out = append(out, a)
-		}
+		out = append(out, sampletest.Alerts(t, extra)...)
 	}
 	for _, r := range samples.Records() {
 		if a, ok := falco.Recognise(r.Body, "log", time.Now()); ok {

@@ -13,7 +13,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/route"
 	"github.com/falcocw/falcocw/falcocw/securityhub"
 	"github.com/falcocw/falcocw/internal/fakeaws"
-	"github.com/falcocw/falcocw/internal/samples"
+	"github.com/falcocw/falcocw/internal/sampletest"
 )
 
 func newSink(t *testing.T, srv *fakeaws.Server, o securityhub.Options) *securityhub.Sink {
@@ -47,15 +47,7 @@ func send(t *testing.T, s *securityhub.Sink, items []dest.Item) dest.Outcome {
 
 func alerts(t *testing.T, extra map[string]any) []dest.Item {
 	var items []dest.Item
-	for i, line := range samples.Lines("alerts.jsonl") {
-		body := map[string]any{"log": line}
-		for k, v := range extra {
-			body[k] = v
-		}
-		a, ok := falco.Recognise(body, "log", time.Now())
-		if !ok {
-			t.Fatalf("sample %d is not an alert", i+1)
-		}
+	for i, a := range sampletest.Alerts(t, extra) {
 		items = append(items, dest.Item{ID: i, Time: a.Time, Payload: a.AppendJSON(nil), Alert: a})
 	}
 	return items

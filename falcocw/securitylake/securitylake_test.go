@@ -16,14 +16,13 @@ import (
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/dest"
-	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/ocsf"
 	"github.com/falcocw/falcocw/falcocw/route"
 	"github.com/falcocw/falcocw/falcocw/securitylake"
 	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/ocsfcheck"
 	"github.com/falcocw/falcocw/internal/parquetread"
-	"github.com/falcocw/falcocw/internal/samples"
+	"github.com/falcocw/falcocw/internal/sampletest"
 )
 
 const (
@@ -38,11 +37,7 @@ var keyPattern = regexp.MustCompile(`^ext/falco/1\.0/region=eu-west-1/accountId=
 // segment spans two days.
 func items(t *testing.T) []dest.Item {
 	var out []dest.Item
-	for i, line := range samples.Lines("alerts.jsonl") {
-		a, ok := falco.Recognise(map[string]any{"log": line, "ecs_task_arn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/7d26"}, "log", time.Now())
-		if !ok {
-			t.Fatalf("sample %d is not an alert", i+1)
-		}
+	for i, a := range sampletest.Alerts(t, map[string]any{"ecs_task_arn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/7d26"}) {
 		if i%5 == 0 {
 			a.Time = a.Time.Add(-24 * time.Hour)
 		}

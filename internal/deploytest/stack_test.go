@@ -16,7 +16,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/falcocw/health"
 	"github.com/falcocw/falcocw/falcocw/route"
-	"github.com/falcocw/falcocw/internal/samples"
+	"github.com/falcocw/falcocw/internal/sampletest"
 )
 
 const stackPath = "deploy/cloudformation/falcocw.yaml"
@@ -153,11 +153,7 @@ func emitted(t *testing.T) map[metric]bool {
 		t.Fatalf("metrics_dimensions default %q: %v", def, err)
 	}
 	agg := emf.NewAggregator("Falco", sets)
-	for _, line := range samples.Lines("alerts.jsonl")[:5] {
-		a, ok := falco.Recognise(map[string]any{"log": line}, "log", time.Now())
-		if !ok {
-			t.Fatal("a sample is not an alert")
-		}
+	for _, a := range sampletest.Alerts(t, nil)[:5] {
 		a.Cluster = "prod"
 		agg.Add(a)
 	}

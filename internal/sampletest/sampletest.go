@@ -11,8 +11,10 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"testing"
 	"time"
 
+	"github.com/falcocw/falcocw/falcocw/falco"
 	"github.com/falcocw/falcocw/internal/fakeaws"
 	"github.com/falcocw/falcocw/internal/samples"
 )
@@ -260,4 +262,24 @@ func compare(ev, alert map[string]any, rec samples.Record) string {
 		}
 	}
 	return ""
+}
+
+// Alerts are the bundled sample alerts as a record carries them to falcocw
+// (the alert's line under "log"), with extra's keys beside it (FireLens
+// metadata), recognised; a sample that is not an alert fails the test.
+func Alerts(t testing.TB, extra map[string]any) []*falco.Alert {
+	t.Helper()
+	var out []*falco.Alert
+	for i, line := range samples.Lines("alerts.jsonl") {
+		body := map[string]any{"log": line}
+		for k, v := range extra {
+			body[k] = v
+		}
+		a, ok := falco.Recognise(body, "log", time.Now())
+		if !ok {
+			t.Fatalf("sample %d is not an alert", i+1)
+		}
+		out = append(out, a)
+	}
+	return out
 }
