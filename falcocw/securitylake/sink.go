@@ -91,14 +91,10 @@ type row struct {
 
 // Batches makes each item's finding. An item without an alert (a record
 // that is not a Falco alert, sent here by non_falco) becomes an
-// Informational finding whose message is the record.
+// Informational finding whose message is the record. The account is set
+// when the findings are written to S3 (uploadSegment), where it is known.
 func (s *Sink) Batches(_ dest.Flush, _ route.Target, items []dest.Item) []dest.Request {
-	s.mu.Lock()
-	c := ocsf.Context{Region: s.region, AccountID: s.account}
-	if c.AccountID == "" {
-		c.AccountID = s.opts.AccountID
-	}
-	s.mu.Unlock()
+	c := ocsf.Context{Region: s.region}
 	var reqs []dest.Request
 	for len(items) > 0 {
 		n := min(len(items), rowsPerRequest)
@@ -246,7 +242,7 @@ func (s *Sink) uploadSegment(ctx context.Context, seg *segment) error {
 		return fmt.Errorf("reading spool segment %s: %v", seg.name, err)
 	}
 	for i := range rows {
-		rows[i].SetAccount(account) // known at the first upload, not when the finding was made
+		rows[i].SetAccount(account)
 	}
 	objs, err := Objects(prefix, s.region, account, seg.name, rows)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -197,12 +196,14 @@ func (s *spool) add(target string, rows []ocsf.Finding, now time.Time) error {
 	}
 	var recs []rec
 	var n int64
+	batch := make(map[string]bool, len(rows))
 	for i := range rows {
 		uid := rows[i].FindingInfo.UID
 		_, earlier := s.before[uid]
-		if _, dup := s.pending[uid]; dup || earlier || slices.ContainsFunc(recs, func(r rec) bool { return r.uid == uid }) {
+		if _, dup := s.pending[uid]; dup || earlier || batch[uid] {
 			continue
 		}
+		batch[uid] = true
 		b, err := json.Marshal(&rows[i])
 		if err != nil {
 			return err
