@@ -18,7 +18,7 @@ FUZZ      := FuzzDecode:./falcocw/chunk:400000 FuzzRecognise:./falcocw/falco:150
              FuzzSum2:./falcocw/sha256x2:2000000
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build test demo bench lint fuzz docker clean moto arm64 cpus
+.PHONY: help build test demo bench bench-fleet lint fuzz docker clean moto arm64 cpus
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -73,6 +73,10 @@ moto: ## install and start moto on 127.0.0.1:5055 for the integration tests
 bench: build ## in-process benchmarks of the hot path, then falcocw inside real Fluent Bit beside the outputs it replaces (BENCH_N 200000, BENCH_LARGE 600000, BENCH_RUNS 3, BENCH_WORKERS 4 as documented; BENCH_LATENCY=40ms: the endpoint answers every call that late)
 	$(GO) test -run '^$$' -bench . -benchmem ./falcocw/...
 	$(GO) run ./cmd/falcocw-bench -plugin $(SO) -n $(or $(BENCH_N),200000) -large $(or $(BENCH_LARGE),600000) -runs $(or $(BENCH_RUNS),3) -latency $(or $(BENCH_LATENCY),0) -workers $(or $(BENCH_WORKERS),4)
+	$(MAKE) bench-fleet
+
+bench-fleet: ## the fleet simulation's table: 4, 40 and 400 instances sharing each service's quota (about 15 minutes)
+	$(GO) run ./cmd/falcocw-fleet
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -13,6 +13,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/health"
 	"github.com/falcocw/falcocw/falcocw/ledger"
+	"github.com/falcocw/falcocw/falcocw/pace"
 	"github.com/falcocw/falcocw/falcocw/route"
 )
 
@@ -163,10 +164,23 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 	next, out, delivered := 0, 0, 0
 	var failure error
 	expired, answered := false, false
+	// alive: the wait ran out, but the destination answered within it
+	// (throttles count) or a request waits for its turn at the pace AWS
+	// set: a destination that is paced has not stopped answering.
+	alive := func() bool {
+		if d.Pace.Busy(time.Now().Add(-wait)) {
+			timer.Reset(wait)
+			return true
+		}
+		return false
+	}
 	for {
 		for failure == nil && next < len(s.calls) && !(probe && next > 0) {
 			if out == 0 {
 				if !d.Acquire(timer.C) { // every slot held by other flushes' requests
+					if alive() {
+						continue
+					}
 					expired = true
 					break
 				}
@@ -177,7 +191,7 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 			next++
 			out++
 			go func() {
-				o := c.sender.Send(awsclient.WithAttemptErrors(rctx), c.target, c.req)
+				o := c.sender.Send(pace.With(awsclient.WithAttemptErrors(rctx), d.Pace), c.target, c.req)
 				d.Release()
 				answers <- answer{c, o}
 			}()
@@ -196,7 +210,7 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 			}
 			timer.Reset(wait) // go 1.23 timers: no stale expiry is received after Reset
 		case <-timer.C:
-			expired = true
+			expired = !alive()
 		}
 		if expired {
 			break
@@ -209,6 +223,10 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 	notDone := dl.pending(s)
 	var change health.Change
 	switch {
+	case failure != nil && awsclient.Throttled(failure) && !expired:
+		// AWS throttled it until the deadline: it answers, at a rate; its
+		// events go back to Fluent Bit's retry without a destination down.
+		change = d.Accepted(now, delivered)
 	case expired:
 		what := fmt.Sprintf("no answer within destination_wait (%s); the requests in flight go on and their answers are kept", wait)
 		if failure != nil {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/falcocw/falcocw/falcocw/awserr"
+	"github.com/falcocw/falcocw/falcocw/pace"
 )
 
 // ErrTooLate is returned instead of starting an AWS request after the
@@ -73,18 +75,97 @@ type startByRetryer struct {
 	aws.RetryerV2
 }
 
+// GetAttemptToken runs before every attempt, the SDK's retries included:
+// it refuses one after the WithStartBy time, and waits for the attempt's
+// turn at its destination's pace (package pace), whose answers it reports.
 func (r startByRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
 	if err := TooLate(ctx); err != nil {
-		if h, ok := ctx.Value(lastErrorKey{}).(*lastError); ok {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			if h.err != nil {
-				return nil, &TooLateError{Last: h.err}
-			}
+		return nil, tooLate(ctx, err)
+	}
+	t := pace.From(ctx)
+	if t == nil {
+		return r.RetryerV2.GetAttemptToken(ctx)
+	}
+	by, _ := StartBy(ctx)
+	d, ok := t.L.Reserve(time.Now(), by)
+	if !ok {
+		return nil, &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
+	}
+	if d > 0 {
+		err := Sleep(ctx, d)
+		t.L.Started()
+		if err != nil {
+			return nil, err
 		}
+	}
+	t.Start(time.Now())
+	release, err := r.RetryerV2.GetAttemptToken(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return r.RetryerV2.GetAttemptToken(ctx)
+	return func(opErr error) error {
+		switch {
+		case opErr == nil:
+			t.L.Accepted(time.Now())
+		case awserr.Throttle(opErr):
+			t.Throttled(time.Now())
+		}
+		return release(opErr)
+	}, nil
+}
+
+// tooLate is err, with the last attempt's error when there was one.
+func tooLate(ctx context.Context, err error) error {
+	if last := lastErr(ctx); last != nil {
+		return &TooLateError{Last: last}
+	}
+	return err
+}
+
+// lastErr returns the last error a request's attempts met (see
+// WithAttemptErrors), or nil.
+func lastErr(ctx context.Context) error {
+	if h, ok := ctx.Value(lastErrorKey{}).(*lastError); ok {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.err
+	}
+	return nil
+}
+
+// ErrPaced is returned instead of starting an AWS request whose turn at
+// its destination's pace comes after the flush deadline.
+var ErrPaced = errors.New("AWS throttled this destination, and its next turn at the pace learned from that comes after flush_timeout: no new request started (Fluent Bit will retry)")
+
+// PacedError is ErrPaced with the pace and the last attempt's error.
+type PacedError struct {
+	Rate float64 // requests a second
+	Last error
+}
+
+func (e *PacedError) Error() string {
+	s := fmt.Sprintf("%v; pace %.3g requests a second", ErrPaced, e.Rate)
+	if e.Last != nil {
+		s += fmt.Sprintf("; the last attempt failed: %v", e.Last)
+	}
+	return s
+}
+
+func (e *PacedError) Unwrap() error { return ErrPaced }
+
+// Throttled reports whether a request's error says only that AWS
+// throttled it: it was paced out, or its last attempt was throttled when
+// the deadline stopped its retries. Such a destination answers; it is not
+// down.
+func Throttled(err error) bool {
+	if errors.Is(err, ErrPaced) {
+		return true
+	}
+	var late *TooLateError
+	if errors.As(err, &late) {
+		return awserr.Throttle(late.Last)
+	}
+	return awserr.Throttle(err)
 }
 
 func (r startByRetryer) GetRetryToken(ctx context.Context, opErr error) (func(error) error, error) {

@@ -3,6 +3,10 @@ package awsclient
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/falcocw/falcocw/falcocw/awserr"
+	"github.com/falcocw/falcocw/falcocw/pace"
 )
 
 // EntryError is a batch API's answer for one entry it did not take: the
@@ -43,6 +47,7 @@ func Resend[T any](ctx context.Context, items []T, id func(T) int, noun string, 
 		}
 		var again []T
 		var last EntryError
+		throttled := false
 		for i, it := range pending {
 			e, bad := failed[i]
 			switch {
@@ -53,7 +58,11 @@ func Resend[T any](ctx context.Context, items []T, id func(T) int, noun string, 
 			default:
 				again = append(again, it)
 				last = e
+				throttled = throttled || awserr.ThrottleCode(e.Code, 0)
 			}
+		}
+		if throttled {
+			EntriesThrottled(ctx)
 		}
 		if len(again) == 0 {
 			return accepted, rejected, nil
@@ -82,4 +91,13 @@ func EntryErrors[R any](n int, answered []R, code, message func(R) string) map[i
 		}
 	}
 	return failed
+}
+
+// EntriesThrottled tells the request's destination pace (package pace)
+// that a batch's answer refused entries for a rate: a throttle, as a whole
+// call's is.
+func EntriesThrottled(ctx context.Context) {
+	if t := pace.From(ctx); t != nil {
+		t.Throttled(time.Now())
+	}
 }

@@ -59,3 +59,46 @@ func Code(err error) string {
 
 // Is reports whether err carries the AWS error code code.
 func Is(err error, code string) bool { return Code(err) == code }
+
+// throttleCodes are the codes by which AWS services say a request came
+// over a rate: the account's, a stream's or a shard's.
+var throttleCodes = map[string]bool{
+	"ThrottlingException":                    true, // CloudWatch Logs, EventBridge, Security Hub
+	"Throttling":                             true, // SNS and other query-protocol services
+	"ThrottledException":                     true,
+	"Throttled":                              true,
+	"RequestThrottled":                       true,
+	"RequestThrottledException":              true,
+	"TooManyRequestsException":               true, // Security Hub, EventBridge
+	"LimitExceededException":                 true, // Kinesis, Security Hub: request rate
+	"ProvisionedThroughputExceededException": true, // Kinesis: a shard's records or bytes
+	"KMSThrottling":                          true,
+	"KMSThrottlingException":                 true,
+	"SlowDown":                               true, // S3
+	"RequestLimitExceeded":                   true,
+}
+
+// ThrottleCode reports whether an error code, answered with an HTTP
+// status (0: unknown, as for a batch's entries), says the request came
+// over a rate. Firehose says "Slow down." with ServiceUnavailableException
+// in a 400 answer; the same code in a 503 answer is an outage, not a rate.
+func ThrottleCode(code string, status int) bool {
+	if throttleCodes[code] || status == 429 {
+		return true
+	}
+	return code == "ServiceUnavailableException" && status != 503 && status != 500
+}
+
+// Throttle reports whether err is an AWS answer that the request came
+// over a rate.
+func Throttle(err error) bool {
+	if err == nil {
+		return false
+	}
+	status := 0
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		status = re.HTTPStatusCode()
+	}
+	return ThrottleCode(Code(err), status)
+}

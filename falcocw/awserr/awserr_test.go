@@ -58,3 +58,30 @@ func TestCode(t *testing.T) {
 		t.Errorf("Code = %q", awserr.Code(err))
 	}
 }
+
+func TestThrottle(t *testing.T) {
+	answer := func(status int, code string) error {
+		return fmt.Errorf("operation error: %w", &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: &smithy.GenericAPIError{Code: code}}})
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"CloudWatch Logs", answer(400, "ThrottlingException"), true},
+		{"Security Hub", answer(429, "TooManyRequestsException"), true},
+		{"bare 429", respErr(429), true},
+		{"Firehose slow down", answer(400, "ServiceUnavailableException"), true},
+		{"Firehose outage", answer(503, "ServiceUnavailableException"), false},
+		{"Kinesis entry", &smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException"}, true},
+		{"server error", answer(500, "InternalFailure"), false},
+		{"validation", answer(400, "ValidationException"), false},
+		{"network", errors.New("connection reset by peer"), false},
+	} {
+		if got := awserr.Throttle(tc.err); got != tc.want {
+			t.Errorf("%s: Throttle = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

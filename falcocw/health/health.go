@@ -17,6 +17,7 @@
 package health
 
 import (
+	"github.com/falcocw/falcocw/falcocw/pace"
 	"sort"
 	"strings"
 	"sync"
@@ -56,7 +57,7 @@ func (b *Board) Get(name string) *Dest {
 	d, ok := b.dests[name]
 	if !ok {
 		name = strings.Clone(name) // a name from a template shares a chunk's bytes
-		d = &Dest{Name: name, slots: make(chan struct{}, b.slots), probe: b.probe, board: b}
+		d = &Dest{Name: name, Pace: pace.New(), slots: make(chan struct{}, b.slots), probe: b.probe, board: b}
 		b.dests[name] = d
 	}
 	return d
@@ -90,7 +91,10 @@ const (
 
 // Dest is one destination's state.
 type Dest struct {
-	Name  string
+	Name string
+	// Pace is the rate its requests start at, learned from AWS's
+	// throttling answers.
+	Pace  *pace.Limiter
 	slots chan struct{}
 	probe time.Duration
 	board *Board

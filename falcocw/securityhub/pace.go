@@ -10,8 +10,10 @@ import (
 )
 
 // pacer spaces calls as a token bucket: CallBurst calls at once, then
-// CallsPerSecond. Security Hub's limit is per account and region, and
-// every instance in the process shares it: one pacer per region.
+// CallsPerSecond, Security Hub's limit per account and region, which one
+// instance never goes past. Instances (in one Fluent Bit or on many nodes)
+// that share the account converge on it through the pace each learns from
+// the throttling answers (package pace).
 type pacer struct {
 	mu     sync.Mutex
 	tokens float64
@@ -19,22 +21,6 @@ type pacer struct {
 	rate   float64
 	burst  float64
 	now    func() time.Time
-}
-
-var (
-	pacersMu sync.Mutex
-	pacers   = map[string]*pacer{}
-)
-
-func pacerFor(region string) *pacer {
-	pacersMu.Lock()
-	defer pacersMu.Unlock()
-	p, ok := pacers[region]
-	if !ok {
-		p = newPacer(CallsPerSecond, CallBurst)
-		pacers[region] = p
-	}
-	return p
 }
 
 func newPacer(rate, burst float64) *pacer {

@@ -110,7 +110,7 @@ func New(client *securityhub.Client, stsClient *sts.Client, o Options) *Sink {
 	if o.Severity == nil {
 		o.Severity = DefaultSeverity()
 	}
-	return &Sink{client: client, sts: stsClient, opts: o, account: o.AccountID, pace: pacerFor(o.Region)}
+	return &Sink{client: client, sts: stsClient, opts: o, account: o.AccountID, pace: newPacer(CallsPerSecond, CallBurst)}
 }
 
 // Account returns the account ID findings are imported into: the

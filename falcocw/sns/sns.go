@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
+	"github.com/falcocw/falcocw/falcocw/awserr"
 	"github.com/falcocw/falcocw/falcocw/batch"
 	"github.com/falcocw/falcocw/falcocw/dest"
 )
@@ -126,6 +127,7 @@ func (s *Sink) PublishBatch(ctx context.Context, topic string, batch []Message) 
 		}
 		var again []Message
 		var lastErr string
+		throttled := false
 		for _, f := range out.Failed {
 			m, found := byEntry[aws.ToString(f.Id)]
 			if !found {
@@ -141,6 +143,10 @@ func (s *Sink) PublishBatch(ctx context.Context, topic string, batch []Message) 
 			}
 			again = append(again, m)
 			lastErr = aws.ToString(f.Code) + ": " + aws.ToString(f.Message)
+			throttled = throttled || awserr.ThrottleCode(aws.ToString(f.Code), 0)
+		}
+		if throttled {
+			awsclient.EntriesThrottled(ctx)
 		}
 		for _, m := range byEntry { // neither successful nor failed: send again
 			again = append(again, m)

@@ -94,6 +94,7 @@ type Server struct {
 	calls      map[string]int
 	fault      Fault
 	faults     Faults
+	quotas     map[string]*bucket
 	rng        *mrand.Rand
 	injected   FaultCounts
 	deleted    map[string][]LogEvent // "group:stream" → events of deleted groups
@@ -417,6 +418,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return // the client gave up: the request is never processed
 		}
+	}
+	if !s.quotaCall(op) {
+		writeError(w, throttleError(op))
+		return
 	}
 	if fault != nil {
 		if status, code := fault(op, body); status != 0 {

@@ -99,7 +99,13 @@ func (s *Server) putRecords(body []byte) (any, *apiError) {
 	}
 	resp := make([]map[string]string, len(recs))
 	failed := 0
+	quota := s.quotaRecords(op, len(recs))
 	for i, r := range recs {
+		if quota != nil && !quota[i] {
+			failed++
+			resp[i] = map[string]string{"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "Rate exceeded for shard shardId-000000000000 in stream " + in.StreamName + " under account 123456789012."}
+			continue
+		}
 		if s.faults.RecordFailure > 0 && s.rng.Float64() < s.faults.RecordFailure {
 			s.injected.RecordFailure++
 			failed++
