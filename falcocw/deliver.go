@@ -164,23 +164,14 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 	next, out, delivered := 0, 0, 0
 	var failure error
 	expired, answered := false, false
-	// alive: the wait ran out, but the destination answered within it
-	// (throttles count) or a request waits for its turn at the pace AWS
-	// set: a destination that is paced has not stopped answering.
-	alive := func() bool {
-		if d.Pace.Busy(time.Now().Add(-wait)) {
-			timer.Reset(wait)
-			return true
-		}
-		return false
+	var lim *pace.Limiter // adaptive_pace: requests start at the pace AWS's throttles set
+	if in.cfg.AdaptivePace {
+		lim = d.Pace
 	}
 	for {
 		for failure == nil && next < len(s.calls) && !(probe && next > 0) {
 			if out == 0 {
 				if !d.Acquire(timer.C) { // every slot held by other flushes' requests
-					if alive() {
-						continue
-					}
 					expired = true
 					break
 				}
@@ -191,7 +182,7 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 			next++
 			out++
 			go func() {
-				o := c.sender.Send(pace.With(awsclient.WithAttemptErrors(rctx), d.Pace), c.target, c.req)
+				o := c.sender.Send(pace.With(awsclient.WithAttemptErrors(rctx), lim), c.target, c.req)
 				d.Release()
 				answers <- answer{c, o}
 			}()
@@ -210,7 +201,7 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 			}
 			timer.Reset(wait) // go 1.23 timers: no stale expiry is received after Reset
 		case <-timer.C:
-			expired = !alive()
+			expired = true
 		}
 		if expired {
 			break

@@ -89,7 +89,10 @@ type Config struct {
 	// MaxConcurrency bounds the AWS requests each destination has in
 	// flight.
 	MaxConcurrency int
-	LogLevel       Level
+	// AdaptivePace: requests start at a pace learned from throttling
+	// answers (package pace).
+	AdaptivePace bool
+	LogLevel     Level
 	// TLSSkipVerify lists the endpoints (as configured) whose TLS
 	// certificate is not verified. Empty: every certificate is verified.
 	TLSSkipVerify []string

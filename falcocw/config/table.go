@@ -20,6 +20,7 @@ const (
 	PropNonFalco        = "non_falco"
 	PropFlushTimeout    = "flush_timeout"
 	PropMaxConcurrency  = "max_concurrency"
+	PropAdaptivePace    = "adaptive_pace"
 	PropDestinationWait = "destination_wait"
 	PropProbeInterval   = "probe_interval"
 	// PropLogLevel sets falcocw's own log level. Fluent Bit keeps an
@@ -84,6 +85,8 @@ var fields = []Field[Config]{
 		func(c *Config) *time.Duration { return &c.DestinationWait }),
 	Duration(PropProbeInterval, "5s", "100ms", "5m", "how often a destination that is down is sent one request to learn whether it is back",
 		func(c *Config) *time.Duration { return &c.ProbeInterval }),
+	Bool(PropAdaptivePace, "false", "each destination's requests start at a pace learned from AWS's throttling answers, so that instances sharing a quota converge on it",
+		func(c *Config) *bool { return &c.AdaptivePace }),
 	Int(PropMaxConcurrency, "16", "1", "64", "AWS requests each destination (kind and name) has in flight", func(c *Config) *int { return &c.MaxConcurrency }),
 	String(PropTLSSkipVerify, "", "endpoints whose TLS certificate is not verified (tests only)", func(c *Config) *string { return &c.raw.tlsSkipVerify }),
 	String(PropCluster, "", "cluster name in every event (default: FireLens ecs_cluster)", func(c *Config) *string { return &c.Cluster }),

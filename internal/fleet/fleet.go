@@ -148,7 +148,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	instances := make([]*falcocw.Instance, c.Instances)
 	for i := range instances {
 		m := map[string]string{"endpoint": srv.URL, "log_group_name": "/falco/alerts", "log_stream_name": fmt.Sprintf("node-%d", i),
-			"route.1": "* -> " + c.Service.Dest, "workers": fmt.Sprint(c.Workers)}
+			"route.1": "* -> " + c.Service.Dest, "workers": fmt.Sprint(c.Workers), "adaptive_pace": "true"}
 		for _, kv := range [][]string{c.Service.Props, c.Props} {
 			for j := 0; j+1 < len(kv); j += 2 {
 				m[kv[j]] = kv[j+1]
