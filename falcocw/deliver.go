@@ -164,7 +164,12 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 	next, out, delivered := 0, 0, 0
 	var failure error
 	expired, answered := false, false
-	var lim *pace.Limiter // adaptive_pace: requests start at the pace AWS's throttles set
+	// adaptive_pace: requests start at the pace AWS's throttles set, and
+	// wait for their turn half of destination_wait at most, so that the
+	// answer can come within it: a turn later than that hands the events
+	// back to Fluent Bit's retry, without a destination down, and never
+	// holds the flush that other destinations' chunks wait behind.
+	var lim *pace.Limiter
 	if in.cfg.AdaptivePace {
 		lim = d.Pace
 	}
@@ -182,7 +187,7 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 			next++
 			out++
 			go func() {
-				o := c.sender.Send(pace.With(awsclient.WithAttemptErrors(rctx), lim), c.target, c.req)
+				o := c.sender.Send(pace.With(awsclient.WithAttemptErrors(rctx), lim, wait/2), c.target, c.req)
 				d.Release()
 				answers <- answer{c, o}
 			}()

@@ -86,8 +86,12 @@ func (r startByRetryer) GetAttemptToken(ctx context.Context) (func(error) error,
 	if t == nil {
 		return r.RetryerV2.GetAttemptToken(ctx)
 	}
+	now := time.Now()
 	by, _ := StartBy(ctx)
-	d, ok := t.L.Reserve(time.Now(), by)
+	if t.MaxWait > 0 && (by.IsZero() || now.Add(t.MaxWait).Before(by)) {
+		by = now.Add(t.MaxWait)
+	}
+	d, ok := t.L.Reserve(now, by)
 	if !ok {
 		return nil, &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
 	}
@@ -134,8 +138,9 @@ func lastErr(ctx context.Context) error {
 }
 
 // ErrPaced is returned instead of starting an AWS request whose turn at
-// its destination's pace comes after the flush deadline.
-var ErrPaced = errors.New("AWS throttled this destination, and its next turn at the pace learned from that comes after flush_timeout: no new request started (Fluent Bit will retry)")
+// its destination's pace comes after the flush deadline, or later than
+// the flush waits for the destination.
+var ErrPaced = errors.New("AWS throttled this destination, and its next turn at the pace learned from that comes too late for this flush: no new request started (Fluent Bit will retry)")
 
 // PacedError is ErrPaced with the pace and the last attempt's error.
 type PacedError struct {

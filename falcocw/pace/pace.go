@@ -213,20 +213,23 @@ func (l *Limiter) Counts() (accepted, throttled int64) {
 
 type ticketKey struct{}
 
-// Ticket is one request's link to its destination's limiter: when its
-// current attempt started.
+// Ticket is one request's link to its destination's limiter: the longest
+// an attempt waits for its turn, and when its current attempt started.
 type Ticket struct {
 	L       *Limiter
+	MaxWait time.Duration
 	mu      sync.Mutex
 	started time.Time
 }
 
-// With returns ctx carrying a ticket on l for one request (nil l: ctx).
-func With(ctx context.Context, l *Limiter) context.Context {
+// With returns ctx carrying a ticket on l for one request (nil l: ctx),
+// whose attempts wait maxWait at most for their turn (0: no bound but the
+// flush deadline's).
+func With(ctx context.Context, l *Limiter, maxWait time.Duration) context.Context {
 	if l == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, ticketKey{}, &Ticket{L: l})
+	return context.WithValue(ctx, ticketKey{}, &Ticket{L: l, MaxWait: maxWait})
 }
 
 // From returns ctx's ticket, or nil.
