@@ -96,9 +96,7 @@ func (r startByRetryer) GetAttemptToken(ctx context.Context) (func(error) error,
 		return nil, &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
 	}
 	if d > 0 {
-		err := Sleep(ctx, d)
-		t.L.Started()
-		if err != nil {
+		if err := Sleep(ctx, d); err != nil {
 			return nil, err
 		}
 	}

@@ -62,12 +62,6 @@ type Limiter struct {
 	// destination took before its first throttling answer.
 	starts [16]time.Time
 	nstart int
-	// answered is when the destination last answered, throttles
-	// included; waiting counts requests waiting for their turn.
-	answered time.Time
-	waiting  int
-	// Totals, for tests and logs.
-	throttles, accepted int64
 }
 
 // New returns an unlimited limiter.
@@ -94,27 +88,13 @@ func (l *Limiter) Reserve(now, by time.Time) (time.Duration, bool) {
 	}
 	l.starts[l.nstart%len(l.starts)] = start
 	l.nstart++
-	d := start.Sub(now)
-	if d > 0 {
-		l.waiting++
-	}
-	return d, true
-}
-
-// Started ends a wait Reserve asked for (d > 0), whether the request
-// starts or gives up.
-func (l *Limiter) Started() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.waiting--
+	return start.Sub(now), true
 }
 
 // Accepted records a call the destination accepted at now.
 func (l *Limiter) Accepted(now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.answered = now
-	l.accepted++
 	l.acceptedSinceCut++
 	if l.rate == 0 {
 		return
@@ -139,8 +119,6 @@ func (l *Limiter) Accepted(now time.Time) {
 func (l *Limiter) Throttled(now, started time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.answered = now
-	l.throttles++
 	if started.Before(l.cut) {
 		return // this round was answered already
 	}
@@ -193,22 +171,6 @@ func (l *Limiter) Rate() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.rate
-}
-
-// Busy reports whether the destination answered (a throttle counts) since
-// since, or a request waits for its turn: a destination that is paced is
-// not a destination that stopped answering.
-func (l *Limiter) Busy(since time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.waiting > 0 || l.answered.After(since)
-}
-
-// Counts returns the calls accepted and throttled so far.
-func (l *Limiter) Counts() (accepted, throttled int64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.accepted, l.throttles
 }
 
 type ticketKey struct{}
