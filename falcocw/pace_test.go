@@ -28,7 +28,10 @@ func TestAdaptivePace(t *testing.T) {
 		defer srv.Close()
 		srv.CreateDeliveryStream("archive")
 		srv.SetQuota("PutRecordBatch", fakeaws.Quota{Rate: 4, Burst: 4})
-		in, logs := newInstance(t, srv, "route.1", "* -> firehose:archive", "adaptive_pace", adaptive, "flush_timeout", "5s")
+		// destination_wait past the longest turn waited (half of it) plus
+		// the SDK's last backoff (2 s): a request's retries may wait for a
+		// turn more than once.
+		in, logs := newInstance(t, srv, "route.1", "* -> firehose:archive", "adaptive_pace", adaptive, "flush_timeout", "5s", "destination_wait", "10s")
 		defer in.Close(5 * time.Second)
 		const chunks, perChunk = 24, 5
 		var wg sync.WaitGroup
