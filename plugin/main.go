@@ -23,6 +23,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw"
 	"github.com/falcocw/falcocw/falcocw/arena"
 	"github.com/falcocw/falcocw/falcocw/config"
+	"github.com/falcocw/falcocw/falcocw/rest"
 )
 
 // PluginName is the name an [OUTPUT] section uses to load falcocw.
@@ -104,6 +105,7 @@ func FLBPluginInit(p unsafe.Pointer) (ret int) {
 		return output.FLB_ERROR
 	}
 	tuneGC(cfg.MemoryLimit)
+	atRest().Busy()
 	pl := &plugin{id: nextID.Add(1), label: label, instance: in}
 	mu.Lock()
 	instances[pl.id] = pl
@@ -127,6 +129,7 @@ func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (ret
 	if panicTag != "" && C.GoString(tag) == panicTag {
 		panic("FALCOCW_PANIC_ON_TAG: a panic on purpose, to test that Fluent Bit survives it")
 	}
+	atRest().Busy()
 	var buf []byte
 	if length > 0 && data != nil {
 		buf = unsafe.Slice((*byte)(data), int(length)) // valid until we return
@@ -219,6 +222,34 @@ func tuneGC(limit int64) {
 		gcLimit = limit
 		debug.SetMemoryLimit(limit)
 	}
+}
+
+var (
+	keeperOnce sync.Once
+	keeper     *rest.Keeper
+)
+
+// atRest is the process's rest keeper, started with the first instance:
+// it hands start-up's memory back once every instance has started, and
+// the flushes' after a long spell with none (package rest says what and
+// why). It lives as long as the process: the .so stays loaded over hot
+// reloads.
+func atRest() *rest.Keeper {
+	keeperOnce.Do(func() {
+		var said atomic.Bool // the first trim is logged, the later ones are alike
+		keeper = rest.NewKeeper(rest.StartQuiet, rest.RestQuiet, func() {
+			n, err := rest.Trim()
+			if said.Swap(true) {
+				return
+			}
+			if err != nil {
+				logLine("", config.LevelInfo, "at rest: the plugin's pages stay mapped: "+err.Error())
+				return
+			}
+			logLine("", config.LevelInfo, fmt.Sprintf("at rest: %.1f MB of the plugin's code and data unmapped, the Go heap's free pages returned", float64(n)/(1<<20)))
+		})
+	})
+	return keeper
 }
 
 func closePlugin(pl *plugin) {

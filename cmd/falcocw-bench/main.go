@@ -8,9 +8,9 @@
 // against the C outputs making the same split with rewrite_tag. For each it
 // prints the Fluent Bit process's CPU per alert until the last event
 // arrived (and the output threads' and the kernel's parts of it), the
-// time to that last delivery, the peak RSS, each output's CPU and resident
-// memory at rest (loaded, nothing to send: what starting it costs) beside
-// its peak, and the ratios (for the tail group also with the host's own
+// time to that last delivery, the peak RSS, each output's idle CPU and
+// resident memory at rest (loaded, a minute with nothing to send: what a
+// resting node pays) beside its peak, and the ratios (for the tail group also with the host's own
 // CPU taken from both sides: the outputs' own costs set side by side);
 // then the floor: what hashing, encrypting, escaping and sending an alert's
 // bytes costs at this machine's measured rates.
@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/falcocw/falcocw/internal/realhost"
@@ -32,6 +33,7 @@ import (
 func main() {
 	n := flag.Int("n", 200000, "alerts in the workload")
 	large := flag.Int("large", 600000, "alerts in the long workload (0: skip it)")
+	restOnly := flag.Bool("rest", false, "measure the outputs at rest only (the tail group's: a minute of idling each, side by side)")
 	runs := flag.Int("runs", 3, "runs of each variant, interleaved; the median is reported")
 	so := flag.String("plugin", "build/falcocw.so", "the falcocw .so")
 	fb := flag.String("fluent-bit", "", "the fluent-bit to run (default: FLUENT_BIT's first, else ../shared/fluent-bit/v5.0.9, else the newest found)")
@@ -60,7 +62,7 @@ func main() {
 	if _, err := os.Stat(abs); err != nil {
 		fail(fmt.Errorf("%s: %v (make build first)", abs, err))
 	}
-	b := &bench{bin: bin, so: abs, goPlugin: *goPlugin, workers: *workers, only: sel, fileCacheAdvise: *advise, latency: *latency}
+	b := &bench{bin: bin, so: abs, goPlugin: *goPlugin, workers: *workers, only: sel, fileCacheAdvise: *advise, latency: *latency, restOnly: *restOnly}
 	if *compare != "" {
 		if b.compare, err = filepath.Abs(*compare); err == nil {
 			_, err = os.Stat(b.compare)
@@ -136,6 +138,8 @@ type bench struct {
 	fileCacheAdvise bool
 	// latency delays every answer of the endpoint.
 	latency time.Duration
+	// restOnly skips the workloads: the outputs at rest only.
+	restOnly bool
 }
 
 func (b *bench) run(n, large, runs int) error {
@@ -175,6 +179,9 @@ func (b *bench) run(n, large, runs int) error {
 			if b.only.MatchString(v.group + ": " + v.name) {
 				picked = append(picked, v)
 			}
+		}
+		if b.restOnly {
+			return b.atRest(picked, runs, nil)
 		}
 		for _, v := range picked {
 			if v.group == "eks" {
@@ -307,7 +314,7 @@ func ownRatio(all []summary, f, o summary) (r float64, ok bool) {
 }
 
 // atRest measures the tail group's outputs loaded with nothing to send,
-// interleaved, and prints their resident memory beside their peak in the
+// side by side, and prints their resident memory beside their peak in the
 // run (peaks): how much of an output's peak it holds before the first
 // alert.
 func (b *bench) atRest(picked []variant, runs int, peaks []summary) error {
@@ -320,18 +327,30 @@ func (b *bench) atRest(picked []variant, runs int, peaks []summary) error {
 	if len(vs) == 0 {
 		return nil
 	}
+	// The variants of a run rest side by side: a resting Fluent Bit
+	// hardly uses a core, and a minute each in turn would be long.
 	ms := map[string][]measurement{}
 	for r := 0; r < runs; r++ {
-		for _, v := range vs {
-			m, err := b.measureAtRest(v)
-			if err != nil {
-				return fmt.Errorf("%s at rest: %v", v.name, err)
+		got := make([]measurement, len(vs))
+		errs := make([]error, len(vs))
+		var wg sync.WaitGroup
+		for i, v := range vs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], errs[i] = b.measureAtRest(v)
+			}()
+		}
+		wg.Wait()
+		for i, v := range vs {
+			if errs[i] != nil {
+				return fmt.Errorf("%s at rest: %v", v.name, errs[i])
 			}
-			ms[v.name] = append(ms[v.name], m)
+			ms[v.name] = append(ms[v.name], got[i])
 		}
 	}
-	fmt.Printf("\nat rest: each output loaded, an empty file to tail, %v after the start (median of %d runs): the CPU it took to start and idle, its memory beside its peak above:\n\n", restFor, runs)
-	fmt.Printf("| output | CPU ms | RSS MB | file-backed MB | anonymous MB | peak RSS MB | peak less rest MB |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Printf("\nat rest: each output loaded, an empty file to tail, read after %v of start and %v of idling (median of %d runs, the outputs side by side): the CPU of the idle minute, its memory beside its peak above:\n\n", restStart, restIdle, runs)
+	fmt.Printf("| output | idle CPU ms a minute | RSS MB | file-backed MB | anonymous MB | peak RSS MB | peak less rest MB |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, v := range vs {
 		med := func(f func(measurement) int64) float64 {
 			_, mid, _ := spread(ms[v.name], func(m measurement) float64 { return float64(f(m)) / (1 << 20) })
@@ -344,9 +363,15 @@ func (b *bench) atRest(picked []variant, runs int, peaks []summary) error {
 				peak = p.rssMB
 			}
 		}
-		_, cpu, _ := spread(ms[v.name], func(m measurement) float64 { return m.cpu.Seconds() * 1000 })
-		fmt.Printf("| %s | %.0f | %.1f | %.1f | %.1f | %.0f | %.0f |\n", v.name, cpu, rss,
-			med(func(m measurement) int64 { return m.rssFile }), med(func(m measurement) int64 { return m.rssAnon }), peak, peak-rss)
+		_, cpu, _ := spread(ms[v.name], func(m measurement) float64 {
+			return m.idleCPU.Seconds() * 1000 * float64(time.Minute) / float64(restIdle)
+		})
+		peaks := "– | –"
+		if peak > 0 {
+			peaks = fmt.Sprintf("%.0f | %.0f", peak, peak-rss)
+		}
+		fmt.Printf("| %s | %.1f | %.1f | %.1f | %.1f | %s |\n", v.name, cpu, rss,
+			med(func(m measurement) int64 { return m.rssFile }), med(func(m measurement) int64 { return m.rssAnon }), peaks)
 	}
 	return nil
 }

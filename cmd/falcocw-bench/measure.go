@@ -39,8 +39,9 @@ type measurement struct {
 	rss    int64         // peak RSS (VmHWM) then
 	events int64
 	// At rest (measureAtRest): the resident memory, file-backed and
-	// anonymous.
+	// anonymous, and the CPU of the idle minute (start-up's left out).
 	rssFile, rssAnon int64
+	idleCPU          time.Duration
 }
 
 // clockTick is Linux's USER_HZ, the unit of /proc/PID/stat's times.
@@ -64,7 +65,7 @@ func (b *bench) measure(v variant, w *workload) (measurement, error) {
 	if v.group == "eks" && w.eks != nil {
 		reads, _ = filepath.Glob(w.eks.glob)
 	}
-	return b.run1(v, w.path, reads, w.alerts, 0)
+	return b.run1(v, w.path, reads, w.alerts, false)
 }
 
 // settle collects the bench's own garbage (the workload's text, the
@@ -76,26 +77,30 @@ func settle() {
 	debug.FreeOSMemory()
 }
 
-// restFor is how long a Fluent Bit with nothing to read runs before its
-// memory at rest is read: its outputs have started (a Go plugin's init
-// included) and the first flush ticks have passed.
-const restFor = 3 * time.Second
+// At rest a Fluent Bit with nothing to read starts (its outputs' init, a
+// Go plugin's start-up trim after five quiet seconds) for restStart, then
+// idles for restIdle, as the resting node of a fleet does; its memory is
+// read at the end and its idle CPU is that of the restIdle.
+const (
+	restStart = 10 * time.Second
+	restIdle  = time.Minute
+)
 
 // measureAtRest runs one variant with an empty file to tail and reads its
-// resident memory after restFor: what the output costs before the first
-// alert.
+// resident memory after restStart and restIdle: what the output costs
+// before the first alert.
 func (b *bench) measureAtRest(v variant) (measurement, error) {
-	empty := b.tmp("empty.log")
+	empty := b.tmp("empty-" + stamp() + ".log")
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
 		return measurement{}, err
 	}
-	return b.run1(v, empty, nil, 0, restFor)
+	return b.run1(v, empty, nil, 0, true)
 }
 
 // run1 is one run: until the events arrive, or, when rest is set, for
 // rest. input is the tail input's file (the eks variants have their
 // own); reads are the files the run's inputs read.
-func (b *bench) run1(v variant, input string, reads []string, alerts int, rest time.Duration) (measurement, error) {
+func (b *bench) run1(v variant, input string, reads []string, alerts int, rest bool) (measurement, error) {
 	settle()
 	srv := fakeaws.NewTLS()
 	if v.plainHTTP {
@@ -148,7 +153,7 @@ func (b *bench) run1(v variant, input string, reads []string, alerts int, rest t
 	// with strace; hence tls_skip_verify for falcocw, as tls.verify Off
 	// for the C outputs.)
 	cmd.Env = append(os.Environ(), fakeaws.Env()...)
-	if rest > 0 { // an idle run's profile would replace the measured run's
+	if rest { // an idle run's profile would replace the measured run's
 		cmd.Env = slices.DeleteFunc(cmd.Env, func(kv string) bool { return strings.HasPrefix(kv, "FALCOCW_CPUPROFILE=") })
 	}
 	var log bytes.Buffer
@@ -169,8 +174,13 @@ func (b *bench) run1(v variant, input string, reads []string, alerts int, rest t
 		}
 	}()
 	pid := cmd.Process.Pid
-	if rest > 0 {
-		time.Sleep(rest)
+	if rest {
+		time.Sleep(restStart)
+		started, err := runTime(pid)
+		if err != nil {
+			return measurement{}, fmt.Errorf("fluent-bit exited at rest (%v); its log:\n%s", err, tail(log.String(), 3000))
+		}
+		time.Sleep(restIdle)
 		if !alive(pid) {
 			return measurement{}, fmt.Errorf("fluent-bit exited at rest; its log:\n%s", tail(log.String(), 3000))
 		}
@@ -178,6 +188,11 @@ func (b *bench) run1(v variant, input string, reads []string, alerts int, rest t
 		if m.cpu, m.sys, _, err = procUsage(pid); err != nil {
 			return m, err
 		}
+		ended, err := runTime(pid)
+		if err != nil {
+			return m, err
+		}
+		m.idleCPU = ended - started
 		m.rss, m.rssFile, m.rssAnon, err = residentNow(pid)
 		return m, err
 	}
@@ -265,6 +280,30 @@ func procUsage(pid int) (cpu, sys time.Duration, peak int64, err error) {
 	sys = time.Duration(st) * time.Second / clockTick
 	status, err := readStatus(pid)
 	return cpu, sys, status["VmHWM"], err
+}
+
+// runTime is the CPU time a process's threads have run, to the
+// nanosecond (/proc/PID/task/*/schedstat; /proc/PID/stat counts in 10 ms
+// ticks, too coarse for a minute of idling). A thread that has ended no
+// longer counts.
+func runTime(pid int) (time.Duration, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, fmt.Errorf("no threads of %d: %v", pid, err)
+	}
+	var sum int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread ended
+		}
+		f := strings.Fields(string(b))
+		if len(f) > 0 {
+			ns, _ := strconv.ParseInt(f[0], 10, 64)
+			sum += ns
+		}
+	}
+	return time.Duration(sum), nil
 }
 
 // residentNow reads a process's resident memory now: in all, file-backed
