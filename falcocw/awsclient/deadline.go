@@ -86,21 +86,11 @@ func (r startByRetryer) GetAttemptToken(ctx context.Context) (func(error) error,
 	if t == nil {
 		return r.RetryerV2.GetAttemptToken(ctx)
 	}
-	now := time.Now()
-	by, _ := StartBy(ctx)
-	if t.MaxWait > 0 && (by.IsZero() || now.Add(t.MaxWait).Before(by)) {
-		by = now.Add(t.MaxWait)
-	}
-	d, ok := t.L.Reserve(now, by)
-	if !ok {
-		return nil, &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
-	}
-	if d > 0 {
-		if err := Sleep(ctx, d); err != nil {
+	if !t.TakeTurn() {
+		if err := waitTurn(ctx, t); err != nil {
 			return nil, err
 		}
 	}
-	t.Start(time.Now())
 	release, err := r.RetryerV2.GetAttemptToken(ctx)
 	if err != nil {
 		return nil, err
@@ -114,6 +104,44 @@ func (r startByRetryer) GetAttemptToken(ctx context.Context) (func(error) error,
 		}
 		return release(opErr)
 	}, nil
+}
+
+// WaitTurn waits for the turn of ctx's request at its destination's pace
+// (package pace) before the request is written, and gives the turn to the
+// request's first attempt: a sender that gathers more into a request
+// while it waits (Security Hub's findings of later flushes) calls it. It
+// returns at once without a pace.
+func WaitTurn(ctx context.Context) error {
+	t := pace.From(ctx)
+	if t == nil {
+		return nil
+	}
+	if err := waitTurn(ctx, t); err != nil {
+		return err
+	}
+	t.GiveTurn()
+	return nil
+}
+
+// waitTurn waits for an attempt's turn on t's limiter, at most t.MaxWait
+// and never past the request's start-by time, and records its start.
+func waitTurn(ctx context.Context, t *pace.Ticket) error {
+	now := time.Now()
+	by, _ := StartBy(ctx)
+	if t.MaxWait > 0 && (by.IsZero() || now.Add(t.MaxWait).Before(by)) {
+		by = now.Add(t.MaxWait)
+	}
+	d, ok := t.L.Reserve(now, by)
+	if !ok {
+		return &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
+	}
+	if d > 0 {
+		if err := Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	t.Start(time.Now())
+	return nil
 }
 
 // tooLate is err, with the last attempt's error when there was one.

@@ -182,6 +182,7 @@ type Ticket struct {
 	MaxWait time.Duration
 	mu      sync.Mutex
 	started time.Time
+	turn    bool // a turn taken ahead, for the next attempt
 }
 
 // With returns ctx carrying a ticket on l for one request (nil l: ctx),
@@ -205,6 +206,23 @@ func (t *Ticket) Start(now time.Time) {
 	t.mu.Lock()
 	t.started = now
 	t.mu.Unlock()
+}
+
+// GiveTurn records that a turn was waited for ahead of the request's
+// first attempt, which takes it (TakeTurn) instead of waiting again.
+func (t *Ticket) GiveTurn() {
+	t.mu.Lock()
+	t.turn = true
+	t.mu.Unlock()
+}
+
+// TakeTurn reports whether a turn was given ahead, and takes it.
+func (t *Ticket) TakeTurn() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	had := t.turn
+	t.turn = false
+	return had
 }
 
 // Throttled records a throttling answer to the attempt last started.

@@ -99,6 +99,7 @@ type Sink struct {
 	sts    *sts.Client
 	opts   Options
 	pace   *pacer
+	joins  joins
 
 	mu      sync.Mutex
 	account string
@@ -145,19 +146,22 @@ func retryable(code string) bool {
 	return false
 }
 
-// PutBatch imports one batch (as Batches cut it), each call paced under
-// the account's rate limit. Findings the answer lists in FailedFindings
+// putBatch imports one batch (as Batches cut it) in one call and the calls
+// that resend what it fails. Findings the answer lists in FailedFindings
 // are sent again, with backoff and jitter, until all are imported or the
 // flush deadline passes; those refused for good are returned as rejected.
-func (s *Sink) PutBatch(ctx context.Context, findings []Finding) (accepted []int, rejected []awsclient.Rejected, err error) {
+func (s *Sink) putBatch(ctx context.Context, findings []Finding) (accepted []int, rejected []awsclient.Rejected, err error) {
 	account, err := s.Account(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	calls := 0
 	return awsclient.Resend(ctx, findings, func(f Finding) int { return f.ID }, "findings", func(code string) bool { return !retryable(code) },
 		func(pending []Finding) (map[int]awsclient.EntryError, error) {
-			if err := s.pace.wait(ctx); err != nil {
-				return nil, err
+			if calls++; calls > 1 { // a resend; the first call's turn was waited for by put
+				if err := s.pace.wait(ctx); err != nil {
+					return nil, err
+				}
 			}
 			// A minimal input for the SDK; the findings go in a body
 			// written here at once (see awsclient.WithBody).

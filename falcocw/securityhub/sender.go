@@ -46,11 +46,12 @@ func (s *Sink) Batches(f dest.Flush, _ route.Target, items []dest.Item) []dest.R
 	return dest.Requests(Batches(findings))
 }
 
-// Send imports one batch, resending the findings the service fails one by
+// Send imports one batch, in a call of its own or in one that waits for
+// its turn (coalesce.go), resending the findings the service fails one by
 // one.
 func (s *Sink) Send(ctx context.Context, _ route.Target, req dest.Request) dest.Outcome {
 	batch := req.([]Finding)
-	accepted, rejected, err := s.PutBatch(ctx, batch)
+	accepted, rejected, err := s.put(ctx, batch)
 	for i := range rejected {
 		rejected[i].Reason = fmt.Sprintf("Security Hub refused the finding: %s", rejected[i].Reason)
 	}
