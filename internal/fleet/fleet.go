@@ -105,6 +105,15 @@ type Result struct {
 	Elapsed time.Duration
 }
 
+// AlertsPerCall is the alerts delivered over the calls accepted: more than
+// a chunk's when calls gather several flushes' (Security Hub's).
+func (r Result) AlertsPerCall() float64 {
+	if r.Accepted == 0 {
+		return 0
+	}
+	return float64(r.Alerts-r.Missing) / float64(r.Accepted)
+}
+
 // ThrottledShare is throttled calls over accepted ones.
 func (r Result) ThrottledShare() float64 {
 	if r.Accepted == 0 {
