@@ -2,7 +2,6 @@ package securityhub
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 
@@ -88,10 +87,6 @@ func (c *call) outcome(at int, findings []Finding) (accepted []int, rejected []a
 	}
 	return accepted, rejected, c.err
 }
-
-// errNoTurn is a joined flush's answer when the call it joined was never
-// made: it tries again on its own.
-var errNoTurn = errors.New("securityhub: the call joined was not made")
 
 // put imports findings in a call of their own, or in one waiting for its
 // turn that they fit in.
