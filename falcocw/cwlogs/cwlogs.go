@@ -212,6 +212,34 @@ type Sink struct {
 	retentionDays    int32
 	group            GroupOptions
 	warn             Logger
+	streams          streamSet
+}
+
+// streamSet holds the streams this sink has made sure of: created, or
+// found existing, before their first PutLogEvents.
+type streamSet struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// maxStreamsSeen bounds the set: past it (streams named by a record's
+// field, over a long run) it starts again, which costs each stream one
+// CreateLogStream more.
+const maxStreamsSeen = 10000
+
+// first reports whether group/stream is new to the set, and adds it.
+func (ss *streamSet) first(group, stream string) bool {
+	key := group + "\x00" + stream
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.seen[key] {
+		return false
+	}
+	if ss.seen == nil || len(ss.seen) >= maxStreamsSeen {
+		ss.seen = map[string]bool{}
+	}
+	ss.seen[key] = true
+	return true
 }
 
 // Options are CloudWatch Logs' own options: what falcocw may create, and
@@ -273,9 +301,12 @@ type Result struct {
 	Rejected []Event
 }
 
-// PutBatch sends one batch (as Batches cut it) to group/stream. A missing
-// group or stream is created, as far as auto_create_group and
-// auto_create_stream allow, and the batch sent again. On error nothing of
+// PutBatch sends one batch (as Batches cut it) to group/stream. A stream
+// is created before its first batch, as Fluent Bit's cloudwatch_logs
+// does, when auto_create_stream allows (a stream that exists is found so
+// at no cost but that call); a group or stream missing later (deleted) is
+// created, as far as auto_create_group and auto_create_stream allow, and
+// the batch sent again. On error nothing of
 // the batch was accepted: PutLogEvents takes a batch whole or not at all.
 func (s *Sink) PutBatch(ctx context.Context, group, stream string, batch []Event) (Result, error) {
 	body := newBody(group, stream, batch)
@@ -300,6 +331,14 @@ func (s *Sink) put(ctx context.Context, group, stream string, batch []Event, bod
 		LogEvents:     []types.InputLogEvent{},
 	}
 	withBody := func(o *cloudwatchlogs.Options) { o.APIOptions = append(o.APIOptions, awsclient.WithBody(body)) }
+	if s.autoCreateStream && s.streams.first(group, stream) {
+		// A new node's stream does not exist yet: creating it first spares
+		// the account's PutLogEvents quota a call that would fail, which at
+		// a fleet's start (every node's first call in the same second)
+		// set off throttling. A failure here (no logs:CreateLogStream, the
+		// group missing without auto_create_group) is left to the put.
+		_ = s.create(ctx, group, stream)
+	}
 	out, err := s.client.PutLogEvents(ctx, in, withBody)
 	if err != nil && awserr.Is(err, "ResourceNotFoundException") {
 		if cerr := s.create(ctx, group, stream); cerr != nil {
