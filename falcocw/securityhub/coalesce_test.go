@@ -23,6 +23,9 @@ import (
 // once, and each flush hears of its own findings only. (A call a flush,
 // measured before calls gathered findings: 300 calls, 271 throttled, 27 s.)
 func TestFlushesShareCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about 4 s")
+	}
 	srv := fakeaws.NewVerifying()
 	defer srv.Close()
 	srv.SetQuota("BatchImportFindings", fakeaws.Quota{Rate: securityhub.CallsPerSecond, Burst: securityhub.CallBurst})
