@@ -238,6 +238,11 @@ func atRest() *rest.Keeper {
 	keeperOnce.Do(func() {
 		var said atomic.Bool // the first trim is logged, the later ones are alike
 		keeper = rest.NewKeeper(rest.StartQuiet, rest.RestQuiet, func() {
+			defer func() { // the keeper's goroutine is no flush: a panic here would end Fluent Bit
+				if r := recover(); r != nil {
+					logLine("", config.LevelError, fmt.Sprintf("internal error at rest (please report it): %v\n%s", r, debug.Stack()))
+				}
+			}()
 			n, err := rest.Trim()
 			if said.Swap(true) {
 				return
