@@ -68,7 +68,8 @@ func mappingsOf(smaps string, pc uintptr) ([]Mapping, error) {
 	return own, nil
 }
 
-// readSmaps reads the file mappings of a /proc/PID/smaps file.
+// ReadSmaps reads the file mappings of a /proc/PID/smaps file, with what
+// of each is resident.
 func ReadSmaps(name string) ([]Mapping, error) {
 	f, err := os.Open(name)
 	if err != nil {
