@@ -164,14 +164,15 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 	next, out, delivered := 0, 0, 0
 	var failure error
 	expired, answered := false, false
-	// adaptive_pace: requests start at the pace AWS's throttles set, and
-	// wait for their turn half of destination_wait at most, so that the
-	// answer can come within it: a turn later than that hands the events
-	// back to Fluent Bit's retry, without a destination down, and never
-	// holds the flush that other destinations' chunks wait behind.
+	// adaptive_pace: requests start at the pace AWS's throttles set, each
+	// at its turn until the flush's deadline (flush_timeout); a turn later
+	// than that hands the events back to Fluent Bit's retry, without a
+	// destination down. Waiting for turns is not silence: destination_wait
+	// counts only while an attempt is unanswered (pace.Track).
 	var lim *pace.Limiter
+	var track *pace.Track
 	if in.cfg.AdaptivePace {
-		lim = d.Pace
+		lim, track = d.Pace, &pace.Track{}
 	}
 	for {
 		for failure == nil && next < len(s.calls) && !(probe && next > 0) {
@@ -187,7 +188,7 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 			next++
 			out++
 			go func() {
-				o := c.sender.Send(pace.With(awsclient.WithAttemptErrors(rctx), lim, wait/2), c.target, c.req)
+				o := c.sender.Send(pace.With(awsclient.WithAttemptErrors(rctx), lim, track), c.target, c.req)
 				d.Release()
 				answers <- answer{c, o}
 			}()
@@ -206,6 +207,10 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 			}
 			timer.Reset(wait) // go 1.23 timers: no stale expiry is received after Reset
 		case <-timer.C:
+			if silent, left := track.Silent(time.Now(), wait); !silent {
+				timer.Reset(left) // paced: the requests wait for their turns
+				continue
+			}
 			expired = true
 		}
 		if expired {

@@ -80,3 +80,44 @@ func TestAdaptivePace(t *testing.T) {
 		t.Errorf("paced: %d throttled calls; without the pace %d", paced.Throttled, unpaced.Throttled)
 	}
 }
+
+// TestPacedFlushTakesItsTurns: a flush whose Firehose calls a quota of 2
+// calls a second (burst 1) cannot take at once sends them at the pace it
+// learns, each at its turn, within the flush: it answers OK with every
+// record delivered once, where waiting for turns past destination_wait
+// (300 ms here) would have counted the destination down or handed the
+// calls back to Fluent Bit's retry.
+func TestPacedFlushTakesItsTurns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a few seconds at a quota of 2 calls a second")
+	}
+	srv := fakeaws.New()
+	defer srv.Close()
+	srv.CreateDeliveryStream("archive")
+	srv.SetQuota("PutRecordBatch", fakeaws.Quota{Rate: 2, Burst: 1})
+	in, logs := newInstance(t, srv, "route.1", "* -> firehose:archive", "adaptive_pace", "true",
+		"flush_timeout", "20s", "destination_wait", "300ms")
+	defer in.Close(5 * time.Second)
+	const alerts = 3000 // six calls of 500 records
+	bodies := make([]map[string]any, alerts)
+	for j := range bodies {
+		bodies[j] = alertBody(map[string]any{"uuid": fmt.Sprint("u", j)})
+	}
+	start := time.Now()
+	res := in.Flush(context.Background(), "t", samples.Chunk(chunk.FormatV2, time.Now(), bodies...))
+	took := time.Since(start)
+	q := srv.QuotaCounts("PutRecordBatch")
+	t.Logf("%s in %v; %d calls accepted, %d throttled", res.Summary(), took.Round(10*time.Millisecond), q.Accepted, q.Throttled)
+	if res.Status != falcocw.OK {
+		t.Errorf("the flush answered %v, want OK: %s\n%s", res.Status, res.Summary(), logs)
+	}
+	if n := len(srv.Records("archive")); n != alerts {
+		t.Errorf("%d records stored, want %d", n, alerts)
+	}
+	if strings.Contains(logs.String(), "is down") {
+		t.Errorf("a paced destination was marked down:\n%s", logs)
+	}
+	if q.Accepted < 6 || took < 2*time.Second {
+		t.Errorf("%d calls accepted in %v: the quota (2 a second, burst 1) cannot take six calls in under 2.5 s", q.Accepted, took)
+	}
+}

@@ -86,22 +86,29 @@ func (r startByRetryer) GetAttemptToken(ctx context.Context) (func(error) error,
 	if t == nil {
 		return r.RetryerV2.GetAttemptToken(ctx)
 	}
+	// The slow start's window first, then the turn: a turn is booked at
+	// the pace of the moment the attempt can go, not of before a wait.
+	by, _ := StartBy(ctx)
+	if ok, err := t.Enter(ctx, by); err != nil || !ok {
+		if err == nil {
+			err = &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
+		}
+		return nil, err
+	}
 	if !t.TakeTurn() {
 		if err := waitTurn(ctx, t); err != nil {
+			t.Leave()
 			return nil, err
 		}
 	}
+	t.Start(time.Now())
 	release, err := r.RetryerV2.GetAttemptToken(ctx)
 	if err != nil {
+		t.Answered(time.Now(), err, false)
 		return nil, err
 	}
 	return func(opErr error) error {
-		switch {
-		case opErr == nil:
-			t.L.Accepted(time.Now())
-		case awserr.Throttle(opErr):
-			t.Throttled(time.Now())
-		}
+		t.Answered(time.Now(), opErr, awserr.Throttle(opErr))
 		return release(opErr)
 	}, nil
 }
@@ -123,25 +130,34 @@ func WaitTurn(ctx context.Context) error {
 	return nil
 }
 
-// waitTurn waits for an attempt's turn on t's limiter, at most t.MaxWait
-// and never past the request's start-by time, and records its start.
+// waitTurn waits for an attempt's turn on t's limiter, never past the
+// request's start-by time (the flush's deadline).
+// A flush's requests thus take the turns the pace gives them until its
+// deadline, rather than going back to Fluent Bit's retry, whose backoff
+// (5 s and more) would leave the turns in between unused; the flush does
+// not count the destination silent meanwhile (pace.Track).
 func waitTurn(ctx context.Context, t *pace.Ticket) error {
-	now := time.Now()
 	by, _ := StartBy(ctx)
-	if t.MaxWait > 0 && (by.IsZero() || now.Add(t.MaxWait).Before(by)) {
-		by = now.Add(t.MaxWait)
-	}
-	d, ok := t.L.Reserve(now, by)
-	if !ok {
-		return &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
-	}
-	if d > 0 {
-		if err := Sleep(ctx, d); err != nil {
-			return err
+	for {
+		slowed := t.L.Slowed()
+		d, ok := t.L.Reserve(time.Now(), by)
+		if !ok {
+			return &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
 		}
+		if d > 0 {
+			t.Waiting(true)
+			err := Sleep(ctx, d)
+			t.Waiting(false)
+			if err != nil {
+				return err
+			}
+		}
+		if d == 0 || t.L.Slowed() == slowed {
+			return nil
+		}
+		// The pace went down while this attempt waited: its turn was
+		// booked at a rate AWS has since refused; book again.
 	}
-	t.Start(time.Now())
-	return nil
 }
 
 // tooLate is err, with the last attempt's error when there was one.

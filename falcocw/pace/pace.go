@@ -44,6 +44,12 @@ const (
 	MinRate = 1.0 / 60
 	// MaxRate: a rate grown past it is no limit at all.
 	MaxRate = 10000
+	// StartWindow and MaxWindow bound the slow start: until its first
+	// throttle, a destination has at most a window of attempts
+	// unanswered, StartWindow at first and one more for each accepted
+	// answer (twice as many each round trip); past MaxWindow it has none.
+	StartWindow = 1
+	MaxWindow   = 64
 )
 
 // Limiter paces one destination's requests. It is safe for concurrent use.
@@ -58,14 +64,78 @@ type Limiter struct {
 	cut time.Time
 	// acceptedSinceCut: calls accepted since the last cut.
 	acceptedSinceCut int
+	// cutFrom is the rate the last cut started from (the measured one at
+	// the first); roundAccepted and roundThrottled count the answers to
+	// requests started before the cut, which refine it.
+	cutFrom                       float64
+	roundAccepted, roundThrottled int
+	// slowed counts the times the rate went down: a turn booked before
+	// is booked again (Slowed).
+	slowed uint64
 	// starts holds the recent starts' times, to measure the rate the
 	// destination took before its first throttling answer.
 	starts [16]time.Time
 	nstart int
+	// window is the slow start's bound on unanswered attempts; 0: none
+	// (throttled once, or opened past MaxWindow). inflight counts the
+	// attempts entered and not answered; freed wakes those waiting.
+	window   int
+	inflight int
+	freed    chan struct{}
 }
 
-// New returns an unlimited limiter.
-func New() *Limiter { return &Limiter{} }
+// New returns a limiter in slow start: no pace, and StartWindow attempts
+// unanswered at most until answers widen the window. A fleet whose nodes
+// all start at once (a cluster's DaemonSet rolled out, a deployment's
+// tasks) thus begins with one call a node rather than every chunk's at
+// once, which a quota's burst could not take.
+func New() *Limiter { return &Limiter{window: StartWindow} }
+
+// Enter waits until an attempt may be sent under the slow start's window
+// (at once when there is none), until by (false; zero: no bound), or until
+// ctx ends (its error). Every attempt it lets through is answered to the
+// limiter (Accepted, Throttled or Left).
+func (l *Limiter) Enter(ctx context.Context, by time.Time) (bool, error) {
+	var deadline <-chan time.Time
+	for {
+		l.mu.Lock()
+		if l.window == 0 || l.inflight < l.window {
+			l.inflight++
+			l.mu.Unlock()
+			return true, nil
+		}
+		if l.freed == nil {
+			l.freed = make(chan struct{})
+		}
+		freed := l.freed
+		l.mu.Unlock()
+		if deadline == nil && !by.IsZero() {
+			t := time.NewTimer(time.Until(by))
+			defer t.Stop()
+			deadline = t.C
+		}
+		select {
+		case <-freed:
+		case <-deadline:
+			return false, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+}
+
+// Left records that an attempt Enter let through was answered (after its
+// Accepted or Throttled, if either), and wakes those waiting for the
+// window.
+func (l *Limiter) Left() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.inflight--
+	if l.freed != nil {
+		close(l.freed)
+		l.freed = nil
+	}
+}
 
 // Reserve books the next start for a request at now and returns how long
 // it waits for it. When that start would be after by (zero: no bound), it
@@ -91,10 +161,21 @@ func (l *Limiter) Reserve(now, by time.Time) (time.Duration, bool) {
 	return start.Sub(now), true
 }
 
-// Accepted records a call the destination accepted at now.
-func (l *Limiter) Accepted(now time.Time) {
+// Accepted records a call the destination accepted at now, to a request
+// that started at started.
+func (l *Limiter) Accepted(now, started time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.window > 0 {
+		if l.window++; l.window > MaxWindow {
+			l.window = 0
+		}
+	}
+	if started.Before(l.cut) {
+		l.roundAccepted++
+		l.refine()
+		return
+	}
 	l.acceptedSinceCut++
 	if l.rate == 0 {
 		return
@@ -119,23 +200,54 @@ func (l *Limiter) Accepted(now time.Time) {
 func (l *Limiter) Throttled(now, started time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.window = 0 // the pace governs from the first throttle
 	if started.Before(l.cut) {
-		return // this round was answered already
+		// This round was cut already; its answers say how much of what
+		// it sent got through.
+		l.roundThrottled++
+		l.refine()
+		return
 	}
-	switch {
-	case l.rate == 0:
-		l.rate = Backoff * l.measured(now)
-	case l.acceptedSinceCut == 0:
-		l.rate *= BackoffAgain
-	default:
-		l.rate *= Backoff
+	l.cutFrom = l.rate
+	if l.rate == 0 {
+		l.cutFrom = l.measured(now)
+	}
+	// Backoff and BackoffAgain are one value today: the round's share
+	// accepted (refine) is what cuts deeper.
+	if l.acceptedSinceCut == 0 && l.rate != 0 {
+		l.rate = l.cutFrom * BackoffAgain
+	} else {
+		l.rate = l.cutFrom * Backoff
 	}
 	l.rate = max(l.rate, MinRate)
 	l.cut = now
+	l.slowed++
 	l.acceptedSinceCut = 0
+	l.roundAccepted, l.roundThrottled = 0, 1
 	// The next start waits a whole interval from now: the requests
 	// booked at the old rate are not in step with the new one.
 	l.next = now.Add(time.Duration(float64(time.Second) / l.rate))
+}
+
+// refine sets the rate of the last cut from the share of its round that
+// AWS accepted: of 15 requests sent at once by each of many nodes, one
+// accepted and 14 throttled say that this node's share of the quota is a
+// fifteenth of what it sent, which one cut by Backoff would take rounds of
+// throttles to learn. The first answer, the throttle that cut, counts as
+// one accepted: a cut alone is Backoff.
+func (l *Limiter) refine() {
+	if l.cutFrom == 0 {
+		return // no cut yet: an answer from before any throttle
+	}
+	share := float64(l.roundAccepted+1) / float64(l.roundAccepted+l.roundThrottled)
+	rate := max(l.cutFrom*Backoff*min(share, 1), MinRate)
+	if rate < l.rate {
+		l.slowed++
+	}
+	l.rate = rate
+	if next := l.cut.Add(time.Duration(float64(time.Second) / l.rate)); next.After(l.next) {
+		l.next = next
+	}
 }
 
 // measured is the rate at which requests started in the last second, or
@@ -166,6 +278,17 @@ func (l *Limiter) measured(now time.Time) float64 {
 	return float64(n) / span
 }
 
+// Slowed returns a count of the times the rate went down. A request that
+// reads it before Reserve and finds it changed once its turn comes books
+// again: its turn was given at a rate AWS has since refused (the answers
+// to a burst come over some milliseconds, and the retries of the first
+// ones would otherwise keep the turns booked at the first cut's rate).
+func (l *Limiter) Slowed() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.slowed
+}
+
 // Rate returns the current pace in requests a second; 0: not paced.
 func (l *Limiter) Rate() float64 {
 	l.mu.Lock()
@@ -175,24 +298,25 @@ func (l *Limiter) Rate() float64 {
 
 type ticketKey struct{}
 
-// Ticket is one request's link to its destination's limiter: the longest
-// an attempt waits for its turn, and when its current attempt started.
+// Ticket is one request's link to its destination's limiter, and to the
+// Track of the flush it belongs to: when its current attempt started.
 type Ticket struct {
 	L       *Limiter
-	MaxWait time.Duration
+	Track   *Track // nil: none
 	mu      sync.Mutex
 	started time.Time
 	turn    bool // a turn taken ahead, for the next attempt
+	entered bool // the attempt went through the limiter's window
 }
 
 // With returns ctx carrying a ticket on l for one request (nil l: ctx),
-// whose attempts wait maxWait at most for their turn (0: no bound but the
-// flush deadline's).
-func With(ctx context.Context, l *Limiter, maxWait time.Duration) context.Context {
+// followed by track (nil: none). Its attempts wait for their turns until
+// the flush's deadline at most.
+func With(ctx context.Context, l *Limiter, track *Track) context.Context {
 	if l == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, ticketKey{}, &Ticket{L: l, MaxWait: maxWait})
+	return context.WithValue(ctx, ticketKey{}, &Ticket{L: l, Track: track})
 }
 
 // From returns ctx's ticket, or nil.
@@ -201,11 +325,69 @@ func From(ctx context.Context) *Ticket {
 	return t
 }
 
+// Waiting records that an attempt waits for its turn (true) or has it
+// (false).
+func (t *Ticket) Waiting(w bool) {
+	if t.Track != nil {
+		t.Track.waiting(w)
+	}
+}
+
+// Enter waits for the attempt's place in the slow start's window (see
+// Limiter.Enter); the attempt's Answered leaves it.
+func (t *Ticket) Enter(ctx context.Context, by time.Time) (bool, error) {
+	t.Waiting(true)
+	ok, err := t.L.Enter(ctx, by)
+	t.Waiting(false)
+	if ok {
+		t.mu.Lock()
+		t.entered = true
+		t.mu.Unlock()
+	}
+	return ok, err
+}
+
 // Start records that an attempt starts now.
 func (t *Ticket) Start(now time.Time) {
 	t.mu.Lock()
 	t.started = now
 	t.mu.Unlock()
+	if t.Track != nil {
+		t.Track.begin(now)
+	}
+}
+
+// Answered records the answer to the attempt last started, at now: err
+// nil (accepted), a throttling answer (throttled true), or another.
+func (t *Ticket) Answered(now time.Time, err error, throttled bool) {
+	t.mu.Lock()
+	s, entered := t.started, t.entered
+	t.entered = false
+	t.mu.Unlock()
+	switch {
+	case err == nil:
+		t.L.Accepted(now, s)
+	case throttled:
+		t.L.Throttled(now, s)
+	}
+	if entered {
+		t.L.Left()
+	}
+	if t.Track != nil {
+		t.Track.end(now)
+	}
+}
+
+// Leave gives back the window's place Enter took for an attempt that is
+// not sent.
+func (t *Ticket) Leave() {
+	t.mu.Lock()
+	entered := t.entered
+	t.entered = false
+	t.mu.Unlock()
+	if entered {
+		t.L.Left()
+	}
 }
 
 // GiveTurn records that a turn was waited for ahead of the request's
@@ -225,7 +407,69 @@ func (t *Ticket) TakeTurn() bool {
 	return had
 }
 
-// Throttled records a throttling answer to the attempt last started.
+// Track follows one flush's requests to a destination through their two
+// waits, for a turn at the pace and for the destination's answer, so that
+// the flush tells a destination slow to answer from one whose requests
+// wait their turns: only the first counts as silent (Silent).
+type Track struct {
+	mu       sync.Mutex
+	turns    int       // attempts waiting for their turn
+	attempts int       // attempts sent, not answered yet
+	since    time.Time // the last answer, or the first attempt sent after it
+}
+
+func (k *Track) waiting(w bool) {
+	k.mu.Lock()
+	if w {
+		k.turns++
+	} else {
+		k.turns--
+	}
+	k.mu.Unlock()
+}
+
+func (k *Track) begin(now time.Time) {
+	k.mu.Lock()
+	if k.attempts == 0 {
+		k.since = now
+	}
+	k.attempts++
+	k.mu.Unlock()
+}
+
+func (k *Track) end(now time.Time) {
+	k.mu.Lock()
+	k.attempts--
+	k.since = now
+	k.mu.Unlock()
+}
+
+// Silent reports whether the destination has been silent for wait at now:
+// an attempt is unanswered and nothing was answered for wait. When it is
+// not, it returns how long it can be before it is. With no attempt
+// unanswered and some waiting for their turns, the destination is paced,
+// not silent. With neither (attempts between retries, or no Track), it
+// is silent: the caller's own clock of answers decides.
+func (k *Track) Silent(now time.Time, wait time.Duration) (bool, time.Duration) {
+	if k == nil {
+		return true, 0
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case k.attempts > 0:
+		if quiet := now.Sub(k.since); quiet < wait {
+			return false, wait - quiet
+		}
+		return true, 0
+	case k.turns > 0:
+		return false, wait
+	}
+	return true, 0
+}
+
+// Throttled records a throttling answer to the attempt last started that
+// its Answered did not: entries of an accepted batch refused for a rate.
 func (t *Ticket) Throttled(now time.Time) {
 	t.mu.Lock()
 	s := t.started

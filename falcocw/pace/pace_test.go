@@ -1,6 +1,7 @@
 package pace_test
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestUnlimitedUntilThrottled(t *testing.T) {
 		if d, ok := l.Reserve(at(float64(i)/1000), time.Time{}); !ok || d != 0 {
 			t.Fatalf("request %d waits %s (ok %v)", i, d, ok)
 		}
-		l.Accepted(at(float64(i) / 1000))
+		l.Accepted(at(float64(i)/1000), at(float64(i)/1000))
 	}
 	if l.Rate() != 0 {
 		t.Fatalf("rate %g", l.Rate())
@@ -28,8 +29,9 @@ func TestUnlimitedUntilThrottled(t *testing.T) {
 }
 
 // TestCuts: the first throttle sets the pace below the measured rate;
-// throttles of requests started before a cut do not cut again; each
-// later round cuts by Backoff, never below MinRate.
+// answers to requests started before a cut refine it by the share of
+// them accepted, and do not cut it again; each later round cuts by
+// Backoff, never below MinRate.
 func TestCuts(t *testing.T) {
 	l := pace.New()
 	for i := 0; i < 10; i++ { // 10 requests a second
@@ -39,19 +41,76 @@ func TestCuts(t *testing.T) {
 	if r := l.Rate(); r != pace.Backoff*10 {
 		t.Fatalf("first cut to %g, want %g", r, pace.Backoff*10)
 	}
-	l.Throttled(at(1.01), at(0.95)) // started before the cut: same round
+	l.Accepted(at(1.01), at(0.95)) // started before the cut: same round
 	if r := l.Rate(); r != pace.Backoff*10 {
-		t.Fatalf("a request of the same round cut again, to %g", r)
+		t.Fatalf("an answer of the same round, one accepted and one throttled, set the rate to %g", r)
+	}
+	l.Throttled(at(1.02), at(0.95))
+	want := pace.Backoff * 10 * 2 / 3 // two accepted (the cut counts as one) of three
+	if r := l.Rate(); math.Abs(r-want) > 1e-9 {
+		t.Fatalf("same round, 1 of 3 accepted: rate %g, want %g", r, want)
 	}
 	l.Throttled(at(2), at(1.5))
-	if r := l.Rate(); math.Abs(r-pace.Backoff*pace.Backoff*10) > 1e-9 {
-		t.Fatalf("second round cut to %g", r)
+	if r := l.Rate(); math.Abs(r-want*pace.Backoff) > 1e-9 {
+		t.Fatalf("second round cut to %g, want %g", r, want*pace.Backoff)
 	}
 	for i := 0; i < 100; i++ {
 		l.Throttled(at(3+float64(i)), at(2.5+float64(i)))
 	}
 	if r := l.Rate(); r != pace.MinRate {
 		t.Fatalf("floor %g, want %g", r, pace.MinRate)
+	}
+}
+
+// TestShareOfBurst: a node that sent 15 requests at once, of which AWS
+// accepted one (its share of a quota many nodes storm), paces at about
+// what was accepted after the round's answers, not at Backoff of what it
+// sent.
+func TestShareOfBurst(t *testing.T) {
+	l := pace.New()
+	for i := 0; i < 15; i++ {
+		l.Reserve(at(0), time.Time{})
+	}
+	l.Accepted(at(0.01), at(0)) // before any throttle: not part of a round
+	for i := 0; i < 14; i++ {
+		l.Throttled(at(0.02+float64(i)/1000), at(0))
+	}
+	want := 15 * pace.Backoff / 14 // the cut counts as one accepted
+	if r := l.Rate(); math.Abs(r-want) > 1e-9 {
+		t.Fatalf("rate %g after 1 of 15 accepted, want %g", r, want)
+	}
+	// The next start waits a whole interval of the refined rate.
+	if d, _ := l.Reserve(at(0.05), time.Time{}); d < time.Duration(float64(time.Second)/want)-40*time.Millisecond {
+		t.Errorf("the next start waits %s at %.2f a second", d, want)
+	}
+}
+
+// TestTrack: a flush's destination is silent only while an attempt is
+// unanswered for the wait; waiting for turns is not silence.
+func TestTrack(t *testing.T) {
+	var nilTrack *pace.Track
+	if silent, _ := nilTrack.Silent(at(0), time.Second); !silent {
+		t.Error("no Track: the caller's clock must decide")
+	}
+	k := &pace.Track{}
+	l := pace.New()
+	waiting := &pace.Ticket{L: l, Track: k}
+	waiting.Waiting(true)
+	if silent, left := k.Silent(at(10), time.Second); silent || left != time.Second {
+		t.Errorf("requests waiting for turns: silent %v, %s left", silent, left)
+	}
+	sent := &pace.Ticket{L: l, Track: k}
+	sent.Start(at(10))
+	if silent, left := k.Silent(at(10.4), time.Second); silent || left != 600*time.Millisecond {
+		t.Errorf("an attempt sent 0.4 s ago: silent %v, %s left", silent, left)
+	}
+	if silent, _ := k.Silent(at(11), time.Second); !silent {
+		t.Error("an attempt unanswered for the wait is silence, turns waited or not")
+	}
+	sent.Answered(at(11.5), nil, false)
+	waiting.Waiting(false)
+	if silent, _ := k.Silent(at(20), time.Second); !silent {
+		t.Error("nothing sent and nothing waiting: the caller's clock must decide")
 	}
 }
 
@@ -82,14 +141,60 @@ func TestPaced(t *testing.T) {
 	}
 	before := l.Rate()
 	for i := 0; i < 20; i++ {
-		l.Accepted(now)
+		l.Accepted(now, now)
 	}
 	if l.Rate() <= before {
 		t.Errorf("accepted calls while paced left the rate at %g", l.Rate())
 	}
 	idle := l.Rate()
-	l.Accepted(now.Add(time.Hour)) // nothing waited for an hour: the rate is not what holds back
+	l.Accepted(now.Add(time.Hour), now.Add(time.Hour)) // nothing waited for an hour: the rate is not what holds back
 	if l.Rate() != idle {
 		t.Errorf("an idle destination's rate grew to %g", l.Rate())
+	}
+}
+
+// TestSlowStart: a new destination has one attempt unanswered at most;
+// each accepted answer lets one more through, and the first throttle
+// leaves the pace alone to govern.
+func TestSlowStart(t *testing.T) {
+	ctx := context.Background()
+	l := pace.New()
+	enter := func() bool {
+		ok, err := l.Enter(ctx, time.Now().Add(20*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !enter() {
+		t.Fatal("the first attempt waited")
+	}
+	if enter() {
+		t.Fatal("a second attempt went through before the first was answered")
+	}
+	now := time.Now()
+	l.Accepted(now, now)
+	l.Left()
+	if !enter() || !enter() {
+		t.Fatal("one accepted answer: the window holds two attempts")
+	}
+	if enter() {
+		t.Fatal("a third attempt went through a window of two")
+	}
+	released := make(chan bool)
+	go func() {
+		ok, _ := l.Enter(ctx, time.Time{})
+		released <- ok
+	}()
+	time.Sleep(10 * time.Millisecond)
+	l.Left() // an answer neither accepted nor throttled frees a place, not more
+	if !<-released {
+		t.Fatal("a waiting attempt was not let through when a place freed")
+	}
+	l.Throttled(now, now)
+	for i := 0; i < 100; i++ {
+		if !enter() {
+			t.Fatalf("throttled once, attempt %d waited for a window", i)
+		}
 	}
 }

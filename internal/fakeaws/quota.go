@@ -25,6 +25,14 @@ type Quota struct {
 type QuotaCounts struct {
 	Accepted, Throttled int
 	Records, Refused    int
+	// When holds each call's time and whether it was taken, in order.
+	When []QuotaCall
+}
+
+// QuotaCall is one call a quota answered.
+type QuotaCall struct {
+	At    time.Time
+	Taken bool
 }
 
 type bucket struct {
@@ -69,7 +77,9 @@ func (s *Server) QuotaCounts(op string) QuotaCounts {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.counts
+	c := b.counts
+	c.When = append([]QuotaCall(nil), c.When...)
+	return c
 }
 
 // quotaCall takes a whole call's token: false when op is throttled.
@@ -82,11 +92,14 @@ func (s *Server) quotaCall(op string) bool {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.take(time.Now()) {
+	now := time.Now()
+	if !b.take(now) {
 		b.counts.Throttled++
+		b.counts.When = append(b.counts.When, QuotaCall{now, false})
 		return false
 	}
 	b.counts.Accepted++
+	b.counts.When = append(b.counts.When, QuotaCall{now, true})
 	return true
 }
 

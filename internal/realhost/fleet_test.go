@@ -72,6 +72,15 @@ func TestFleetAtQuota(t *testing.T) {
 			missing, dups, extra, notes := want.Compare(realhost.Deliveries(t, srv))
 			t.Logf("Fluent Bit %s, %d nodes x %d alerts, adaptive_pace %v: %d throttled calls for %d accepted (%.0f %%), all delivered in %v; %d missing, %d duplicated, %d unexpected",
 				bin.Version, nodes, perNode, paced, q.Throttled, q.Accepted, 100*float64(q.Throttled)/float64(max(q.Accepted, 1)), took.Round(100*time.Millisecond), missing, dups, extra)
+			var line strings.Builder
+			for _, c := range q.When {
+				mark := "x"
+				if c.Taken {
+					mark = "o"
+				}
+				fmt.Fprintf(&line, "%.1f%s ", c.At.Sub(start).Seconds(), mark)
+			}
+			t.Logf("calls (o taken, x throttled), seconds from the start: %s", line.String())
 			if missing+dups+extra > 0 {
 				t.Errorf("deliveries differ:\n%s", strings.Join(notes, "\n"))
 			}
