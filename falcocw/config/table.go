@@ -85,7 +85,7 @@ var fields = []Field[Config]{
 		func(c *Config) *time.Duration { return &c.DestinationWait }),
 	Duration(PropProbeInterval, "5s", "100ms", "5m", "how often a destination that is down is sent one request to learn whether it is back",
 		func(c *Config) *time.Duration { return &c.ProbeInterval }),
-	Bool(PropAdaptivePace, "false", "each destination's requests start at a pace learned from AWS's throttling answers, so that instances sharing a quota converge on it",
+	Bool(PropAdaptivePace, "false", "each destination's requests start at a pace learned from AWS's throttling answers, so that instances sharing a quota converge on it; a new destination starts slow, and a flush waits for its requests' turns until flush_timeout",
 		func(c *Config) *bool { return &c.AdaptivePace }),
 	Int(PropMaxConcurrency, "16", "1", "64", "AWS requests each destination (kind and name) has in flight", func(c *Config) *int { return &c.MaxConcurrency }),
 	String(PropTLSSkipVerify, "", "endpoints whose TLS certificate is not verified (tests only)", func(c *Config) *string { return &c.raw.tlsSkipVerify }),

@@ -3,18 +3,20 @@
 // account's quota (Security Hub's 10 calls a second, a Firehose stream's
 // or a Kinesis shard's) converges on it instead of storming it.
 //
-// A Limiter starts unlimited: a destination that is never throttled is
-// never paced. Its first throttling answer sets a rate below what the
-// destination was taking; every later one cuts it (AIMD's multiplicative
-// decrease: by a fifth after accepted calls, by half when nothing was
-// accepted since the last cut), at most once per round of requests, so
-// that the requests already on their way when AWS said "slow down" do not
-// cut it again. Each accepted call raises the rate by a small fraction
-// while the rate is what holds requests back: the increase is counted in
-// calls, not seconds, so a node's share of throttled calls does not grow
-// with the size of the fleet (with an increase per second, N nodes at a
-// quota Q see a throttled share that grows as N²/Q²). Starts are spaced
-// with jitter, so nodes do not fall into step.
+// A Limiter starts unpaced, in slow start: one attempt unanswered at a
+// time, one more for each accepted answer, so that a fleet whose nodes
+// start together does not send every chunk's calls into a quota's burst
+// at once. A destination that is never throttled is never paced. Its first
+// throttling answer sets a rate below what the destination was taking
+// (AIMD's multiplicative decrease, by Backoff), and the answers to the
+// requests already on their way when AWS said "slow down" refine it by the
+// share of them AWS accepted, rather than cutting it again: one round, one
+// cut. Each accepted call raises the rate by a small fraction while the
+// rate is what holds requests back: the increase is counted in calls, not
+// seconds, so a node's share of throttled calls does not grow with the
+// size of the fleet (with an increase per second, N nodes at a quota Q
+// see a throttled share that grows as N²/Q²). Starts are spaced with
+// jitter, so nodes do not fall into step.
 package pace
 
 import (

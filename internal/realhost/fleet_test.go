@@ -15,7 +15,8 @@ import (
 // whose account-wide quota is 4 calls a second, as the fake enforces it
 // for every caller together: first unpaced, then with adaptive_pace.
 // Either way every alert arrives exactly once; paced, the throttled calls
-// are at most a quarter of the unpaced run's. It measures what the fleet
+// are at most a tenth of the unpaced run's. The log shows each call the
+// quota answered, in time. It measures what the fleet
 // simulation (internal/fleet, small chunks arriving steadily) does not:
 // Fluent Bit's own chunks of thousands of records, a flush needing several
 // turns, and its retry backoff.
@@ -89,7 +90,10 @@ func TestFleetAtQuota(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	if unpaced, paced := results[false], results[true]; paced.Throttled*4 > unpaced.Throttled {
-		t.Errorf("paced: %d throttled calls, unpaced %d: want at most a quarter", paced.Throttled, unpaced.Throttled)
+	// Paced, the throttled calls are 9 to 14 for 44 accepted on the
+	// machine PERFORMANCE.md names, against 328 to 344 unpaced: a tenth is
+	// a bound a slower machine keeps.
+	if unpaced, paced := results[false], results[true]; paced.Throttled*10 > unpaced.Throttled {
+		t.Errorf("paced: %d throttled calls, unpaced %d: want at most a tenth", paced.Throttled, unpaced.Throttled)
 	}
 }
