@@ -175,7 +175,7 @@ func TestSlowStart(t *testing.T) {
 	now := time.Now()
 	l.Accepted(now, now)
 	l.Left()
-	if !enter() || !enter() {
+	if first, second := enter(), enter(); !first || !second {
 		t.Fatal("one accepted answer: the window holds two attempts")
 	}
 	if enter() {
