@@ -77,7 +77,8 @@ type startByRetryer struct {
 
 // GetAttemptToken runs before every attempt, the SDK's retries included:
 // it refuses one after the WithStartBy time, and waits for the attempt's
-// turn at its destination's pace (package pace), whose answers it reports.
+// place in its destination's slow start and its turn at the destination's
+// pace (package pace), to which it reports the attempt's answer.
 func (r startByRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
 	if err := TooLate(ctx); err != nil {
 		return nil, tooLate(ctx, err)
@@ -131,11 +132,11 @@ func WaitTurn(ctx context.Context) error {
 }
 
 // waitTurn waits for an attempt's turn on t's limiter, never past the
-// request's start-by time (the flush's deadline).
-// A flush's requests thus take the turns the pace gives them until its
-// deadline, rather than going back to Fluent Bit's retry, whose backoff
-// (5 s and more) would leave the turns in between unused; the flush does
-// not count the destination silent meanwhile (pace.Track).
+// request's start-by time (the flush's deadline). A flush's requests thus
+// take the turns the pace gives them until its deadline, rather than
+// going back to Fluent Bit's retry, whose backoff (5 s and more) would
+// leave the turns in between unused; the flush does not count the
+// destination silent meanwhile (pace.Track).
 func waitTurn(ctx context.Context, t *pace.Ticket) error {
 	by, _ := StartBy(ctx)
 	for {
