@@ -92,7 +92,7 @@ func (r startByRetryer) GetAttemptToken(ctx context.Context) (func(error) error,
 	by, _ := StartBy(ctx)
 	if ok, err := t.Enter(ctx, by); err != nil || !ok {
 		if err == nil {
-			err = &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
+			err = pacedOut(ctx, t)
 		}
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func waitTurn(ctx context.Context, t *pace.Ticket) error {
 		slowed := t.L.Slowed()
 		d, ok := t.L.Reserve(time.Now(), by)
 		if !ok {
-			return &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
+			return pacedOut(ctx, t)
 		}
 		if d > 0 {
 			t.Waiting(true)
@@ -159,6 +159,12 @@ func waitTurn(ctx context.Context, t *pace.Ticket) error {
 		// The pace went down while this attempt waited: its turn was
 		// booked at a rate AWS has since refused; book again.
 	}
+}
+
+// pacedOut is the error of an attempt whose place or turn at t's pace
+// comes past the request's start-by time.
+func pacedOut(ctx context.Context, t *pace.Ticket) error {
+	return &PacedError{Rate: t.L.Rate(), Last: lastErr(ctx)}
 }
 
 // tooLate is err, with the last attempt's error when there was one.

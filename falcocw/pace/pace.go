@@ -380,6 +380,15 @@ func (t *Ticket) Answered(now time.Time, err error, throttled bool) {
 	}
 }
 
+// Throttled records a throttling answer to the attempt last started that
+// its Answered did not: entries of an accepted batch refused for a rate.
+func (t *Ticket) Throttled(now time.Time) {
+	t.mu.Lock()
+	s := t.started
+	t.mu.Unlock()
+	t.L.Throttled(now, s)
+}
+
 // Leave gives back the window's place Enter took for an attempt that is
 // not sent.
 func (t *Ticket) Leave() {
@@ -468,13 +477,4 @@ func (k *Track) Silent(now time.Time, wait time.Duration) (bool, time.Duration) 
 		return false, wait
 	}
 	return true, 0
-}
-
-// Throttled records a throttling answer to the attempt last started that
-// its Answered did not: entries of an accepted batch refused for a rate.
-func (t *Ticket) Throttled(now time.Time) {
-	t.mu.Lock()
-	s := t.started
-	t.mu.Unlock()
-	t.L.Throttled(now, s)
 }
