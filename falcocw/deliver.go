@@ -188,9 +188,13 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 			next++
 			out++
 			go func() {
-				o := c.sender.Send(pace.With(awsclient.WithAttemptErrors(rctx), lim, track), c.target, c.req)
+				ctx := pace.With(awsclient.WithAttemptErrors(rctx), lim, track)
+				o := c.sender.Send(ctx, c.target, c.req)
 				d.Release()
 				answers <- answer{c, o}
+				if t := pace.From(ctx); t != nil {
+					t.Done() // after the answer is in the channel: no gap in which the flush sees neither
+				}
 			}()
 		}
 		if out == 0 || expired {
@@ -207,6 +211,10 @@ func (dl *delivery) run(rctx context.Context, s *share, probe bool) {
 			}
 			timer.Reset(wait) // go 1.23 timers: no stale expiry is received after Reset
 		case <-timer.C:
+			if len(answers) > 0 { // an answer came with the expiry: select chose at random
+				timer.Reset(wait)
+				continue
+			}
 			if silent, left := track.Silent(time.Now(), wait); !silent {
 				timer.Reset(left) // paced: the requests wait for their turns
 				continue

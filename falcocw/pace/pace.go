@@ -309,6 +309,7 @@ type Ticket struct {
 	started time.Time
 	turn    bool // a turn taken ahead, for the next attempt
 	entered bool // the attempt went through the limiter's window
+	held    bool // the request is in the client's hands (see hold)
 }
 
 // With returns ctx carrying a ticket on l for one request (nil l: ctx),
@@ -318,8 +319,47 @@ func With(ctx context.Context, l *Limiter, track *Track) context.Context {
 	if l == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, ticketKey{}, &Ticket{L: l, Track: track})
+	t := &Ticket{L: l, Track: track}
+	t.hold() // being written, before its first attempt
+	return context.WithValue(ctx, ticketKey{}, t)
 }
+
+// hold records that the request is in the client's hands, not AWS's,
+// until its next attempt starts or it is Done: being written before its
+// first attempt, pausing after a throttling answer before the next, or
+// being read after an accepted one. Its flush does not count that time
+// as the destination's silence (Track.Silent). After any other answer the
+// caller's clock decides, so that a destination answering errors still
+// counts as down after destination_wait.
+func (t *Ticket) hold() {
+	if t.Track == nil {
+		return
+	}
+	t.mu.Lock()
+	was := t.held
+	t.held = true
+	t.mu.Unlock()
+	if !was {
+		t.Track.waiting(true)
+	}
+}
+
+// unhold ends hold.
+func (t *Ticket) unhold() {
+	if t.Track == nil {
+		return
+	}
+	t.mu.Lock()
+	was := t.held
+	t.held = false
+	t.mu.Unlock()
+	if was {
+		t.Track.waiting(false)
+	}
+}
+
+// Done records that the request has ended: its caller has the outcome.
+func (t *Ticket) Done() { t.unhold() }
 
 // From returns ctx's ticket, or nil.
 func From(ctx context.Context) *Ticket {
@@ -351,6 +391,7 @@ func (t *Ticket) Enter(ctx context.Context, by time.Time) (bool, error) {
 
 // Start records that an attempt starts now.
 func (t *Ticket) Start(now time.Time) {
+	t.unhold()
 	t.mu.Lock()
 	t.started = now
 	t.mu.Unlock()
@@ -378,6 +419,9 @@ func (t *Ticket) Answered(now time.Time, err error, throttled bool) {
 	if t.Track != nil {
 		t.Track.end(now)
 	}
+	if err == nil || throttled {
+		t.hold()
+	}
 }
 
 // Throttled records a throttling answer to the attempt last started that
@@ -387,6 +431,7 @@ func (t *Ticket) Throttled(now time.Time) {
 	s := t.started
 	t.mu.Unlock()
 	t.L.Throttled(now, s)
+	t.hold() // its refused entries are sent again, at their turn
 }
 
 // Leave gives back the window's place Enter took for an attempt that is
@@ -424,7 +469,7 @@ func (t *Ticket) TakeTurn() bool {
 // wait their turns: only the first counts as silent (Silent).
 type Track struct {
 	mu       sync.Mutex
-	turns    int       // attempts waiting for their turn
+	turns    int       // requests waiting for a turn, or in the client's hands (Ticket.hold)
 	attempts int       // attempts sent, not answered yet
 	since    time.Time // the last answer, or the first attempt sent after it
 }
@@ -458,9 +503,11 @@ func (k *Track) end(now time.Time) {
 // Silent reports whether the destination has been silent for wait at now:
 // an attempt is unanswered and nothing was answered for wait. When it is
 // not, it returns how long it can be before it is. With no attempt
-// unanswered and some waiting for their turns, the destination is paced,
-// not silent. With neither (attempts between retries, or no Track), it
-// is silent: the caller's own clock of answers decides.
+// unanswered and some requests waiting for their turns or in the client's
+// hands (written, pausing after a throttle, read), the destination is
+// paced, not silent. With neither (a request between retries after an
+// error, or no Track), it is silent: the caller's own clock of answers
+// decides.
 func (k *Track) Silent(now time.Time, wait time.Duration) (bool, time.Duration) {
 	if k == nil {
 		return true, 0

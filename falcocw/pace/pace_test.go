@@ -2,6 +2,7 @@ package pace_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -108,9 +109,48 @@ func TestTrack(t *testing.T) {
 		t.Error("an attempt unanswered for the wait is silence, turns waited or not")
 	}
 	sent.Answered(at(11.5), nil, false)
+	sent.Done()
 	waiting.Waiting(false)
 	if silent, _ := k.Silent(at(20), time.Second); !silent {
 		t.Error("nothing sent and nothing waiting: the caller's clock must decide")
+	}
+}
+
+// TestTrackHeld: the time a request spends in the client's hands (being
+// written, pausing after a throttle before its next attempt, being read
+// after an accepted one) is not the destination's silence; the time after
+// an error is, by the caller's clock. A throttle followed by a backoff
+// longer than destination_wait once counted a paced destination down.
+func TestTrackHeld(t *testing.T) {
+	l := pace.New()
+	k := &pace.Track{}
+	tk := pace.From(pace.With(context.Background(), l, k))
+	steps := []struct {
+		do     func()
+		at     float64
+		silent bool
+		what   string
+	}{
+		{func() {}, 5, false, "being written, before its first attempt"},
+		{func() { tk.Start(at(5)) }, 5.5, false, "its attempt sent 0.5 s ago"},
+		{func() {}, 6, true, "its attempt unanswered for the wait"},
+		{func() { tk.Answered(at(6), errors.New("throttled"), true) }, 9, false, "pausing after a throttle"},
+		{func() { tk.Start(at(9)) }, 9.2, false, "its next attempt sent 0.2 s ago"},
+		{func() { tk.Answered(at(9.2), errors.New("500"), false) }, 12, true, "after an error: the caller's clock"},
+		{func() { tk.Start(at(12)); tk.Answered(at(12.1), nil, false) }, 15, false, "being read after an accepted answer"},
+		{func() { tk.Throttled(at(15)) }, 18, false, "entries of an accepted batch throttled, to be sent again"},
+		{func() { tk.Done() }, 30, true, "done: the caller has the outcome"},
+	}
+	for _, s := range steps {
+		s.do()
+		if silent, _ := k.Silent(at(s.at), time.Second); silent != s.silent {
+			t.Errorf("%s: silent %v, want %v", s.what, silent, s.silent)
+		}
+	}
+	tk.Done() // twice is harmless: the next request is held as it should be
+	pace.With(context.Background(), l, k)
+	if silent, _ := k.Silent(at(40), time.Second); silent {
+		t.Error("a second Done counted twice: a request being written was taken for silence")
 	}
 }
 
