@@ -63,6 +63,8 @@ func Resend[T any](ctx context.Context, items []T, id func(T) int, noun string, 
 		}
 		if throttled {
 			EntriesThrottled(ctx)
+		} else if len(again) > 0 {
+			entriesFailed(ctx)
 		}
 		if len(again) == 0 {
 			return accepted, rejected, nil
@@ -99,5 +101,15 @@ func EntryErrors[R any](n int, answered []R, code, message func(R) string) map[i
 func EntriesThrottled(ctx context.Context) {
 	if t := pace.From(ctx); t != nil {
 		t.Throttled(time.Now())
+	}
+}
+
+// entriesFailed tells the request's destination pace that a batch's
+// answer failed entries for another cause than a rate: the pause before
+// they are sent again counts toward destination_wait, as the pause after
+// a failed call does (pace.Ticket.Erred).
+func entriesFailed(ctx context.Context) {
+	if t := pace.From(ctx); t != nil {
+		t.Erred()
 	}
 }

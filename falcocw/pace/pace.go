@@ -361,6 +361,11 @@ func (t *Ticket) unhold() {
 // Done records that the request has ended: its caller has the outcome.
 func (t *Ticket) Done() { t.unhold() }
 
+// Erred records that an accepted answer failed some of the request's
+// entries for another cause than a rate: until the next attempt, the
+// caller's clock decides, as after a failed call.
+func (t *Ticket) Erred() { t.unhold() }
+
 // From returns ctx's ticket, or nil.
 func From(ctx context.Context) *Ticket {
 	t, _ := ctx.Value(ticketKey{}).(*Ticket)

@@ -119,7 +119,8 @@ func TestTrack(t *testing.T) {
 // TestTrackHeld: the time a request spends in the client's hands (being
 // written, pausing after a throttle before its next attempt, being read
 // after an accepted one) is not the destination's silence; the time after
-// an error is, by the caller's clock. A throttle followed by a backoff
+// an error (a failed call, or entries failed for another cause than a
+// rate) is, by the caller's clock. A throttle followed by a backoff
 // longer than destination_wait once counted a paced destination down.
 func TestTrackHeld(t *testing.T) {
 	l := pace.New()
@@ -139,6 +140,8 @@ func TestTrackHeld(t *testing.T) {
 		{func() { tk.Answered(at(9.2), errors.New("500"), false) }, 12, true, "after an error: the caller's clock"},
 		{func() { tk.Start(at(12)); tk.Answered(at(12.1), nil, false) }, 15, false, "being read after an accepted answer"},
 		{func() { tk.Throttled(at(15)) }, 18, false, "entries of an accepted batch throttled, to be sent again"},
+		{func() { tk.Start(at(18)); tk.Answered(at(18.1), nil, false); tk.Erred() }, 21, true, "entries of an accepted batch failed: the caller's clock"},
+		{func() { tk.Start(at(21)); tk.Answered(at(21.1), nil, false) }, 24, false, "being read after an accepted answer, again"},
 		{func() { tk.Done() }, 30, true, "done: the caller has the outcome"},
 	}
 	for _, s := range steps {
