@@ -331,30 +331,21 @@ func With(ctx context.Context, l *Limiter, track *Track) context.Context {
 // as the destination's silence (Track.Silent). After any other answer the
 // caller's clock decides, so that a destination answering errors still
 // counts as down after destination_wait.
-func (t *Ticket) hold() {
-	if t.Track == nil {
-		return
-	}
-	t.mu.Lock()
-	was := t.held
-	t.held = true
-	t.mu.Unlock()
-	if !was {
-		t.Track.waiting(true)
-	}
-}
+func (t *Ticket) hold() { t.setHeld(true) }
 
 // unhold ends hold.
-func (t *Ticket) unhold() {
+func (t *Ticket) unhold() { t.setHeld(false) }
+
+func (t *Ticket) setHeld(h bool) {
 	if t.Track == nil {
 		return
 	}
 	t.mu.Lock()
 	was := t.held
-	t.held = false
+	t.held = h
 	t.mu.Unlock()
-	if was {
-		t.Track.waiting(false)
+	if was != h {
+		t.Track.waiting(h)
 	}
 }
 
