@@ -310,6 +310,10 @@ type Ticket struct {
 	turn    bool // a turn taken ahead, for the next attempt
 	entered bool // the attempt went through the limiter's window
 	held    bool // the request is in the client's hands (see hold)
+	out     bool // an attempt is sent and not answered yet
+	// riders are the Tracks of flushes whose entries ride in this
+	// request (Carry): they see its attempts as their own.
+	riders []*Track
 }
 
 // With returns ctx carrying a ticket on l for one request (nil l: ctx),
@@ -385,14 +389,36 @@ func (t *Ticket) Enter(ctx context.Context, by time.Time) (bool, error) {
 	return ok, err
 }
 
+// Carry records that the flush of rider (another request's ticket; nil:
+// none) waits for this request, which carries its entries (Security Hub's
+// calls gather the findings of several flushes): rider's Track sees this
+// request's attempts, so that its flush counts the destination silent when
+// this request goes unanswered, as this request's own flush does.
+func (t *Ticket) Carry(rider *Ticket) {
+	if t == nil || rider == nil || rider.Track == nil || rider.Track == t.Track {
+		return
+	}
+	t.mu.Lock()
+	t.riders = append(t.riders, rider.Track)
+	out, s := t.out, t.started
+	t.mu.Unlock()
+	if out {
+		rider.Track.begin(s)
+	}
+}
+
 // Start records that an attempt starts now.
 func (t *Ticket) Start(now time.Time) {
 	t.unhold()
 	t.mu.Lock()
-	t.started = now
+	t.started, t.out = now, true
+	riders := t.riders
 	t.mu.Unlock()
 	if t.Track != nil {
 		t.Track.begin(now)
+	}
+	for _, k := range riders {
+		k.begin(now)
 	}
 }
 
@@ -400,8 +426,8 @@ func (t *Ticket) Start(now time.Time) {
 // nil (accepted), a throttling answer (throttled true), or another.
 func (t *Ticket) Answered(now time.Time, err error, throttled bool) {
 	t.mu.Lock()
-	s, entered := t.started, t.entered
-	t.entered = false
+	s, entered, out, riders := t.started, t.entered, t.out, t.riders
+	t.entered, t.out = false, false
 	t.mu.Unlock()
 	switch {
 	case err == nil:
@@ -414,6 +440,11 @@ func (t *Ticket) Answered(now time.Time, err error, throttled bool) {
 	}
 	if t.Track != nil {
 		t.Track.end(now)
+	}
+	if out {
+		for _, k := range riders {
+			k.end(now)
+		}
 	}
 	if err == nil || throttled {
 		t.hold()

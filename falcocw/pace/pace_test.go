@@ -241,3 +241,34 @@ func TestSlowStart(t *testing.T) {
 		}
 	}
 }
+
+// TestCarry: a flush whose entries ride in another flush's request (a
+// Security Hub call gathers several flushes' findings) sees that
+// request's attempts on its own Track: silent when the attempt goes
+// unanswered for the wait, paced while the rider waits for it otherwise.
+func TestCarry(t *testing.T) {
+	l := pace.New()
+	ka, kb, kc := &pace.Track{}, &pace.Track{}, &pace.Track{}
+	opener := pace.From(pace.With(context.Background(), l, ka))
+	rider := pace.From(pace.With(context.Background(), l, kb))
+	opener.Carry(rider)
+	if silent, _ := kb.Silent(at(1), time.Second); silent {
+		t.Error("the rider's flush took the opener's turn for silence")
+	}
+	opener.Start(at(1))
+	if silent, _ := kb.Silent(at(2.5), time.Second); !silent {
+		t.Error("the carrying request unanswered for the wait: the rider's flush must see silence")
+	}
+	late := pace.From(pace.With(context.Background(), l, kc))
+	opener.Carry(late) // joins while the attempt is out
+	if silent, _ := kc.Silent(at(2.5), time.Second); !silent {
+		t.Error("a rider that joined while the attempt was out must see it")
+	}
+	opener.Answered(at(3), nil, false)
+	for name, k := range map[string]*pace.Track{"rider": kb, "late rider": kc} {
+		if silent, _ := k.Silent(at(30), time.Second); silent {
+			t.Errorf("%s: the answer was not seen: the attempt still counts as out", name)
+		}
+	}
+	opener.Carry(nil) // none: harmless
+}

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/falcocw/falcocw/falcocw/awsclient"
+	"github.com/falcocw/falcocw/falcocw/pace"
 )
 
 // Security Hub's quota counts calls, not findings: 10 calls a second for
@@ -27,7 +28,8 @@ type call struct {
 	accepted []int                // positions
 	rejected []awsclient.Rejected // by position
 	err      error
-	noTurn   bool // the opener's turn did not come in time: nothing was sent
+	noTurn   bool         // the opener's turn did not come in time: nothing was sent
+	ticket   *pace.Ticket // the opener's request's, at its destination's pace (nil: none)
 }
 
 // joins are the calls being formed, one open at a time.
@@ -95,6 +97,7 @@ func (s *Sink) put(ctx context.Context, findings []Finding) ([]int, []awsclient.
 		s.joins.mu.Lock()
 		if c := s.joins.open; c != nil && c.fits(findings) {
 			at := c.add(findings)
+			c.ticket.Carry(pace.From(ctx)) // this flush waits for the opener's call
 			s.joins.mu.Unlock()
 			select {
 			case <-c.done:
@@ -108,7 +111,7 @@ func (s *Sink) put(ctx context.Context, findings []Finding) ([]int, []awsclient.
 			}
 			return c.outcome(at, findings)
 		}
-		c := &call{ids: make(map[string]bool, len(findings)), done: make(chan struct{})}
+		c := &call{ids: make(map[string]bool, len(findings)), done: make(chan struct{}), ticket: pace.From(ctx)}
 		c.add(findings)
 		s.joins.open = c
 		s.joins.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"github.com/falcocw/falcocw/falcocw/awsclient"
 	"github.com/falcocw/falcocw/falcocw/dest"
 	"github.com/falcocw/falcocw/falcocw/falco"
+	"github.com/falcocw/falcocw/falcocw/pace"
 	"github.com/falcocw/falcocw/falcocw/route"
 	"github.com/falcocw/falcocw/falcocw/securityhub"
 	"github.com/falcocw/falcocw/internal/fakeaws"
@@ -95,5 +96,70 @@ func TestFlushesShareCalls(t *testing.T) {
 	}
 	if v := srv.Violations(); len(v) > 0 {
 		t.Errorf("limits broken: %v", v)
+	}
+}
+
+// TestRiderSeesTheCall: with adaptive_pace, a flush whose findings join a
+// call another flush opened waits for that call, so its own count of the
+// destination's silence (destination_wait) follows the call's attempts: a
+// call Security Hub leaves unanswered is silence for both flushes, not
+// only for the one that opened it, which would otherwise hold the
+// other's Fluent Bit worker until flush_timeout.
+func TestRiderSeesTheCall(t *testing.T) {
+	srv := fakeaws.NewVerifying()
+	defer srv.Close()
+	const hang = 1500 * time.Millisecond
+	srv.SetFault(func(op string, _ []byte) (int, string) {
+		if op == "BatchImportFindings" {
+			time.Sleep(hang) // unanswered for a while, then imported
+		}
+		return 0, ""
+	})
+	s := newSink(t, srv, securityhub.Options{AccountID: fakeaws.Account, Region: "eu-west-1"})
+	// A pace of 1.4 calls a second: the first call waits about 0.7 s for
+	// its turn, while the second flush's findings join it.
+	l := pace.New()
+	now := time.Now()
+	l.Reserve(now, time.Time{})
+	l.Reserve(now, time.Time{})
+	l.Throttled(now, now)
+	target := route.Target{Kind: securityhub.Kind}
+	tracks := []*pace.Track{{}, {}}
+	outcomes := make([]dest.Outcome, 2)
+	var wg sync.WaitGroup
+	for i, k := range tracks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := &falco.Alert{Time: time.Now(), Rule: "R", Priority: falco.PriorityCritical, Hostname: "h", Output: fmt.Sprint("flush ", i)}
+			reqs := s.Batches(dest.Flush{Now: time.Now(), Adjusted: func(int, string, ...any) {}}, target, []dest.Item{{ID: 0, Time: a.Time, Alert: a}})
+			ctx := pace.With(awsclient.WithStartBy(context.Background(), time.Now().Add(30*time.Second)), l, k)
+			outcomes[i] = s.Send(ctx, target, reqs[0])
+			pace.From(ctx).Done()
+		}()
+		time.Sleep(100 * time.Millisecond) // the first opens the call; the second joins it
+	}
+	const wait = 300 * time.Millisecond
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if silent, _ := tracks[0].Silent(time.Now(), wait); silent {
+			break // the opener's call is unanswered for the wait
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the opener's call never went unanswered for the wait")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if silent, _ := tracks[1].Silent(time.Now(), wait); !silent {
+		t.Error("the call carrying the second flush's findings is unanswered, and that flush does not see it")
+	}
+	wg.Wait()
+	for i, o := range outcomes {
+		if o.Err != nil || len(o.Accepted) != 1 {
+			t.Errorf("flush %d: %+v", i, o)
+		}
+	}
+	if n := srv.Calls()["BatchImportFindings"]; n != 1 {
+		t.Errorf("%d calls, want the second flush's findings in the first's call", n)
 	}
 }
